@@ -1,0 +1,32 @@
+# The README's commands. Each creates or reuses .venv, installs torch only when it is
+# missing (pinned CPU wheel), then installs this package with its extension built against
+# that torch.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_VERSION ?= 2.13.0
+DEMO_RUN ?= runs/demo
+
+.PHONY: install demo test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+install: $(PY)
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install "torch==$(TORCH_VERSION)"
+	@$(PY) -c "import setuptools, wheel, ninja" 2>/dev/null || $(PY) -m pip install "setuptools>=69" wheel ninja
+	$(PY) -m pip install --no-build-isolation -e ".[test]"
+
+demo: install
+	$(VENV)/bin/jepa info
+	$(VENV)/bin/jepa pretrain tabular --out $(DEMO_RUN) --epochs 60
+	$(VENV)/bin/jepa probe $(DEMO_RUN) --label species --task classification
+
+test: install
+	$(PY) -m pytest -q tests
+
+bench: install
+	$(VENV)/bin/jepa bench all --out benchmarks/results
+
+clean:
+	rm -rf build *.egg-info jepa_core/*.so $(DEMO_RUN)

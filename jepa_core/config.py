@@ -1,0 +1,292 @@
+"""Typed run configuration: dataclass sections, sectioned YAML files, ``--set a.b=c``.
+
+A run is described by one :class:`Config`. Defaults come from the dataclasses, then the
+modality plugin's own defaults, then a YAML file, then ``--set`` overrides; the result is
+saved as ``config.yaml`` in the run directory so ``embed``/``probe``/``--resume`` rebuild
+the same model. Unknown keys are errors that list the valid ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class DataConfig:
+    """Where samples come from and how they are batched."""
+
+    path: str | None = None
+    batch_size: int = 256
+    num_workers: int = 0
+    ignore_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MaskConfig:
+    """Which masker draws context/target sets and with what ranges (see ``jepa_core.masking``)."""
+
+    name: str = "multiblock"
+    num_targets: int = 4
+    target_scale: tuple[float, float] = (0.15, 0.2)
+    target_aspect: tuple[float, float] = (0.75, 1.5)
+    context_scale: tuple[float, float] = (0.85, 1.0)
+    context_aspect: tuple[float, float] = (1.0, 1.0)
+    min_keep: int = 4
+    allow_overlap: bool = False
+    context_ratio: float = 0.5
+    target_ratio: float = 0.25
+    temporal_frames: int = 1
+
+
+@dataclass
+class ModelConfig:
+    """Transformer sizes for the encoder and the predictor."""
+
+    dim: int = 64
+    depth: int = 4
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    num_registers: int = 0
+    predictor_dim: int = 64
+    predictor_depth: int = 2
+    predictor_heads: int = 4
+    pooling: str = "mean"
+    dropout: float = 0.0
+
+
+@dataclass
+class TargetConfig:
+    """Where target embeddings come from: ``ema``, ``frozen`` (SALT) or ``none`` (teacher-free)."""
+
+    kind: str = "ema"
+    momentum: tuple[float, float] = (0.996, 1.0)
+    frozen_run: str | None = None
+
+
+@dataclass
+class ObjectiveConfig:
+    """Latent prediction loss and the weights of the anti-collapse regularizers."""
+
+    loss: str = "smooth_l1"
+    normalize_targets: bool = True
+    empty_weight: float = 1.0
+    sigreg: float = 0.0
+    sigreg_slices: int = 256
+    vicreg_variance: float = 0.0
+    vicreg_covariance: float = 0.0
+    variance_hinge: float = 0.0
+    hinge_gamma: float = 1.0
+
+
+@dataclass
+class OptimConfig:
+    """Optimizer and schedules; ``epochs`` or ``steps`` count the whole run."""
+
+    epochs: int | None = 20
+    steps: int | None = None
+    lr: float = 1e-3
+    min_lr: float = 1e-5
+    warmup: float = 0.05
+    weight_decay: tuple[float, float] = (0.04, 0.1)
+    clip_grad: float | None = 1.0
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+
+
+@dataclass
+class LoggingConfig:
+    """How often to log and checkpoint."""
+
+    log_every: int = 10
+    checkpoint_every: int = 200
+    progress: bool = True
+
+
+@dataclass
+class DistConfig:
+    """Data-parallel strategy under torchrun: ``ddp`` or ``fsdp`` (FSDP2 ``fully_shard``)."""
+
+    strategy: str = "ddp"
+    backend: str | None = None
+
+
+@dataclass
+class Config:
+    """A whole run. ``modality`` holds the plugin's own section, validated by the plugin."""
+
+    modality: str = "tabular"
+    data: DataConfig = field(default_factory=DataConfig)
+    mask: MaskConfig = field(default_factory=MaskConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    target: TargetConfig = field(default_factory=TargetConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    dist: DistConfig = field(default_factory=DistConfig)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class ConfigError(ValueError):
+    """A config key or value that does not fit the schema."""
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f"{where}: bad value {value!r}")
+    if dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a section (mapping), got {value!r}")
+        return from_dict(tp, value, where)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            raise ConfigError(f"{where}: expected {len(args)} values, got {value!r}")
+        return tuple(_coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+    if origin is list:
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    return value
+
+
+def from_dict(cls: type, data: dict, where: str = "config") -> Any:
+    """Build dataclass ``cls`` from a mapping, checking every key and value type.
+
+    Examples:
+        >>> from_dict(ModelConfig, {"dim": 32}).dim
+        32
+    """
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; valid keys: {sorted(names)}")
+    kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def to_dict(cfg: Any) -> dict:
+    """A plain, YAML-friendly mapping (tuples become lists)."""
+
+    def plain(v: Any) -> Any:
+        if dataclasses.is_dataclass(v):
+            return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return plain(cfg)
+
+
+def merge(base: dict, update: dict) -> dict:
+    """Recursive mapping merge; ``update`` wins."""
+    out = dict(base)
+    for k, v in update.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """Turn ``["optim.lr=3e-4", "mask.target_scale=[0.1,0.2]"]`` into a nested mapping.
+
+    Values are read as YAML, so numbers, booleans, lists and ``null`` work.
+
+    Examples:
+        >>> parse_overrides(["optim.lr=3e-4", "model.depth=2"])
+        {'optim': {'lr': 0.0003}, 'model': {'depth': 2}}
+    """
+    out: dict = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        value = yaml.safe_load(raw) if raw.strip() else None
+        if isinstance(value, str) and _looks_numeric(value):
+            value = float(value)
+        node = out
+        parts = key.strip().split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return out
+
+
+def _looks_numeric(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a sectioned YAML config file into a mapping, with a clear error for bad files."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p} does not exist")
+    try:
+        data = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"config file {p} is not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {p} must hold a mapping of sections")
+    return data
+
+
+def build_config(*layers: dict) -> Config:
+    """Merge mappings left to right and validate them into a :class:`Config`."""
+    data: dict = {}
+    for layer in layers:
+        data = merge(data, layer or {})
+    return from_dict(Config, data)
+
+
+def save_config(cfg: Config, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))

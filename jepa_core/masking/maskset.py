@@ -1,0 +1,43 @@
+"""MaskSet: which tokens the context encoder sees and which ones the predictor predicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class MaskSet:
+    """Padded index sets with validity; every sample keeps all of its indices.
+
+    Indices are sorted per sample (per target block) and padded with ``0`` where the
+    matching validity is ``False``; consumers must read the validity, never the padding.
+
+    Shapes:
+        context_idx ``[B, Kc]`` int64, context_valid ``[B, Kc]`` bool,
+        target_idx ``[B, M, Kt]`` int64, target_valid ``[B, M, Kt]`` bool.
+    """
+
+    context_idx: Tensor
+    context_valid: Tensor
+    target_idx: Tensor
+    target_valid: Tensor
+
+    def __post_init__(self) -> None:
+        b, kc = self.context_idx.shape
+        if self.context_valid.shape != (b, kc):
+            raise ValueError("context_valid must match context_idx")
+        if self.target_idx.dim() != 3 or self.target_idx.shape[0] != b:
+            raise ValueError(f"target_idx must be [B, M, Kt], got {tuple(self.target_idx.shape)}")
+        if self.target_valid.shape != self.target_idx.shape:
+            raise ValueError("target_valid must match target_idx")
+
+    @property
+    def num_targets(self) -> int:
+        return self.target_idx.shape[1]
+
+    def to(self, device: torch.device | str) -> "MaskSet":
+        return MaskSet(*(t.to(device) for t in (self.context_idx, self.context_valid,
+                                                 self.target_idx, self.target_valid)))

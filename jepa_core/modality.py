@@ -1,0 +1,123 @@
+"""The modality plugin interface: what a data type provides to the JEPA engine.
+
+A plugin reads and validates files, fits whatever transform it needs (a tabular schema,
+say) into a JSON-serializable ``state`` that is saved in the run directory, builds the
+tokenizer that turns a raw batch into a :class:`~jepa_core.tokens.TokenBatch`, and says
+how to probe. Plugins are found through the ``jepa_core.modalities`` entry-point group
+(see :mod:`jepa_core.registry`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import Dataset, default_collate
+
+from .config import Config, from_dict
+from .tokens import TokenBatch, TokenLayout
+
+
+class DataError(ValueError):
+    """Bad input data: the message names the file (and row/column) and what was expected."""
+
+
+class Tokenizer(nn.Module, ABC):
+    """Turns a raw batch into embedded tokens on a fixed grid.
+
+    Subclasses set ``layout`` (the grid every sample is laid out on) and ``dim`` (the
+    embedding width they output) in ``__init__``.
+    """
+
+    layout: TokenLayout
+    dim: int
+
+    @abstractmethod
+    def forward(self, batch: Any) -> TokenBatch:  # pragma: no cover - interface
+        ...
+
+
+@dataclass
+class ProbeData:
+    """What ``jepa probe`` needs: samples to embed, their labels, a raw-feature baseline.
+
+    Args:
+        dataset: samples in the plugin's own format (as returned by ``load``).
+        targets: labels, ``[S]`` for sample-level probes or ``[S, N]`` per token
+            (``-1`` where a token has no label).
+        raw_features: the baseline's inputs, ``[S, F]`` or ``[S, N, F]``; ``None`` for none.
+        task: ``classification`` or ``regression``.
+        metric: ``accuracy``, ``r2`` or ``miou``.
+        level: ``sample`` (pooled embeddings) or ``token`` (one embedding per grid cell).
+    """
+
+    dataset: Dataset
+    targets: np.ndarray
+    raw_features: np.ndarray | None
+    task: str
+    metric: str
+    level: str = "sample"
+
+
+class ModalityPlugin(ABC):
+    """Base class of every modality plugin.
+
+    Class attributes:
+        name: the registry name (``jepa pretrain NAME``).
+        options_class: dataclass of the plugin's own ``options`` config section.
+        embedding_level: ``sample`` (``embed`` writes ``[S, D]``) or ``token`` (``[S, N, D]``).
+    """
+
+    name: ClassVar[str]
+    options_class: ClassVar[type | None] = None
+    embedding_level: ClassVar[str] = "sample"
+
+    def default_config(self) -> dict:
+        """Config sections this modality overrides by default (sized for a 2-core CPU)."""
+        return {}
+
+    def options(self, cfg: Config) -> Any:
+        """The validated ``options`` section as the plugin's dataclass."""
+        if self.options_class is None:
+            return None
+        return from_dict(self.options_class, cfg.options or {}, where="options")
+
+    def demo_data(self) -> str:
+        """Path to the embedded demo dataset used when no ``--data`` is given."""
+        raise DataError(f"modality {self.name!r} has no embedded demo dataset; pass --data")
+
+    @abstractmethod
+    def load(self, path: str, cfg: Config, state: dict | None) -> tuple[Dataset, dict]:
+        """Read and validate ``path``; fit the transform when ``state`` is None.
+
+        Returns the dataset and the (possibly new) state, which must be JSON-serializable.
+        Raises :class:`DataError` for any bad input, before training starts.
+        """
+
+    @abstractmethod
+    def build_tokenizer(self, cfg: Config, state: dict) -> Tokenizer:
+        """The tokenizer for data described by ``state``."""
+
+    def collate(self, samples: list) -> Any:
+        """Stack samples into a raw batch (default: torch's ``default_collate``)."""
+        return default_collate(samples)
+
+    def probe_data(self, path: str, label: str, task: str | None, cfg: Config,
+                   state: dict) -> ProbeData:
+        """Samples, labels and baseline features for ``jepa probe``."""
+        raise DataError(f"modality {self.name!r} does not support probing")
+
+
+def move_to(batch: Any, device: torch.device) -> Any:
+    """Move every tensor in a nested batch to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: move_to(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(move_to(v, device) for v in batch)
+    return batch

@@ -1,0 +1,7 @@
+"""Compiled ops and their dispatch: the only package that knows what is compiled."""
+
+from .attention import attention_backend, masked_attention
+from .capabilities import summary as capabilities
+from .gather import gather_tokens
+
+__all__ = ["attention_backend", "capabilities", "gather_tokens", "masked_attention"]
