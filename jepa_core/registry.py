@@ -13,6 +13,12 @@ from .modality import ModalityPlugin
 
 GROUP = "jepa_core.modalities"
 
+
+
+class UnknownModalityError(LookupError):
+    """No plugin is registered under the requested name."""
+
+
 _REGISTRY: dict[str, type[ModalityPlugin]] = {}
 _SOURCES: dict[str, str] = {}
 _discovered = False
@@ -55,5 +61,5 @@ def create_modality(name: str, **kwargs) -> ModalityPlugin:
     _discover()
     if name not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise KeyError(f"unknown modality {name!r}; registered: {known}")
+        raise UnknownModalityError(f"unknown modality {name!r}; registered: {known}")
     return _REGISTRY[name](**kwargs)

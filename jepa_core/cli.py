@@ -1,0 +1,268 @@
+"""The ``jepa`` command: info, modalities, pretrain, embed, probe, bench.
+
+Results go to stdout (one JSON object for ``probe``); logs and progress bars to stderr.
+Bad input ends with one ``error: ...`` line and exit status 2, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jepa", description="JEPA pretraining for any modality.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("info", help="versions, compiled ops, triton, devices, plugins")
+    sub.add_parser("modalities", help="registered modality plugins and where they come from")
+
+    pt = sub.add_parser("pretrain", help="pretrain an encoder on a modality's data")
+    pt.add_argument("modality")
+    pt.add_argument("--data", help="file or folder (default: the plugin's embedded demo data)")
+    pt.add_argument("--out", required=True, help="run directory")
+    pt.add_argument("--config", help="YAML config file (sections: data, mask, model, target, ...)")
+    pt.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a config value, e.g. --set optim.lr=3e-4 (repeatable)")
+    g = pt.add_mutually_exclusive_group()
+    g.add_argument("--epochs", type=int, help="train for this many epochs in all")
+    g.add_argument("--steps", type=int, help="train for this many steps in all")
+    pt.add_argument("--batch-size", type=int, help="global batch size (split over ranks)")
+    pt.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    pt.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    pt.add_argument("--ignore-columns", help="tabular: comma-separated columns pretraining never sees")
+
+    em = sub.add_parser("embed", help="embed a dataset with a trained run")
+    em.add_argument("run_dir")
+    em.add_argument("--data", required=True)
+    em.add_argument("--out", required=True, help="output file, .npy or .parquet")
+    em.add_argument("--batch-size", type=int, default=256)
+    em.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+
+    pr = sub.add_parser("probe", help="linear probe: pretrained vs random init vs raw features")
+    pr.add_argument("run_dir")
+    pr.add_argument("--data", required=True)
+    pr.add_argument("--label", required=True, help="label column (tabular) or labels folder/file")
+    pr.add_argument("--task", choices=["classification", "regression"])
+    pr.add_argument("--batch-size", type=int, default=256)
+    pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    pr.add_argument("--seed", type=int, default=0, help="seed of the held-out split")
+
+    be = sub.add_parser("bench", help="kernel and training benchmarks against eager PyTorch")
+    be.add_argument("which", nargs="?", default="all", choices=["masking", "attention", "train", "all"])
+    be.add_argument("--device", choices=["cpu", "cuda"], default=None)
+    be.add_argument("--out", default="benchmarks/results")
+    be.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    return p
+
+
+def cmd_info(args) -> int:
+    import torch
+
+    from . import __version__
+    from .ops import attention_backend, capabilities
+    from .registry import list_modalities
+
+    try:
+        import triton
+        triton_version = triton.__version__
+    except ImportError:
+        triton_version = None
+    info = {
+        "jepa_core": __version__, "python": platform.python_version(), "torch": torch.__version__,
+        "torch_cuda": torch.version.cuda, "triton": triton_version, "numpy": np.__version__,
+        "compiled": capabilities(),
+        "attention": {"cpu": attention_backend("cpu"),
+                      **({"cuda": attention_backend("cuda")} if torch.cuda.is_available() else {})},
+        "devices": ["cpu"] + [f"cuda:{i} ({torch.cuda.get_device_name(i)})"
+                              for i in range(torch.cuda.device_count())],
+        "modalities": list_modalities(),
+    }
+    try:
+        from .masking import backend_summary
+        info["masking"] = backend_summary()
+    except ImportError:
+        pass
+    print(json.dumps(info, indent=2))
+    return 0
+
+
+def cmd_modalities(args) -> int:
+    from .registry import list_modalities
+
+    for name, source in list_modalities().items():
+        print(f"{name}\t{source}")
+    return 0
+
+
+def _resolve_config(args, plugin):
+    from .config import build_config, load_yaml, parse_overrides, to_dict
+    from .run import RunDir, RunError
+
+    run = RunDir(args.out)
+    flags: dict = {}
+    if args.epochs is not None:
+        flags["optim"] = {"epochs": args.epochs, "steps": None}
+    if args.steps is not None:
+        flags["optim"] = {"steps": args.steps, "epochs": None}
+    if args.device:
+        flags.setdefault("optim", {})["device"] = args.device
+    if args.batch_size is not None:
+        flags["data"] = {"batch_size": args.batch_size}
+    if args.ignore_columns is not None:
+        flags.setdefault("data", {})["ignore_columns"] = [c.strip() for c in args.ignore_columns.split(",") if c.strip()]
+    if args.data:
+        flags.setdefault("data", {})["path"] = args.data
+    overrides = parse_overrides(args.overrides)
+
+    if args.resume and run.exists():
+        if run.modality() != args.modality:
+            raise RunError(f"{run.path} is a {run.modality()!r} run; cannot resume it as {args.modality!r}")
+        saved, state = run.read()
+        return build_config(to_dict(saved), flags, overrides), state
+    if run.exists() and not args.resume:
+        raise RunError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
+    file_layer = load_yaml(args.config) if args.config else {}
+    cfg = build_config({"modality": args.modality}, plugin.default_config(), file_layer, flags, overrides)
+    if cfg.modality != args.modality:
+        raise RunError(f"the config is for modality {cfg.modality!r}, not {args.modality!r}")
+    return cfg, None
+
+
+def cmd_pretrain(args) -> int:
+    import torch.distributed as dist
+
+    from .registry import create_modality
+    from .run import RunDir, build_model
+    from .train import EpochBatches, Trainer, env_from_launcher, init_distributed, pick_device, shutdown_distributed
+
+    env = env_from_launcher()
+    plugin = create_modality(args.modality)
+    cfg, state = _resolve_config(args, plugin)
+    device = pick_device(cfg.optim.device, env)
+    init_distributed(env, device, cfg.dist.backend)
+    try:
+        if cfg.target.kind == "frozen" and state is None and cfg.target.frozen_run:
+            state = RunDir(cfg.target.frozen_run).read()[1]  # the teacher's data transform
+        path = cfg.data.path or plugin.demo_data()
+        dataset, state = plugin.load(path, cfg, state)
+        run = RunDir(args.out)
+        if env.is_main:
+            run.write(cfg, state)
+        if env.distributed:
+            dist.barrier()
+        model = build_model(cfg, plugin, state)
+        batches = EpochBatches(dataset, plugin.collate, cfg.data.batch_size, env, cfg.optim.seed,
+                               cfg.data.num_workers)
+        trainer = Trainer(model, cfg, batches, run, env, device)
+        if env.is_main:
+            print(f"pretraining {cfg.modality} on {path}: {len(dataset)} samples, "
+                  f"{trainer.total_steps} steps of {cfg.data.batch_size} on {device} "
+                  f"x{env.world_size} -> {run.path}", file=sys.stderr)
+        result = trainer.fit(resume=args.resume)
+        if env.is_main:
+            print(json.dumps({"run_dir": str(run.path), "steps": result.end_step,
+                              "final_loss": result.final_loss, "samples_per_s": result.samples_per_s}))
+    finally:
+        shutdown_distributed()
+    return 0
+
+
+def cmd_embed(args) -> int:
+    import torch
+
+    from .eval import encode_dataset, write_embeddings
+    from .run import load_run
+    from .train import DistEnv, pick_device
+
+    run = load_run(args.run_dir)
+    device = pick_device(args.device, DistEnv())
+    dataset, _ = run.plugin.load(args.data, run.cfg, run.state)
+    feats = encode_dataset(run.model.target_encoder, run.plugin, dataset, run.plugin.embedding_level,
+                           args.batch_size, device)
+    path = write_embeddings(feats, args.out)
+    print(json.dumps({"out": str(path), "shape": list(feats.shape)}))
+    return 0
+
+
+def cmd_probe(args) -> int:
+    from .eval import encode_dataset, probe_features, split_indices
+    from .run import build_model, load_run
+    from .train import DistEnv, pick_device
+
+    run = load_run(args.run_dir)
+    device = pick_device(args.device, DistEnv())
+    data = run.plugin.probe_data(args.data, args.label, args.task, run.cfg, run.state)
+    strat = data.targets if (data.level == "sample" and data.task == "classification") else None
+    train, test = split_indices(len(data.targets), strat, seed=args.seed)
+
+    def score(features: np.ndarray | None) -> float | None:
+        if features is None:
+            return None
+        return probe_features(features, data.targets, data.task, data.metric, train, test)
+
+    pretrained = encode_dataset(run.model.target_encoder, run.plugin, data.dataset, data.level,
+                                args.batch_size, device, desc="embed (pretrained)")
+    random_model = build_model(run.cfg, run.plugin, run.state).eval()
+    random_init = encode_dataset(random_model.target_encoder, run.plugin, data.dataset, data.level,
+                                 args.batch_size, device, desc="embed (random init)")
+    result = {"task": data.task, "metric": data.metric, "pretrained": score(pretrained),
+              "random_init": score(random_init), "raw": score(data.raw_features),
+              "n_train": int(len(train)), "n_test": int(len(test))}
+    print(json.dumps(result))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    import importlib
+
+    import torch
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    names = ["masking", "attention", "train"] if args.which == "all" else [args.which]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        module = importlib.import_module(f"jepa_core.bench.{name}")
+        print(f"benchmark {name} on {device} -> {out}", file=sys.stderr)
+        module.run(device, out, quick=args.quick)
+    return 0
+
+
+COMMANDS = {"info": cmd_info, "modalities": cmd_modalities, "pretrain": cmd_pretrain,
+            "embed": cmd_embed, "probe": cmd_probe, "bench": cmd_bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``jepa`` console script."""
+    from .config import ConfigError
+    from .modality import DataError
+    from .registry import UnknownModalityError
+    from .run import RunError
+    from .train import TrainingError
+
+    args = _parser().parse_args(argv)
+    warnings.showwarning = _warning_line
+    try:
+        return COMMANDS[args.command](args)
+    except (DataError, ConfigError, RunError, TrainingError, UnknownModalityError, FileNotFoundError,
+            ValueError) as e:  # ValueError: impossible mask requests, bad sizes, checked up front
+        if os.environ.get("JEPA_DEBUG") == "1":
+            raise
+        print(f"error: {e.args[0] if isinstance(e, LookupError) and e.args else e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Embed a dataset with a trained run's encoder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from ..models import Encoder
+from ..modality import ModalityPlugin, move_to
+
+
+@torch.no_grad()
+def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, level: str,
+                   batch_size: int = 256, device: torch.device | str = "cpu",
+                   desc: str = "embed") -> np.ndarray:
+    """Features of every sample: ``[S, D]`` pooled, or ``[S, N, D]`` per token.
+
+    Args:
+        encoder: the encoder to run (in eval mode).
+        plugin: the modality (its ``collate``).
+        dataset: samples as the plugin's ``load`` returns them.
+        level: ``sample`` or ``token``.
+    """
+    if level not in {"sample", "token"}:
+        raise ValueError(f"level must be 'sample' or 'token', got {level!r}")
+    encoder = encoder.to(device).eval()
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
+    out = []
+    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False):
+        batch = move_to(batch, torch.device(device))
+        feats = encoder.pooled_features(batch) if level == "sample" else encoder.token_features(batch)[0]
+        out.append(feats.float().cpu().numpy())
+    return np.concatenate(out, axis=0)
+
+
+def write_embeddings(embeddings: np.ndarray, path: str | Path) -> Path:
+    """Save as ``.npy`` (any shape) or ``.parquet`` (one row per sample, or per sample and token)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".npy":
+        np.save(path, embeddings)
+    elif path.suffix == ".parquet":
+        import pandas as pd
+
+        flat = embeddings.reshape(-1, embeddings.shape[-1])
+        frame = pd.DataFrame(flat, columns=[f"emb_{i}" for i in range(flat.shape[1])])
+        if embeddings.ndim == 3:
+            s, n = embeddings.shape[:2]
+            frame.insert(0, "token", np.tile(np.arange(n), s))
+            frame.insert(0, "sample", np.repeat(np.arange(s), n))
+        frame.to_parquet(path, index=False)
+    else:
+        raise ValueError(f"--out must end in .npy or .parquet, got {path.name!r}")
+    return path

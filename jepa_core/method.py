@@ -1,0 +1,103 @@
+"""JEPA: ties a modality's tokenizer, the masker, encoders, predictor and objective.
+
+One training step, as in DESIGN.md: tokenize, draw masks (counter-based, keyed by the
+global sample ids), encode the context, produce targets, predict the target embeddings
+from the context and score them with the latent objective plus regularizers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .config import Config
+from .masking import Masker, MaskSet, create_masker
+from .modality import Tokenizer
+from .models import Encoder, Predictor
+from .objectives import Objective
+from .ops import gather_tokens
+from .targets import TargetProvider
+
+
+@dataclass
+class StepOutput:
+    """What one forward pass returns: the loss, its parts, and targets for the monitors."""
+
+    loss: Tensor
+    parts: dict[str, float]
+    targets: Tensor
+    masks: MaskSet
+
+
+class JEPA(nn.Module):
+    """A joint-embedding predictive architecture around one modality's tokenizer.
+
+    Args:
+        encoder: the context encoder (trained).
+        predictor: predicts target embeddings from the context.
+        target: the target provider (EMA teacher, frozen teacher or none).
+        masker: draws context/target index sets.
+        objective: latent loss plus weighted regularizers.
+        cfg: the run configuration (seed, target normalization, empty-cell weight).
+    """
+
+    def __init__(self, encoder: Encoder, predictor: Predictor, target: TargetProvider,
+                 masker: Masker, objective: Objective, cfg: Config) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.predictor = predictor
+        self.target = target
+        self.masker = masker
+        self.objective = objective
+        self.seed = cfg.optim.seed
+        self.normalize_targets = cfg.objective.normalize_targets
+        self.empty_weight = cfg.objective.empty_weight
+        masker.check(encoder.layout)
+
+    @classmethod
+    def build(cls, tokenizer: Tokenizer, cfg: Config, teacher: Encoder | None = None) -> "JEPA":
+        """Assemble a model from a tokenizer and a config (``teacher`` for ``frozen``)."""
+        encoder = Encoder(tokenizer, cfg.model)
+        target = TargetProvider(cfg.target.kind, encoder, teacher)
+        out_dim = target.out_dim or encoder.dim
+        predictor = Predictor(encoder.layout, encoder.dim, out_dim, cfg.model)
+        return cls(encoder, predictor, target, create_masker(cfg.mask), Objective.from_config(cfg.objective), cfg)
+
+    @property
+    def target_encoder(self) -> Encoder:
+        """The encoder whose features are used downstream (teacher when there is one)."""
+        return self.target.encoder if self.target.kind == "ema" else self.encoder
+
+    def forward(self, batch: Any, sample_ids: Tensor, step: int, cond: Tensor | None = None) -> StepOutput:
+        tokens = self.encoder.tokenize(batch)
+        b = tokens.batch_size
+        masks = self.masker(b, tokens.layout, seed=self.seed, step=step, sample_ids=sample_ids,
+                            token_valid=tokens.valid, token_empty=tokens.empty,
+                            device=tokens.tokens.device)
+        z_ctx = self.encoder(tokens, masks.context_idx, masks.context_valid)
+
+        z_all = self.target(batch, self.encoder, tokens)
+        if self.normalize_targets:
+            z_all = F.layer_norm(z_all, z_all.shape[-1:])
+        m, kt = masks.target_idx.shape[1:]
+        flat_idx = masks.target_idx.reshape(b, m * kt)
+        z_tgt = gather_tokens(z_all, flat_idx).view(b, m, kt, -1)
+
+        pred = self.predictor(z_ctx, masks.context_idx, masks.context_valid,
+                              masks.target_idx, masks.target_valid, cond)
+        weight = masks.target_valid & torch.gather(tokens.valid, 1, flat_idx).view(b, m, kt)
+        weight = weight.to(pred.dtype)
+        if tokens.empty is not None and self.empty_weight != 1.0:
+            empty = torch.gather(tokens.empty, 1, flat_idx).view(b, m, kt)
+            weight = weight * torch.where(empty, self.empty_weight, 1.0).to(weight.dtype)
+
+        ctx_keep = masks.context_valid & torch.gather(tokens.valid, 1, masks.context_idx)
+        embeddings = z_ctx[ctx_keep]
+        loss, parts = self.objective(pred.float(), z_tgt.float(), weight.float(), embeddings.float(),
+                                     seed=self.seed, step=step)
+        tgt_keep = weight > 0
+        return StepOutput(loss=loss, parts=parts, targets=z_tgt.detach()[tgt_keep], masks=masks)

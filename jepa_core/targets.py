@@ -1,0 +1,81 @@
+"""Target providers: where the embeddings the predictor must match come from.
+
+- ``ema``: an exponential-moving-average copy of the context encoder (I-JEPA, V-JEPA),
+  momentum following a linear schedule over the run;
+- ``frozen``: a teacher encoder loaded from another run and never updated (SALT);
+- ``none``: teacher-free; the context encoder itself, with gradients, kept from
+  collapsing by a regularizer such as SIGReg (LeJEPA, LeWorldModel).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import Tensor, nn
+
+from .models import Encoder
+from .tokens import TokenBatch
+
+KINDS = ("ema", "frozen", "none")
+
+
+def ema_momentum(step: int, total_steps: int, start: float, end: float) -> float:
+    """Momentum at ``step``: linear from ``start`` to ``end`` over ``total_steps``.
+
+    Examples:
+        >>> ema_momentum(50, 100, 0.996, 1.0)
+        0.998
+    """
+    frac = min(max(step / max(total_steps, 1), 0.0), 1.0)
+    return round(start + (end - start) * frac, 12)
+
+
+class TargetProvider(nn.Module):
+    """Holds (or points to) the target encoder and produces target embeddings.
+
+    Args:
+        kind: ``ema``, ``frozen`` or ``none``.
+        student: the context encoder (copied for ``ema``; used directly for ``none``).
+        teacher: the loaded teacher encoder for ``frozen``.
+    """
+
+    def __init__(self, kind: str, student: Encoder, teacher: Encoder | None = None) -> None:
+        super().__init__()
+        if kind not in KINDS:
+            raise ValueError(f"target.kind must be one of {KINDS}, got {kind!r}")
+        self.kind = kind
+        if kind == "ema":
+            teacher = copy.deepcopy(student)
+        elif kind == "frozen" and teacher is None:
+            raise ValueError("target.kind='frozen' needs a teacher encoder (target.frozen_run)")
+        if teacher is not None:
+            teacher.requires_grad_(False)
+            teacher.eval()
+        self.encoder = teacher  # None for 'none': the student is passed at call time
+
+    @property
+    def out_dim(self) -> int | None:
+        return None if self.encoder is None else self.encoder.dim
+
+    def forward(self, batch, student: Encoder, student_tokens: TokenBatch) -> Tensor:
+        """Target embeddings of every token, ``[B, N, D]``; no gradient unless ``none``."""
+        if self.encoder is None:
+            return student(student_tokens)
+        with torch.no_grad():
+            return self.encoder(self.encoder.tokenize(batch))
+
+    @torch.no_grad()
+    def update(self, student: Encoder, momentum: float) -> None:
+        """EMA step ``teacher = m * teacher + (1 - m) * student``; no-op unless ``ema``."""
+        if self.kind != "ema":
+            return
+        t_params = [p for p in self.encoder.parameters()]
+        s_params = [p.detach() for p in student.parameters()]
+        torch._foreach_lerp_(t_params, s_params, 1.0 - momentum)
+
+    def train(self, mode: bool = True) -> "TargetProvider":
+        super().train(mode)
+        if self.encoder is not None:
+            self.encoder.eval()
+        return self
