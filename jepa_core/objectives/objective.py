@@ -1,0 +1,159 @@
+"""The JEPA objective: latent prediction loss plus weighted anti-collapse regularizers.
+
+``total = latent + sigreg * w_sigreg + vicreg_var * w_var + vicreg_cov * w_cov
++ variance_hinge * w_hinge``; a regularizer is computed only when its weight is > 0.
+Target normalization (``ObjectiveConfig.normalize_targets``) and the empty-cell weight
+(``ObjectiveConfig.empty_weight``) are applied by the caller (the method) before this.
+Under ``torchrun`` every term is a statistic of the global batch (see
+``jepa_core.objectives._distributed``), so all ranks log the same numbers.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from jepa_core.config import ObjectiveConfig
+from jepa_core.objectives.latent import LATENT_LOSSES, latent_loss
+from jepa_core.objectives.sigreg import sigreg
+from jepa_core.objectives.variance_hinge import variance_hinge
+from jepa_core.objectives.vicreg import vicreg_covariance, vicreg_variance
+
+#: Keys of the parts dictionary, in order (only the enabled ones are present).
+PART_NAMES: tuple[str, ...] = ("latent", "sigreg", "vicreg_var", "vicreg_cov", "variance_hinge")
+
+
+class Objective(nn.Module):
+    """Latent loss plus SIGReg / VICReg / variance-hinge regularizers, with fixed weights.
+
+    Args:
+        loss: Latent distance, one of ``"l2"``, ``"smooth_l1"``, ``"l1"``, ``"cosine"``.
+        sigreg: Weight of SIGReg (LeJEPA / LeWM); 0 disables it.
+        sigreg_slices: Random slices per step for SIGReg.
+        vicreg_variance: Weight of VICReg's variance term (gamma 1).
+        vicreg_covariance: Weight of VICReg's covariance term.
+        variance_hinge: Weight of the AD-L-JEPA variance hinge.
+        hinge_gamma: Target std of the variance hinge.
+        num_knots: SIGReg quadrature knots.
+        t_max: SIGReg integration range.
+
+    Examples:
+        >>> import torch
+        >>> obj = Objective(loss="l2", sigreg=0.1, sigreg_slices=16)
+        >>> pred, target = torch.ones(2, 3, 4), torch.zeros(2, 3, 4)
+        >>> weight = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+        >>> emb = torch.randn(64, 4, generator=torch.Generator().manual_seed(0))
+        >>> total, parts = obj(pred, target, weight, emb, seed=0, step=0)
+        >>> sorted(parts), parts["latent"]
+        (['latent', 'sigreg'], 1.0)
+        >>> abs(total.item() - (1.0 + 0.1 * parts["sigreg"])) < 1e-5
+        True
+    """
+
+    def __init__(self, loss: str = "smooth_l1", sigreg: float = 0.0, sigreg_slices: int = 256,
+                 vicreg_variance: float = 0.0, vicreg_covariance: float = 0.0,
+                 variance_hinge: float = 0.0, hinge_gamma: float = 1.0,
+                 num_knots: int = 17, t_max: float = 3.0) -> None:
+        super().__init__()
+        if loss not in LATENT_LOSSES:
+            raise ValueError(f"unknown latent loss {loss!r}; expected one of {list(LATENT_LOSSES)}")
+        weights = {"sigreg": sigreg, "vicreg_variance": vicreg_variance,
+                   "vicreg_covariance": vicreg_covariance, "variance_hinge": variance_hinge}
+        for name, w in weights.items():
+            if not w >= 0:
+                raise ValueError(f"objective.{name} must be a weight >= 0, got {w!r}")
+        if sigreg_slices < 1:
+            raise ValueError(f"objective.sigreg_slices must be >= 1, got {sigreg_slices}")
+        if not hinge_gamma > 0:
+            raise ValueError(f"objective.hinge_gamma must be > 0, got {hinge_gamma!r}")
+        self.loss = loss
+        self.sigreg_weight = float(sigreg)
+        self.sigreg_slices = int(sigreg_slices)
+        self.vicreg_variance_weight = float(vicreg_variance)
+        self.vicreg_covariance_weight = float(vicreg_covariance)
+        self.variance_hinge_weight = float(variance_hinge)
+        self.hinge_gamma = float(hinge_gamma)
+        self.num_knots = int(num_knots)
+        self.t_max = float(t_max)
+
+    @classmethod
+    def from_config(cls, cfg: ObjectiveConfig) -> "Objective":
+        """Build from the ``objective`` section of a run config.
+
+        Examples:
+            >>> Objective.from_config(ObjectiveConfig(loss="cosine", sigreg=0.05)).regularized
+            True
+        """
+        return cls(loss=cfg.loss, sigreg=cfg.sigreg, sigreg_slices=cfg.sigreg_slices,
+                   vicreg_variance=cfg.vicreg_variance, vicreg_covariance=cfg.vicreg_covariance,
+                   variance_hinge=cfg.variance_hinge, hinge_gamma=cfg.hinge_gamma)
+
+    @property
+    def regularized(self) -> bool:
+        """Whether any regularizer is enabled (then ``embeddings`` is required)."""
+        return any(w > 0 for w in (self.sigreg_weight, self.vicreg_variance_weight,
+                                   self.vicreg_covariance_weight, self.variance_hinge_weight))
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Tensor | None,
+                embeddings: Tensor | None = None, *, seed: int, step: int,
+                groups: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
+        """Total loss and its unweighted parts.
+
+        Args:
+            pred: Predicted embeddings at the target positions.
+            target: Target embeddings (detached and normalized by the caller).
+            weight: Per-token weights (validity 0/1 or soft); ``None`` weighs all 1.
+            embeddings: The embeddings to regularize (valid tokens, flattened); required
+                when a regularizer is enabled.
+            seed: Run seed (fixes SIGReg's slices together with ``step``).
+            step: Training step.
+            groups: Optional sample id per row of ``embeddings`` for the per-sample
+                variance hinge (AD-L-JEPA); ``None`` uses the whole batch.
+
+        Returns:
+            ``(total, parts)``: the scalar float32 loss to backpropagate, and a dict of
+            the unweighted terms as Python floats, keyed ``"latent"`` plus those of
+            ``"sigreg"``, ``"vicreg_var"``, ``"vicreg_cov"``, ``"variance_hinge"`` that
+            are enabled.
+
+        Shapes:
+            pred, target: ``[..., D]``; weight: ``[...]``; embeddings: ``[n, E]``;
+            groups: ``[n]``.
+        """
+        terms: dict[str, tuple[Tensor, float]] = {
+            "latent": (latent_loss(pred, target, weight, self.loss), 1.0)}
+        if self.regularized:
+            if embeddings is None:
+                raise ValueError("this objective has regularizers enabled; pass the [n, D] "
+                                 "embeddings to regularize")
+            if embeddings.dim() != 2:
+                raise ValueError(f"embeddings must be [n, D], got shape {tuple(embeddings.shape)}")
+        if self.sigreg_weight > 0:
+            terms["sigreg"] = (sigreg(embeddings, self.sigreg_slices, seed, step,
+                                      self.num_knots, self.t_max), self.sigreg_weight)
+        if self.vicreg_variance_weight > 0:
+            terms["vicreg_var"] = (vicreg_variance(embeddings), self.vicreg_variance_weight)
+        if self.vicreg_covariance_weight > 0:
+            terms["vicreg_cov"] = (vicreg_covariance(embeddings), self.vicreg_covariance_weight)
+        if self.variance_hinge_weight > 0:
+            terms["variance_hinge"] = (variance_hinge(embeddings, self.hinge_gamma, groups=groups),
+                                       self.variance_hinge_weight)
+        total = sum(value * w for value, w in terms.values())
+        values = torch.stack([value.detach() for value, _ in terms.values()]).tolist()
+        return total, dict(zip(terms, values))
+
+    def extra_repr(self) -> str:
+        return (f"loss={self.loss!r}, sigreg={self.sigreg_weight}, "
+                f"sigreg_slices={self.sigreg_slices}, vicreg_variance={self.vicreg_variance_weight}, "
+                f"vicreg_covariance={self.vicreg_covariance_weight}, "
+                f"variance_hinge={self.variance_hinge_weight}, hinge_gamma={self.hinge_gamma}")
+
+
+def create_objective(cfg: ObjectiveConfig) -> Objective:
+    """Build the :class:`Objective` described by ``cfg`` (same as ``Objective.from_config``).
+
+    Examples:
+        >>> create_objective(ObjectiveConfig()).loss
+        'smooth_l1'
+    """
+    return Objective.from_config(cfg)

@@ -1,0 +1,157 @@
+"""VICReg's variance and covariance terms, over the global batch.
+
+The variance term is a hinge on each embedding dimension's standard deviation, keeping
+every dimension spread out (``gamma = 1``); the covariance term is the sum of squared
+off-diagonal covariances divided by ``D``, decorrelating the dimensions. Both are
+statistics of the batch: under ``torchrun`` the sums behind the mean and the
+(co)variances are reduced over ranks with gradient, so the terms are those of the whole
+global batch, not of each rank's shard.
+
+Paper: Bardes, Ponce & LeCun, "VICReg: Variance-Invariance-Covariance Regularization for
+Self-Supervised Learning" (ICLR 2022).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from jepa_core.objectives._distributed import global_count, global_sum
+
+
+def _check_2d(z: Tensor, who: str) -> None:
+    if z.dim() != 2:
+        raise ValueError(f"{who} expects embeddings [n, D], got shape {tuple(z.shape)}")
+
+
+def centered(z: Tensor, *, sync: bool = True) -> tuple[Tensor, Tensor]:
+    """Subtract the (global) per-dimension mean.
+
+    Args:
+        z: Embeddings.
+        sync: Use the global batch when a process group is running.
+
+    Returns:
+        ``(z - mean, n)`` in float32, with ``n`` the global number of rows (0-d tensor).
+
+    Shapes:
+        z: ``[n, D]``; first output ``[n, D]``.
+
+    Examples:
+        >>> zc, n = centered(torch.tensor([[1.0, 2.0], [3.0, 6.0]]))
+        >>> zc.tolist(), n.item()
+        ([[-1.0, -2.0], [1.0, 2.0]], 2.0)
+    """
+    _check_2d(z, "centered")
+    z = z.float()
+    n = global_count(z.shape[0], z.device, sync)
+    mean = global_sum(z.sum(0), sync) / n.clamp_min(1.0)
+    return z - mean, n
+
+
+def per_dim_std(z: Tensor, eps: float = 1e-4, *, sync: bool = True) -> Tensor:
+    """Per-dimension standard deviation ``sqrt(var + eps)`` (unbiased variance) of the batch.
+
+    Args:
+        z: Embeddings.
+        eps: Added to the variance so the gradient stays finite at collapse.
+        sync: Use the global batch when a process group is running.
+
+    Returns:
+        The standard deviation of each dimension (float32).
+
+    Shapes:
+        z: ``[n, D]``; output ``[D]``.
+
+    Examples:
+        >>> per_dim_std(torch.tensor([[0.0], [2.0]]), eps=0.0)
+        tensor([1.4142])
+    """
+    zc, n = centered(z, sync=sync)
+    var = global_sum(zc.square().sum(0), sync) / (n - 1.0).clamp_min(1.0)
+    return torch.sqrt(var + eps)
+
+
+def vicreg_variance(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *, sync: bool = True) -> Tensor:
+    """VICReg variance term: ``mean_d relu(gamma - sqrt(var_d + eps))``.
+
+    Args:
+        z: Embeddings (valid tokens only, flattened).
+        gamma: Target standard deviation.
+        eps: Added to the variance.
+        sync: Use the global batch when a process group is running.
+
+    Returns:
+        A scalar float32 tensor; 0 when every dimension has std >= gamma.
+
+    Shapes:
+        z: ``[n, D]``.
+
+    Examples:
+        >>> vicreg_variance(torch.zeros(8, 4), eps=0.0)
+        tensor(1.)
+        >>> vicreg_variance(torch.tensor([[-3.0], [3.0]]))
+        tensor(0.)
+    """
+    _check_2d(z, "vicreg_variance")
+    return F.relu(gamma - per_dim_std(z, eps, sync=sync)).mean()
+
+
+def vicreg_covariance(z: Tensor, *, sync: bool = True) -> Tensor:
+    """VICReg covariance term: sum of squared off-diagonal covariances divided by ``D``.
+
+    Args:
+        z: Embeddings (valid tokens only, flattened).
+        sync: Use the global batch when a process group is running.
+
+    Returns:
+        A scalar float32 tensor; 0 for uncorrelated dimensions.
+
+    Shapes:
+        z: ``[n, D]``.
+
+    Examples:
+        >>> z = torch.tensor([[1.0, 1.0], [-1.0, -1.0]])
+        >>> vicreg_covariance(z)  # cov = [[2, 2], [2, 2]]: (2^2 + 2^2) / 2
+        tensor(4.)
+    """
+    _check_2d(z, "vicreg_covariance")
+    zc, n = centered(z, sync=sync)
+    cov = global_sum(zc.T @ zc, sync) / (n - 1.0).clamp_min(1.0)
+    off = cov - torch.diag_embed(torch.diagonal(cov))
+    return off.square().sum() / z.shape[1]
+
+
+class VICRegVariance(nn.Module):
+    """Module shell around :func:`vicreg_variance`.
+
+    Examples:
+        >>> VICRegVariance()(torch.zeros(4, 3), ).item() > 0.98
+        True
+    """
+
+    def __init__(self, gamma: float = 1.0, eps: float = 1e-4) -> None:
+        super().__init__()
+        if eps < 0:
+            raise ValueError(f"eps must be >= 0, got {eps}")
+        self.gamma = gamma
+        self.eps = eps
+
+    def forward(self, z: Tensor) -> Tensor:
+        return vicreg_variance(z, self.gamma, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"gamma={self.gamma}, eps={self.eps}"
+
+
+class VICRegCovariance(nn.Module):
+    """Module shell around :func:`vicreg_covariance`.
+
+    Examples:
+        >>> VICRegCovariance()(torch.eye(3)).item() > 0
+        True
+    """
+
+    def forward(self, z: Tensor) -> Tensor:
+        return vicreg_covariance(z)
