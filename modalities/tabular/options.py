@@ -1,0 +1,38 @@
+"""The tabular plugin's own ``options:`` config section."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TabularOptions:
+    """How columns are read, typed and encoded (the ``options:`` section of a tabular run).
+
+    Args:
+        numeric_columns: columns forced numeric, whatever inference says.
+        categorical_columns: columns forced categorical, whatever inference says.
+        max_categorical_cardinality: an integer column (or label) with at most this many
+            distinct values is categorical.
+        min_frequency: a category seen fewer times than this when fitting maps to the
+            unknown bucket.
+        max_vocab_size: at most this many categories per column are kept (the most
+            frequent); the rest map to the unknown bucket.
+        clip: standardized numerics are clipped to ``[-clip, clip]``.
+        encoding: text encoding of CSV files.
+        delimiter: CSV field separator; ``None`` means ``\\t`` for ``.tsv`` files and
+            ``,`` otherwise.
+
+    Examples:
+        >>> TabularOptions(categorical_columns=["zip"]).max_categorical_cardinality
+        20
+    """
+
+    numeric_columns: list[str] = field(default_factory=list)
+    categorical_columns: list[str] = field(default_factory=list)
+    max_categorical_cardinality: int = 20
+    min_frequency: int = 1
+    max_vocab_size: int = 1000
+    clip: float = 5.0
+    encoding: str = "utf-8"
+    delimiter: str | None = None

@@ -1,0 +1,136 @@
+"""The tabular (T-JEPA) modality plugin: CSV/Parquet tables, one token per feature."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from jepa_core.config import Config
+from jepa_core.modality import DataError, ModalityPlugin, ProbeData
+
+from .baseline import raw_features
+from .dataset import TabularDataset
+from .errors import warn, where
+from .labels import encode_labels
+from .options import TabularOptions
+from .reader import file_kind, read_table
+from .schema import check_state, feature_names, fit_schema
+from .tokenizer import TabularTokenizer
+from .transform import FIRST_VALUE_INDEX, apply_schema, hide_feature
+
+METRICS = {"classification": "accuracy", "regression": "r2"}
+
+
+class TabularModality(ModalityPlugin):
+    """Tables as token sets: one token per column, T-JEPA feature-subset masking.
+
+    Reads CSV or Parquet, infers a schema (numeric vs categorical) on the pretraining file
+    and saves it as the run's ``state``; embedding and probing apply that same schema.
+    Items are ``{"num": [Fn] float32, "num_missing": [Fn] bool, "cat": [Fc] int64}``.
+
+    From T-JEPA (Thimonier et al., "T-JEPA: Augmentation-Free Self-Supervised Learning for
+    Tabular Data", ICLR 2025).
+
+    Examples:
+        >>> plugin = TabularModality()
+        >>> plugin.default_config()["mask"]["name"]
+        'random_subset'
+    """
+
+    name = "tabular"
+    options_class = TabularOptions
+    embedding_level = "sample"
+
+    def default_config(self) -> dict:
+        """T-JEPA settings scaled to a 2-core CPU: a small encoder, two register tokens."""
+        return {
+            "data": {"batch_size": 128},
+            "mask": {"name": "random_subset", "context_ratio": 0.5, "target_ratio": 0.25,
+                     "num_targets": 4, "allow_overlap": False},
+            "model": {"dim": 64, "depth": 4, "heads": 4, "mlp_ratio": 2.0,
+                      "num_registers": 2, "predictor_dim": 64, "predictor_depth": 2,
+                      "predictor_heads": 4, "pooling": "mean", "dropout": 0.0},
+            "optim": {"epochs": 30, "lr": 5e-4, "warmup": 0.1},
+        }
+
+    def demo_data(self) -> str:
+        """palmerpenguins' bundled ``penguins.csv`` (344 penguins, 8 columns)."""
+        try:
+            path = resources.files("palmerpenguins") / "data" / "penguins.csv"
+        except ModuleNotFoundError:
+            raise DataError("the tabular demo dataset needs the 'palmerpenguins' package "
+                            "(pip install palmerpenguins), or pass --data") from None
+        if not path.is_file():
+            raise DataError(f"palmerpenguins is installed but has no {path}; pass --data")
+        return str(path)
+
+    def load(self, path: str, cfg: Config, state: dict | None) -> tuple[TabularDataset, dict]:
+        """Read ``path``; fit the schema when ``state`` is None, then encode every row."""
+        options = self.options(cfg)
+        df = read_table(path, options)
+        is_csv = file_kind(Path(path)) == "csv"
+        if state is None:
+            state = fit_schema(df, str(path), options, list(cfg.data.ignore_columns), is_csv)
+        table = apply_schema(df, state, str(path), is_csv)
+        return TabularDataset(table, feature_names(state)), state
+
+    def build_tokenizer(self, cfg: Config, state: dict) -> TabularTokenizer:
+        """A per-feature tokenizer sized by the schema in ``state``."""
+        check_state(state)
+        cardinalities = [len(c["vocab"]) + FIRST_VALUE_INDEX for c in state["categorical"]]
+        return TabularTokenizer(len(state["numeric"]), cardinalities, cfg.model.dim)
+
+    def probe_data(self, path: str, label: str, task: str | None, cfg: Config,
+                   state: dict) -> ProbeData:
+        """Rows of ``path`` encoded with ``state``, the ``label`` column as targets.
+
+        ``label`` is a column of ``path`` or a one-column file with one row per row of
+        ``path``. Rows with a missing label are dropped (with a warning). A label that is
+        also a feature is hidden from the model (always missing) and from the raw baseline.
+        """
+        check_state(state)
+        options = self.options(cfg)
+        df = read_table(path, options)
+        is_csv = file_kind(Path(path)) == "csv"
+        labels, label_name = self._label_column(df, str(path), label, options)
+        missing = labels.isna()
+        if missing.all():
+            raise DataError(f"{where(path, column=label_name)}: every label is missing; "
+                            f"expected labelled rows")
+        if missing.any():
+            warn(f"{where(path, column=label_name)}: {int(missing.sum())} row(s) with a "
+                 f"missing label dropped")
+            df, labels = df[~missing.to_numpy()], labels[~missing]
+        encoded = encode_labels(labels, task, str(path), options.max_categorical_cardinality,
+                                is_csv)
+        table = apply_schema(df, state, str(path), is_csv)
+        hidden = None
+        if label_name in feature_names(state):
+            warn(f"{where(path, column=label_name)}: the label is also a pretraining feature; "
+                 f"it is hidden from the model and the baseline for this probe (pretrain "
+                 f"with --ignore-columns {label_name} to avoid this)")
+            hide_feature(table, state, label_name)
+            hidden = label_name
+        return ProbeData(dataset=TabularDataset(table, feature_names(state)),
+                         targets=encoded.targets,
+                         raw_features=raw_features(table, state, exclude=hidden),
+                         task=encoded.task, metric=METRICS[encoded.task], level="sample")
+
+    @staticmethod
+    def _label_column(df: pd.DataFrame, path: str, label: str,
+                      options: TabularOptions) -> tuple[pd.Series, str]:
+        if label in df.columns:
+            return df[label], label
+        if Path(label).is_file():
+            ldf = read_table(label, options)
+            if ldf.shape[1] != 1 or len(ldf) != len(df):
+                raise DataError(f"{label}: a label file needs one column and one row per row "
+                                f"of {path} ({len(df)}); found {ldf.shape[1]} column(s), "
+                                f"{len(ldf)} row(s)")
+            series = ldf.iloc[:, 0]
+            series.index = df.index
+            return series, str(ldf.columns[0])
+        raise DataError(f"{path}: label column {label!r} does not exist (nor is it a file); "
+                        f"its columns are {list(df.columns)}")

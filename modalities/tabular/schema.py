@@ -1,0 +1,141 @@
+"""Fit a table's schema: which columns are features, their kind, scaling and vocabularies.
+
+The schema is the plugin's JSON-serializable ``state``: it is saved in the run directory
+and applied unchanged (no refitting) at embed and probe time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from jepa_core.modality import DataError
+
+from .columns import CATEGORICAL, EMPTY, NUMERIC, category_keys, infer_kind, numeric_values
+from .errors import warn, where
+from .options import TabularOptions
+
+FORMAT = "jepa_core.tabular/1"
+MIN_FEATURES = 2
+IQR_TO_STD = 1.349  # the IQR of a normal distribution, in standard deviations
+
+
+def fit_schema(df: pd.DataFrame, path: str, options: TabularOptions,
+               ignore_columns: list[str] | tuple[str, ...] = (), is_csv: bool = False) -> dict:
+    """Infer column kinds and fit scaling and vocabularies on ``df``.
+
+    Numeric columns are standardized robustly: ``(x - median) / (IQR / 1.349)``, falling
+    back to the standard deviation (then 1) when the IQR is 0. Categorical columns keep the
+    values seen at least ``min_frequency`` times (at most ``max_vocab_size``, most frequent
+    first). A column with no value is dropped with a warning; so is a constant column with
+    no missing value (it carries no information). A constant column with missing values is
+    kept: its missingness is information.
+
+    Args:
+        df: the table.
+        path: the file, for messages.
+        options: the ``options:`` section.
+        ignore_columns: columns never used as features.
+        is_csv: whether row numbers in messages also get a CSV line number.
+
+    Returns:
+        The state: ``{"format", "numeric": [{"name", "median", "scale"}],
+        "categorical": [{"name", "vocab"}], "clip", "ignored", "dropped"}``.
+
+    Raises:
+        DataError: an ignored or overridden column does not exist, a column is both
+            numeric and categorical, a forced-numeric column holds text, or fewer than
+            two feature columns are left.
+    """
+    columns = list(df.columns)
+    _check_exist(path, columns, ignore_columns, "data.ignore_columns")
+    _check_exist(path, columns, options.numeric_columns, "options.numeric_columns")
+    _check_exist(path, columns, options.categorical_columns, "options.categorical_columns")
+    both = sorted(set(options.numeric_columns) & set(options.categorical_columns))
+    if both:
+        raise DataError(f"{path}: column(s) {both} are listed both in options.numeric_columns "
+                        f"and options.categorical_columns; expected one kind per column")
+    numeric, categorical, dropped = [], [], []
+    for name in columns:
+        if name in ignore_columns:
+            continue
+        kind = _kind(df[name], options)
+        if kind == EMPTY:
+            warn(f"{where(path, column=name)}: every value is missing; column dropped")
+            dropped.append({"name": name, "reason": "all values missing"})
+            continue
+        s = df[name]
+        if s.nunique(dropna=True) <= 1 and not s.isna().any():
+            warn(f"{where(path, column=name)}: constant column (every value is "
+                 f"{s.iloc[0]!r}); dropped")
+            dropped.append({"name": name, "reason": "constant"})
+            continue
+        if kind == NUMERIC:
+            numeric.append(_fit_numeric(s, path, is_csv))
+        else:
+            categorical.append(_fit_categorical(s, path, options))
+    n = len(numeric) + len(categorical)
+    if n < MIN_FEATURES:
+        raise DataError(f"{path}: {n} usable feature column(s) (of {len(columns)} columns, "
+                        f"{len(ignore_columns)} ignored, {len(dropped)} dropped); expected at "
+                        f"least {MIN_FEATURES}, so that context and target feature sets can "
+                        f"be drawn")
+    return {"format": FORMAT, "numeric": numeric, "categorical": categorical,
+            "clip": float(options.clip), "ignored": list(ignore_columns), "dropped": dropped}
+
+
+def feature_names(state: dict) -> list[str]:
+    """Token order of the features: numeric columns first, then categorical ones."""
+    return [c["name"] for c in state["numeric"]] + [c["name"] for c in state["categorical"]]
+
+
+def check_state(state: dict) -> None:
+    """Raise ``DataError`` when ``state`` is not a tabular schema this version can apply."""
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise DataError(f"the saved tabular state has format {found!r}; expected {FORMAT!r}")
+
+
+def _check_exist(path: str, columns: list[str], names, what: str) -> None:
+    missing = [c for c in names if c not in columns]
+    if missing:
+        raise DataError(f"{path}: {what} names column(s) {missing} that the file does not "
+                        f"have; its columns are {columns}")
+
+
+def _kind(series: pd.Series, options: TabularOptions) -> str:
+    if series.isna().all():
+        return EMPTY
+    if series.name in options.numeric_columns:
+        return NUMERIC
+    if series.name in options.categorical_columns:
+        return CATEGORICAL
+    return infer_kind(series, options.max_categorical_cardinality)
+
+
+def _fit_numeric(series: pd.Series, path: str, is_csv: bool) -> dict:
+    v = numeric_values(series, path, is_csv, warn_inf=False)
+    v = v[~np.isnan(v)]
+    if len(v) == 0:
+        return {"name": series.name, "median": 0.0, "scale": 1.0}
+    median = float(np.median(v))
+    q25, q75 = np.percentile(v, [25, 75])
+    scale = float(q75 - q25) / IQR_TO_STD
+    if not scale > 0:
+        scale = float(np.std(v))
+    if not scale > 0:
+        scale = 1.0
+    return {"name": series.name, "median": median, "scale": scale}
+
+
+def _fit_categorical(series: pd.Series, path: str, options: TabularOptions) -> dict:
+    keys = category_keys(series).dropna()
+    counts = keys.value_counts()
+    counts = counts[counts >= options.min_frequency]
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    vocab = [k for k, _ in order[:options.max_vocab_size]]
+    if len(keys) > options.max_categorical_cardinality and keys.nunique() == len(keys) \
+            and not pd.api.types.is_numeric_dtype(series):
+        warn(f"{where(path, column=series.name)}: a different value in every row (an "
+             f"identifier?); pass it in --ignore-columns if it is not a feature")
+    return {"name": series.name, "vocab": vocab}

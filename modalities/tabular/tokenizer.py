@@ -1,0 +1,81 @@
+"""Per-feature tokenizer for tables (T-JEPA / FT-Transformer style)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from jepa_core.modality import Tokenizer
+from jepa_core.tokens import TokenBatch, TokenLayout
+
+from .transform import FIRST_VALUE_INDEX
+
+
+class TabularTokenizer(Tokenizer):
+    """One token per feature: numerics first, then categoricals, plus a feature-index embedding.
+
+    A numeric value ``x_j`` becomes ``x_j * W_j + b_j``; a missing numeric becomes the
+    learned per-feature missing embedding ``m_j`` instead. A categorical value looks up its
+    column's embedding table, whose row 0 is the column's missing embedding and row 1 its
+    unknown-category embedding (the tables of all columns are stored as one flat table with
+    per-column offsets). Every token then gets its learned feature-index embedding ``e_j``.
+    Missing features stay valid tokens (their embedding says "missing"); register tokens
+    are the encoder's business, not the tokenizer's.
+
+    From T-JEPA (Thimonier et al., 2025), after the FT-Transformer feature tokenizer.
+
+    Args:
+        num_numeric: ``Fn``, the number of numeric features.
+        cardinalities: for each categorical feature, its table size (vocabulary + 2).
+        dim: token width ``D``.
+
+    Shapes:
+        batch ``{"num": [B, Fn] float, "num_missing": [B, Fn] bool, "cat": [B, Fc] int64}``
+        → tokens ``[B, Fn + Fc, D]``, valid all ``True``.
+
+    Examples:
+        >>> tok = TabularTokenizer(2, [4], dim=8)
+        >>> out = tok({"num": torch.zeros(3, 2), "num_missing": torch.zeros(3, 2, dtype=torch.bool),
+        ...            "cat": torch.ones(3, 1, dtype=torch.long)})
+        >>> tuple(out.tokens.shape), out.layout.grid
+        ((3, 3, 8), (3,))
+    """
+
+    def __init__(self, num_numeric: int, cardinalities: list[int], dim: int) -> None:
+        super().__init__()
+        if num_numeric + len(cardinalities) < 1:
+            raise ValueError("a tabular tokenizer needs at least one feature")
+        if any(c < FIRST_VALUE_INDEX for c in cardinalities):
+            raise ValueError(f"categorical tables need >= {FIRST_VALUE_INDEX} rows "
+                             f"(missing, unknown), got {cardinalities}")
+        self.num_numeric = int(num_numeric)
+        self.num_categorical = len(cardinalities)
+        self.dim = int(dim)
+        self.layout = TokenLayout((self.num_numeric + self.num_categorical,))
+        bound = 1.0 / math.sqrt(dim)
+        self.num_weight = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
+        self.num_bias = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
+        self.num_missing = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
+        offsets = [0]
+        for c in cardinalities[:-1]:
+            offsets.append(offsets[-1] + int(c))
+        self.register_buffer("cat_offsets", torch.tensor(offsets[:len(cardinalities)],
+                                                         dtype=torch.long), persistent=False)
+        self.cat_embedding = nn.Embedding(max(sum(cardinalities), 1), dim)
+        nn.init.uniform_(self.cat_embedding.weight, -bound, bound)
+        self.feature_embedding = nn.Parameter(torch.zeros(self.layout.num_tokens, dim))
+        nn.init.trunc_normal_(self.feature_embedding, std=0.02)
+
+    def forward(self, batch: dict[str, Tensor]) -> TokenBatch:
+        parts = []
+        if self.num_numeric:
+            x = batch["num"].to(self.num_weight.dtype).unsqueeze(-1)       # [B, Fn, 1]
+            tokens = x * self.num_weight + self.num_bias                     # [B, Fn, D]
+            missing = batch["num_missing"].unsqueeze(-1)
+            parts.append(torch.where(missing, self.num_missing.expand_as(tokens), tokens))
+        if self.num_categorical:
+            parts.append(self.cat_embedding(batch["cat"] + self.cat_offsets))  # [B, Fc, D]
+        tokens = torch.cat(parts, dim=1) + self.feature_embedding
+        return TokenBatch(tokens=tokens, layout=self.layout)
