@@ -30,3 +30,19 @@ def run_torchrun(script: str | Path, *args: str, nproc: int = 2, env: dict | Non
     cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={nproc}",
            "--master-port=0", str(script), *args]
     return subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def tiny_table(rows: int = 12, seed: int = 0):
+    """A small mixed-type table: two float columns (one with gaps), a string category with a
+    gap, a boolean, a low-cardinality integer; returns a pandas DataFrame."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    height = rng.normal(170.0, 10.0, rows).round(2)
+    weight = rng.normal(70.0, 8.0, rows).round(2)
+    weight[1] = np.nan
+    color = np.array(["red", "green", "blue"], dtype=object)[np.arange(rows) % 3]
+    color[2] = None
+    return pd.DataFrame({"height": height, "weight": weight, "color": color,
+                         "active": np.arange(rows) % 2 == 0, "level": np.arange(rows) % 4})
