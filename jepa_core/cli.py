@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     pt.add_argument("--batch-size", type=int, help="global batch size (split over ranks)")
     pt.add_argument("--device", choices=["auto", "cpu", "cuda"])
     pt.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    pt.add_argument("--stop-after", type=int, metavar="STEPS",
+                    help="end this invocation after STEPS steps (checkpointed); --resume goes on")
     pt.add_argument("--ignore-columns", help="tabular: comma-separated columns pretraining never sees")
 
     em = sub.add_parser("embed", help="embed a dataset with a trained run")
@@ -170,7 +172,7 @@ def cmd_pretrain(args) -> int:
             print(f"pretraining {cfg.modality} on {path}: {len(dataset)} samples, "
                   f"{trainer.total_steps} steps of {cfg.data.batch_size} on {device} "
                   f"x{env.world_size} -> {run.path}", file=sys.stderr)
-        result = trainer.fit(resume=args.resume)
+        result = trainer.fit(resume=args.resume, stop_after=args.stop_after)
         if env.is_main:
             print(json.dumps({"run_dir": str(run.path), "steps": result.end_step,
                               "final_loss": result.final_loss, "samples_per_s": result.samples_per_s}))

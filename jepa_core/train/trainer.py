@@ -110,8 +110,14 @@ class Trainer:
             value /= self.env.world_size
         return value
 
-    def fit(self, resume: bool = False) -> FitResult:
-        """Train until ``total_steps``; with ``resume``, continue from the latest checkpoint."""
+    def fit(self, resume: bool = False, stop_after: int | None = None) -> FitResult:
+        """Train until ``total_steps``; with ``resume``, continue from the latest checkpoint.
+
+        Args:
+            resume: continue from the latest checkpoint of the run directory.
+            stop_after: end this call (with a checkpoint) after this many steps, e.g. to
+                fit a job's time slot; a later ``resume`` goes on exactly where it stopped.
+        """
         start = self._resume() if resume else 0
         logger = ProgressLogger(self.run.metrics, self.total_steps, start, self.env.is_main,
                                 self.cfg.logging.progress)
@@ -123,8 +129,9 @@ class Trainer:
         log_every, ckpt_every = self.cfg.logging.log_every, self.cfg.logging.checkpoint_every
         global_batch = self.batches.local_batch * self.env.world_size
         loss_value, rate, last_saved = None, None, start
+        end = self.total_steps if stop_after is None else min(self.total_steps, start + stop_after)
         try:
-            for step, ids, batch in self.batches.iterate(start, self.total_steps):
+            for step, ids, batch in self.batches.iterate(start, end):
                 tic = time.perf_counter()
                 lr, wd, momentum = self.schedule(step)
                 set_hyperparameters(self.optimizer, lr, wd)
@@ -152,10 +159,10 @@ class Trainer:
                                 "loss": loss_value, **out.parts, "lr": lr, "weight_decay": wd,
                                 "momentum": momentum, "samples_per_s": rate,
                                 "target_std": embedding_std(sample), "target_rank": effective_rank(sample)})
-                if done % ckpt_every == 0 and done != self.total_steps:
+                if done % ckpt_every == 0 and done != end:
                     self._save(done, loss_value)
                     last_saved = done
-            self._save(self.total_steps, loss_value)
+            self._save(end, loss_value)
         finally:
             logger.close()
-        return FitResult(start, self.total_steps, loss_value, rate)
+        return FitResult(start, end, loss_value, rate)
