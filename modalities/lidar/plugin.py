@@ -1,0 +1,91 @@
+"""The LiDAR modality plugin: scan folders to BEV patch tokens, AD-L-JEPA defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from jepa_core.config import Config, from_dict
+from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
+
+from .dataset import ScanDataset, find_scans
+from .demo import demo_root
+from .options import LidarOptions
+from .pillars import concat_clouds
+from .probe import raw_features, token_targets
+from .tokenizer import BevTokenizer
+
+
+class LidarModality(ModalityPlugin):
+    """LiDAR sweeps (``.bin``, ``.npy``, ``.pcd``, ``.las``/``.laz``) as BEV patch tokens.
+
+    ``embed`` writes one embedding per BEV token, ``[S, H' * W', D]`` in row-major order
+    of the ``(H', W')`` token grid (rows along y, columns along x); with the default
+    options ``H' = W' = 16``. ``probe --label DIR`` matches label files
+    (SemanticKITTI ``.label`` or ``.npy``) to scans by file stem and scores the majority
+    class per token by mean IoU.
+    """
+
+    name = "lidar"
+    options_class = LidarOptions
+    embedding_level = "token"
+
+    def default_config(self) -> dict:
+        """AD-L-JEPA objective (cosine, down-weighted empty cells, variance hinge), CPU sizes."""
+        return {
+            "data": {"batch_size": 8},
+            "mask": {"name": "bev", "context_ratio": 0.7, "target_ratio": 0.3},
+            "model": {"dim": 64, "depth": 4, "heads": 4, "predictor_dim": 64,
+                      "predictor_depth": 2, "predictor_heads": 4},
+            "target": {"kind": "ema", "momentum": [0.996, 1.0]},
+            "objective": {"loss": "cosine", "normalize_targets": False, "empty_weight": 0.25,
+                          "variance_hinge": 1.0},
+            "optim": {"epochs": 20, "lr": 1e-3, "amp": False},
+        }
+
+    def demo_data(self) -> str:
+        return str(demo_root() / "velodyne")
+
+    def _opts(self, cfg: Config, state: dict | None) -> LidarOptions:
+        try:
+            if state is not None and "options" in state:
+                opts = from_dict(LidarOptions, state["options"], where="options")
+            else:
+                opts = self.options(cfg)
+            opts.validate()
+        except ValueError as e:
+            raise DataError(str(e)) from None
+        return opts
+
+    def load(self, path: str, cfg: Config, state: dict | None) -> tuple[Dataset, dict]:
+        opts = self._opts(cfg, state)
+        dataset = ScanDataset(find_scans(path, opts.extensions), opts)
+        return dataset, {"options": dataclasses.asdict(opts)}
+
+    def build_tokenizer(self, cfg: Config, state: dict) -> Tokenizer:
+        return BevTokenizer(self._opts(cfg, state), cfg.model.dim)
+
+    def collate(self, samples: list) -> dict:
+        """Concatenate clouds: ``points [P, 4]``, ``batch [P]`` (sample of each point), ``index [B]``."""
+        return concat_clouds([s["points"] for s in samples],
+                             torch.stack([s["index"] for s in samples]))
+
+    def probe_data(self, path: str, label: str, task: str | None, cfg: Config,
+                   state: dict) -> ProbeData:
+        if task not in (None, "classification"):
+            raise DataError(f"lidar probes are per-token classification, not {task!r}")
+        dataset, _ = self.load(path, cfg, state)
+        label_dir = Path(label)
+        if not label_dir.is_dir():
+            raise DataError(f"{label_dir}: --label must be a folder of .label/.npy files "
+                            f"named like the scans")
+        opts = dataset.opts
+        targets = np.stack([token_targets(f, m, p, label_dir, opts) for f, m, p in
+                            zip(dataset.files, dataset.masks, dataset.points)])
+        raw = np.stack([raw_features(p, opts) for p in dataset.points])
+        return ProbeData(dataset=dataset, targets=targets, raw_features=raw,
+                         task="classification", metric="miou", level="token")

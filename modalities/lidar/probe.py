@@ -1,0 +1,101 @@
+"""Probe targets and the raw-feature baseline, per BEV token.
+
+A token's target is the majority class of the labelled points in its ``patch x patch``
+cells (``-1`` where it holds none). The baseline features are pillar statistics pooled
+per token with torch-geometric's ``scatter``: occupied-cell fraction, log point count,
+z mean / min / max / std and mean intensity.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch_geometric.utils import scatter
+
+from jepa_core.modality import DataError
+
+from .options import LidarOptions
+from .pillars import cell_index
+from .readers import read_labels
+
+#: Names of the baseline's per-token features.
+RAW_FEATURES = ("occupied", "log_points", "z_mean", "z_min", "z_max", "z_std", "intensity")
+
+
+def token_index(points: torch.Tensor, opts: LidarOptions) -> torch.Tensor:
+    """``[N]`` row-major token of each in-range point on the ``(H', W')`` grid."""
+    _, w = opts.grid_size()
+    cell = cell_index(points, opts)
+    return (cell // w // opts.patch) * (w // opts.patch) + (cell % w) // opts.patch
+
+
+def majority_labels(tokens: np.ndarray, labels: np.ndarray, num_tokens: int,
+                    ignore: list[int]) -> np.ndarray:
+    """``[num_tokens]`` int64 majority label per token, ``-1`` where it has none.
+
+    Examples:
+        >>> majority_labels(np.array([0, 0, 0, 2]), np.array([5, 7, 7, 0]), 3, [0])
+        array([ 7, -1, -1])
+    """
+    out = np.full(num_tokens, -1, dtype=np.int64)
+    use = ~np.isin(labels, ignore) & (labels >= 0)
+    tokens, labels = tokens[use], labels[use]
+    if not len(labels):
+        return out
+    pairs, counts = np.unique(np.stack([tokens, labels], 1), axis=0, return_counts=True)
+    order = np.lexsort((-pairs[:, 1], counts, pairs[:, 0]))  # by token, then count; ties: lowest label
+    pairs = pairs[order]
+    last = np.r_[pairs[1:, 0] != pairs[:-1, 0], True]
+    out[pairs[last, 0]] = pairs[last, 1]
+    return out
+
+
+def raw_features(points: torch.Tensor, opts: LidarOptions) -> np.ndarray:
+    """``[N_tokens, 7]`` pillar statistics per token (see :data:`RAW_FEATURES`); zeros when empty."""
+    h, w = opts.grid_size()
+    n = (h // opts.patch) * (w // opts.patch)
+    tok = token_index(points, opts)
+    cells = torch.unique(tok * (h * w) + cell_index(points, opts))
+    occupied = torch.bincount(cells // (h * w), minlength=n).float() / opts.patch ** 2
+    count = torch.bincount(tok, minlength=n).float()
+    z = points[:, 2]
+    z_mean = scatter(z, tok, dim=0, dim_size=n, reduce="mean")
+    z_sq = scatter(z * z, tok, dim=0, dim_size=n, reduce="mean")
+    feats = torch.stack([
+        occupied, torch.log1p(count), z_mean,
+        scatter(z, tok, dim=0, dim_size=n, reduce="min"),
+        scatter(z, tok, dim=0, dim_size=n, reduce="max"),
+        (z_sq - z_mean ** 2).clamp_min(0).sqrt(),
+        scatter(points[:, 3], tok, dim=0, dim_size=n, reduce="mean"),
+    ], dim=1)
+    return feats.numpy().astype(np.float32)
+
+
+def find_label_file(folder: Path, scan: Path) -> Path:
+    """The label file for ``scan`` in ``folder``: same stem, ``.label`` or ``.npy``."""
+    for ext in (".label", ".npy"):
+        cand = folder / f"{scan.stem}{ext}"
+        if cand.is_file():
+            return cand
+    matches = [p for p in folder.rglob(f"{scan.stem}.*") if p.suffix in (".label", ".npy")]
+    if len(matches) == 1:
+        return matches[0]
+    raise DataError(f"{scan}: no label file {scan.stem}.label or {scan.stem}.npy in {folder}")
+
+
+def token_targets(scan: Path, kept: np.ndarray, points: torch.Tensor, label_dir: Path,
+                  opts: LidarOptions) -> np.ndarray:
+    """``[N_tokens]`` majority class per token of one scan, labels matched by file stem.
+
+    Args:
+        scan: the scan file (for messages and the stem).
+        kept: ``[N_stored]`` bool mask of the stored rows that survived validation and crop.
+        points: ``[N, 4]`` those rows.
+        label_dir: the labels folder.
+    """
+    labels = read_labels(find_label_file(label_dir, scan), num_points=len(kept), scan=scan)
+    h, w = opts.grid_size()
+    return majority_labels(token_index(points, opts).numpy(), labels[kept],
+                           (h // opts.patch) * (w // opts.patch), opts.ignore_labels)

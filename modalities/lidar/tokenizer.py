@@ -1,0 +1,89 @@
+"""The BEV tokenizer: pillar feature net, dense BEV scatter, patch embedding, empty token.
+
+A raw batch (see :func:`modalities.lidar.pillars.pillarize`) becomes a
+:class:`~jepa_core.tokens.TokenBatch` on a 2-D grid of BEV patches. As in PointPillars,
+each point's nine features go through a shared linear layer, LayerNorm and ReLU and are
+max-pooled per pillar with torch-geometric's ``scatter``; the pillar features are written
+into a dense ``[B, C, H, W]`` map and a strided convolution embeds each ``patch x patch``
+block of cells as one token. Patches with no points are flagged in ``TokenBatch.empty``
+and their token is replaced by a learnable empty token, as in AD-L-JEPA.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.utils import scatter
+
+from jepa_core.modality import Tokenizer
+from jepa_core.tokens import TokenBatch, TokenLayout
+
+from .options import LidarOptions
+from .pillars import POINT_FEATURES, occupancy, patch_sum, pillarize
+
+
+class PillarFeatureNet(nn.Module):
+    """Per-point linear + LayerNorm + ReLU, max-pooled per pillar.
+
+    Shapes:
+        point_feats ``[P, 9]``, point_pillar ``[P]`` -> ``[Q, C]``.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(len(POINT_FEATURES), channels), nn.LayerNorm(channels),
+                                 nn.ReLU())
+
+    def forward(self, point_feats: Tensor, point_pillar: Tensor, num_pillars: int) -> Tensor:
+        return scatter(self.net(point_feats), point_pillar, dim=0, dim_size=num_pillars, reduce="max")
+
+
+class BevTokenizer(Tokenizer):
+    """Raw pillarized batch to BEV patch tokens.
+
+    Args:
+        opts: the BEV grid and pillar net width.
+        dim: token width (``cfg.model.dim``).
+
+    Shapes:
+        batch: ``points [P, 4]``, ``batch [P]``, ``index [B]`` (see
+        :func:`~modalities.lidar.pillars.concat_clouds`). Output tokens ``[B, H' * W', dim]`` with
+        ``empty [B, H' * W']`` True where the patch holds no point.
+
+    Examples:
+        >>> from modalities.lidar.pillars import concat_clouds
+        >>> tok = BevTokenizer(LidarOptions(), dim=16)
+        >>> tb = tok(concat_clouds([torch.tensor([[5.0, 0.0, -1.0, 0.3]])]))
+        >>> tuple(tb.tokens.shape), int(tb.empty.sum())
+        ((1, 256, 16), 255)
+    """
+
+    def __init__(self, opts: LidarOptions, dim: int) -> None:
+        super().__init__()
+        opts.validate()
+        self.opts = opts
+        self.dim = dim
+        self.layout = TokenLayout(opts.token_grid())
+        c = opts.pillar_channels
+        self.pillar_net = PillarFeatureNet(c)
+        self.patch_embed = nn.Conv2d(c, dim, kernel_size=opts.patch, stride=opts.patch)
+        self.empty_token = nn.Parameter(torch.zeros(dim))
+        nn.init.trunc_normal_(self.empty_token, std=0.02)
+
+    def bev(self, pillars: dict[str, Tensor], num_samples: int) -> Tensor:
+        """The dense pillar-feature map ``[B, C, H, W]`` (zeros in empty cells)."""
+        h, w = self.opts.grid_size()
+        cells = pillars["pillar_cell"]
+        feats = self.pillar_net(pillars["point_feats"], pillars["point_pillar"], len(cells))
+        dense = feats.new_zeros(num_samples * h * w, feats.shape[1]).index_put((cells,), feats)
+        return dense.view(num_samples, h, w, -1).permute(0, 3, 1, 2)
+
+    def forward(self, batch: dict[str, Tensor]) -> TokenBatch:
+        b = len(batch["index"])
+        dtype = self.patch_embed.weight.dtype
+        pillars = pillarize(batch["points"].to(dtype), batch["batch"], b, self.opts)
+        tokens = self.patch_embed(self.bev(pillars, b)).flatten(2).transpose(1, 2)
+        counts = occupancy(pillars["pillar_cell"], pillars["pillar_count"], b, self.opts)
+        empty = patch_sum(counts, self.opts.patch).reshape(b, -1) == 0
+        tokens = torch.where(empty[..., None], self.empty_token.to(tokens.dtype), tokens)
+        return TokenBatch(tokens=tokens, layout=self.layout, empty=empty)
