@@ -6,6 +6,7 @@ import contextlib
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.distributed as dist
@@ -14,7 +15,6 @@ from torch import nn
 from ..config import Config
 from ..method import JEPA
 from ..modality import move_to
-from ..run import RunDir
 from ..targets import ema_momentum
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .data import EpochBatches
@@ -24,6 +24,9 @@ from .optim import build_optimizer, set_hyperparameters
 from .parallel import full_optimizer_state, full_state_dict, load_full_state, wrap_model
 from .progress import ProgressLogger
 from .schedules import cosine, warmup_cosine
+
+if TYPE_CHECKING:  # run.py imports train.checkpoint
+    from ..run import RunDir
 
 
 class TrainingError(RuntimeError):
