@@ -1,0 +1,99 @@
+"""Bad files: each gets one DataError naming the file and what was expected."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from jepa_core.modality import DataError
+from modalities.tabular.reader import file_kind, read_table
+from tests.helpers import tiny_table
+
+
+def test_read_table__csv_and_parquet_agree(tmp_path):
+    df = tiny_table()
+    df.to_csv(tmp_path / "t.csv", index=False)
+    df.to_parquet(tmp_path / "t.parquet")
+    a, b = read_table(tmp_path / "t.csv"), read_table(tmp_path / "t.parquet")
+    assert list(a.columns) == list(b.columns) == list(df.columns)
+    assert len(a) == len(b) == len(df)
+
+
+def test_read_table__sniffs_parquet_without_extension(tmp_path):
+    tiny_table().to_parquet(tmp_path / "table.data")
+    assert file_kind(tmp_path / "table.data") == "parquet"
+    assert len(read_table(tmp_path / "table.data")) == 12
+
+
+def test_read_table__missing_file(tmp_path):
+    with pytest.raises(DataError, match=r"nope\.csv: file does not exist"):
+        read_table(tmp_path / "nope.csv")
+
+
+def test_read_table__empty_file(tmp_path):
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(DataError, match=r"e\.csv: file is empty"):
+        read_table(tmp_path / "e.csv")
+
+
+def test_read_table__blank_file(tmp_path):
+    (tmp_path / "e.csv").write_text("\n\n  \n")
+    with pytest.raises(DataError, match=r"e\.csv: file is empty"):
+        read_table(tmp_path / "e.csv")
+
+
+def test_read_table__header_only(tmp_path):
+    (tmp_path / "h.csv").write_text("a,b,c\n")
+    with pytest.raises(DataError, match=r"h\.csv: has a header \(3 columns\) but no data rows"):
+        read_table(tmp_path / "h.csv")
+
+
+def test_read_table__ragged_long_row(tmp_path):
+    (tmp_path / "r.csv").write_text("a,b,c\n1,2,3\n4,5,6,7\n")
+    with pytest.raises(DataError, match=r"r\.csv: line 3 has 4 fields; expected 3"):
+        read_table(tmp_path / "r.csv")
+
+
+def test_read_table__ragged_short_row(tmp_path):
+    (tmp_path / "r.csv").write_text("a,b,c\n1,2,3\n4,5,6\n7,8\n")
+    with pytest.raises(DataError, match=r"r\.csv: line 4 has 2 fields; expected 3"):
+        read_table(tmp_path / "r.csv")
+
+
+def test_read_table__non_utf8_bytes(tmp_path):
+    (tmp_path / "l.csv").write_bytes("a,b\n1,x\n2,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"l\.csv: line 3 holds byte 0xe9 .*expected utf-8"):
+        read_table(tmp_path / "l.csv")
+
+
+def test_read_table__other_encoding_through_options(tmp_path):
+    from modalities.tabular import TabularOptions
+
+    (tmp_path / "l.csv").write_bytes("a,b\n1,x\n2,caf\xe9\n".encode("latin-1"))
+    df = read_table(tmp_path / "l.csv", TabularOptions(encoding="latin-1"))
+    assert df["b"].tolist() == ["x", "café"]
+
+
+def test_read_table__parquet_that_is_not_parquet(tmp_path):
+    (tmp_path / "fake.parquet").write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match=r"fake\.parquet: is not a Parquet file"):
+        read_table(tmp_path / "fake.parquet")
+
+
+def test_read_table__truncated_parquet(tmp_path):
+    tiny_table().to_parquet(tmp_path / "t.parquet")
+    data = (tmp_path / "t.parquet").read_bytes()
+    (tmp_path / "cut.parquet").write_bytes(data[:40] + data[-4:])
+    with pytest.raises(DataError, match=r"cut\.parquet: could not be read as Parquet"):
+        read_table(tmp_path / "cut.parquet")
+
+
+def test_read_table__directory(tmp_path):
+    with pytest.raises(DataError, match="is not a file"):
+        read_table(tmp_path)
+
+
+def test_read_table__tsv_by_extension(tmp_path):
+    pd.DataFrame({"a": [1.5, 2.5], "b": ["x", "y"]}).to_csv(tmp_path / "t.tsv", sep="\t",
+                                                             index=False)
+    assert list(read_table(tmp_path / "t.tsv").columns) == ["a", "b"]
