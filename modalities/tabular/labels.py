@@ -9,7 +9,7 @@ import pandas as pd
 
 from jepa_core.modality import DataError
 
-from .columns import CATEGORICAL, category_keys, infer_kind, numeric_values
+from .columns import CATEGORICAL, category_keys, infer_kind
 from .errors import where
 
 TASKS = ("classification", "regression")
@@ -59,12 +59,14 @@ def encode_labels(series: pd.Series, task: str | None, path: str, max_cardinalit
         task = "classification" if infer_kind(series, max_cardinality) == CATEGORICAL \
             else "regression"
     if task == "regression":
-        values = numeric_values(series, path, is_csv, warn_inf=False)
+        values = pd.to_numeric(series.astype(object), errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(values)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             raise DataError(f"{where(path, int(series.index[pos]), name, is_csv)}: regression "
-                            f"label is {series.iloc[pos]!r}; expected a finite number")
+                            f"label is {series.iloc[pos]!r}; expected a finite number (or use "
+                            f"--task classification)")
         return Labels(targets=values, task=task)
     keys = category_keys(series)
     classes = sorted(keys.unique().tolist())
