@@ -1,0 +1,64 @@
+"""The empty-aware BEV masker: per-group ratios, disjoint sets, counter-based draws."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from jepa_core.masking.bev import BevMasker
+from jepa_core.tokens import TokenLayout
+
+LAYOUT = TokenLayout((8, 8))
+
+
+def _empty(b: int = 4) -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    return torch.rand(b, 64, generator=g) < torch.linspace(0.2, 0.9, b)[:, None]
+
+
+def test_bev_masker__splits_empty_and_nonempty_with_same_ratio():
+    empty = _empty()
+    m = BevMasker(context_ratio=0.5, target_ratio=0.25)(4, LAYOUT, seed=1, step=3, token_empty=empty)
+    for i in range(4):
+        tgt = m.target_idx[i, 0][m.target_valid[i, 0]]
+        ctx = m.context_idx[i][m.context_valid[i]]
+        n_e = int(empty[i].sum())
+        assert int(empty[i, tgt].sum()) == round(0.25 * n_e)
+        assert int((~empty[i, tgt]).sum()) == round(0.25 * (64 - n_e))
+        assert int(empty[i, ctx].sum()) == round(0.5 * n_e)
+        assert not set(tgt.tolist()) & set(ctx.tolist())
+        assert tgt.tolist() == sorted(tgt.tolist()) and ctx.tolist() == sorted(ctx.tolist())
+
+
+def test_bev_masker__padding_and_validity():
+    empty = _empty()
+    valid = torch.ones(4, 64, dtype=torch.bool)
+    valid[0, 32:] = False
+    m = BevMasker(0.5, 0.25)(4, LAYOUT, seed=0, step=0, token_valid=valid, token_empty=empty)
+    assert m.target_idx.shape[:2] == (4, 1)
+    assert (m.context_idx[~m.context_valid] == 0).all()
+    assert (m.target_idx[0, 0][m.target_valid[0, 0]] < 32).all()
+    assert (m.context_idx[0][m.context_valid[0]] < 32).all()
+
+
+def test_bev_masker__counter_based():
+    empty = _empty()
+    masker = BevMasker(0.5, 0.25)
+    ids = torch.tensor([10, 11, 12, 13])
+    a = masker(4, LAYOUT, seed=5, step=7, sample_ids=ids, token_empty=empty)
+    b = masker(2, LAYOUT, seed=5, step=7, sample_ids=ids[2:], token_empty=empty[2:])
+    c = masker(4, LAYOUT, seed=5, step=8, sample_ids=ids, token_empty=empty)
+    i2 = a.target_idx[2, 0][a.target_valid[2, 0]]
+    assert torch.equal(i2, b.target_idx[0, 0][b.target_valid[0, 0]])
+    assert not torch.equal(a.target_idx, c.target_idx)
+
+
+def test_bev_masker__all_empty_sample_still_gets_context_and_target():
+    empty = torch.ones(1, 64, dtype=torch.bool)
+    m = BevMasker(0.5, 0.25)(1, LAYOUT, seed=0, step=0, token_empty=empty)
+    assert m.target_valid.sum() == 16 and m.context_valid.sum() == 32
+
+
+def test_bev_masker__bad_ratio():
+    with pytest.raises(ValueError, match="target_ratio"):
+        BevMasker(0.5, 1.5)
