@@ -22,6 +22,8 @@ class TabularOptions:
         encoding: text encoding of CSV files.
         delimiter: CSV field separator; ``None`` means ``\\t`` for ``.tsv`` files and
             ``,`` otherwise.
+        na_values: extra strings that mean "missing" (e.g. ``"?"``), on top of pandas'
+            defaults (empty, ``NA``, ``NaN``, ``null``...).
 
     Examples:
         >>> TabularOptions(categorical_columns=["zip"]).max_categorical_cardinality
@@ -36,3 +38,4 @@ class TabularOptions:
     clip: float = 5.0
     encoding: str = "utf-8"
     delimiter: str | None = None
+    na_values: list[str] = field(default_factory=list)

@@ -56,7 +56,12 @@ def read_table(path: str | Path, options: TabularOptions | None = None) -> pd.Da
         raise DataError(f"{p}: is not a file; expected a CSV or Parquet table")
     if p.stat().st_size == 0:
         raise DataError(f"{p}: file is empty; expected a header line and data rows")
-    df = _read_parquet(p) if file_kind(p) == "parquet" else _read_csv(p, options)
+    if file_kind(p) == "parquet":
+        df = _read_parquet(p)
+        if options.na_values:
+            df = df.replace(list(options.na_values), float("nan"))
+    else:
+        df = _read_csv(p, options)
     if df.shape[1] == 0:
         raise DataError(f"{p}: no columns found; expected a header line and data rows")
     if len(df) == 0:
@@ -105,7 +110,8 @@ def _read_csv(p: Path, options: TabularOptions) -> pd.DataFrame:
     sep = options.delimiter or ("\t" if p.suffix.lower() == ".tsv" else ",")
     _check_ragged(p, text, sep)
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep)
+        return pd.read_csv(io.StringIO(text), sep=sep,
+                           na_values=list(options.na_values) or None)
     except pd.errors.EmptyDataError:
         raise DataError(f"{p}: file is empty; expected a header line and data rows") from None
     except pd.errors.ParserError as e:
@@ -118,7 +124,7 @@ def _read_csv(p: Path, options: TabularOptions) -> pd.DataFrame:
 
 
 def _check_ragged(p: Path, text: str, sep: str) -> None:
-    """Every non-blank row has as many fields as the header (pandas pads short rows)."""
+    """Unique header names; every non-blank row as wide as the header (pandas pads short rows)."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     width = None
     try:
@@ -127,6 +133,10 @@ def _check_ragged(p: Path, text: str, sep: str) -> None:
                 continue
             if width is None:
                 width = len(row)
+                dupes = sorted({c for c in row if row.count(c) > 1})
+                if dupes:
+                    raise DataError(f"{p}: line {reader.line_num}: duplicate column names "
+                                    f"{dupes}; expected unique names")
             elif len(row) != width:
                 raise DataError(f"{p}: line {reader.line_num} has {len(row)} fields; "
                                 f"expected {width} (as many as the header)")

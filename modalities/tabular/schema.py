@@ -59,7 +59,7 @@ def fit_schema(df: pd.DataFrame, path: str, options: TabularOptions,
     for name in columns:
         if name in ignore_columns:
             continue
-        kind = _kind(df[name], options)
+        kind = _kind(df[name], path, options, is_csv)
         if kind == EMPTY:
             warn(f"{where(path, column=name)}: every value is missing; column dropped")
             dropped.append({"name": name, "reason": "all values missing"})
@@ -103,14 +103,49 @@ def _check_exist(path: str, columns: list[str], names, what: str) -> None:
                         f"have; its columns are {columns}")
 
 
-def _kind(series: pd.Series, options: TabularOptions) -> str:
+def _kind(series: pd.Series, path: str, options: TabularOptions, is_csv: bool) -> str:
     if series.isna().all():
         return EMPTY
     if series.name in options.numeric_columns:
         return NUMERIC
     if series.name in options.categorical_columns:
         return CATEGORICAL
-    return infer_kind(series, options.max_categorical_cardinality)
+    if not _supported(series):
+        raise DataError(f"{where(path, column=series.name)}: column type {series.dtype} is not "
+                        f"supported; expected numbers, text or booleans (convert it, list it "
+                        f"in options.categorical_columns, or pass it in --ignore-columns)")
+    kind = infer_kind(series, options.max_categorical_cardinality)
+    if kind == CATEGORICAL and not pd.api.types.is_numeric_dtype(series):
+        parsed = pd.to_numeric(series.dropna().astype(object), errors="coerce")
+        if parsed.notna().all():  # numbers stored as text
+            return infer_kind(parsed, options.max_categorical_cardinality)
+        _check_not_numeric_text(series, path, options, is_csv)
+    return kind
+
+
+def _supported(series: pd.Series) -> bool:
+    dtype = series.dtype
+    if pd.api.types.is_complex_dtype(dtype):
+        return False
+    return not (pd.api.types.is_datetime64_any_dtype(dtype)
+                or pd.api.types.is_timedelta64_dtype(dtype)
+                or isinstance(dtype, pd.PeriodDtype) or isinstance(dtype, pd.IntervalDtype))
+
+
+def _check_not_numeric_text(series: pd.Series, path: str, options: TabularOptions,
+                            is_csv: bool) -> None:
+    """Error on a column of numbers spoiled by a few placeholder strings such as ``?``."""
+    values = series.dropna()
+    parsed = pd.to_numeric(values.astype(object), errors="coerce")
+    bad = parsed.isna()
+    if bad.mean() > 0.05 or parsed.nunique() <= options.max_categorical_cardinality:
+        return
+    pos = int(np.flatnonzero(bad.to_numpy())[0])
+    text = sorted(values[bad].astype(str).unique().tolist())[:5]
+    raise DataError(f"{where(path, int(values.index[pos]), series.name, is_csv)}: column is "
+                    f"numeric except for {int(bad.sum())} value(s) such as {text}; add them to "
+                    f"options.na_values if they mean missing, or list the column in "
+                    f"options.categorical_columns")
 
 
 def _fit_numeric(series: pd.Series, path: str, is_csv: bool) -> dict:

@@ -97,3 +97,17 @@ def test_read_table__tsv_by_extension(tmp_path):
     pd.DataFrame({"a": [1.5, 2.5], "b": ["x", "y"]}).to_csv(tmp_path / "t.tsv", sep="\t",
                                                              index=False)
     assert list(read_table(tmp_path / "t.tsv").columns) == ["a", "b"]
+
+
+def test_read_table__duplicate_header(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,a\n1,2,3\n")
+    with pytest.raises(DataError, match=r"d\.csv: line 1: duplicate column names \['a'\]"):
+        read_table(tmp_path / "d.csv")
+
+
+def test_read_table__na_values_in_parquet(tmp_path):
+    from modalities.tabular import TabularOptions
+
+    pd.DataFrame({"a": ["x", "?", "y"], "b": [1.5, 2.5, 3.5]}).to_parquet(tmp_path / "n.parquet")
+    df = read_table(tmp_path / "n.parquet", TabularOptions(na_values=["?"]))
+    assert df["a"].isna().tolist() == [False, True, False]

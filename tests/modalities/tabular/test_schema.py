@@ -117,3 +117,35 @@ def test_fit_schema__identifier_column_warns():
                        "y": np.arange(30) * 0.1})
     with pytest.warns(DataWarning, match=r"column 'id': a different value in every row"):
         fit_schema(df, "t.csv", TabularOptions())
+
+
+def _spoiled(rows: int = 40) -> pd.DataFrame:
+    x = (np.arange(rows) * 1.25).astype(object)
+    x[7] = "?"
+    return pd.DataFrame({"x": x, "y": np.arange(rows) * 0.5})
+
+
+def test_fit_schema__numbers_spoiled_by_placeholder(tmp_path):
+    _spoiled().to_csv(tmp_path / "q.csv", index=False)
+    from modalities.tabular.reader import read_table
+
+    df = read_table(tmp_path / "q.csv")
+    with pytest.raises(DataError, match=r"q\.csv, row 8 \(line 9\), column 'x': column is numeric "
+                                        r"except for 1 value\(s\) such as \['\?'\]"):
+        fit_schema(df, str(tmp_path / "q.csv"), TabularOptions(), is_csv=True)
+    options = TabularOptions(na_values=["?"])
+    state = fit_schema(read_table(tmp_path / "q.csv", options), "q.csv", options)
+    assert [c["name"] for c in state["numeric"]] == ["x", "y"]
+
+
+def test_fit_schema__numbers_stored_as_text_are_numeric():
+    df = pd.DataFrame({"x": [str(v) for v in np.arange(40) * 1.25], "y": np.arange(40) * 0.5})
+    assert _kinds(fit_schema(df, "t.parquet", TabularOptions()))[0] == ["x", "y"]
+
+
+def test_fit_schema__unsupported_column_type():
+    df = tiny_table().assign(when=pd.date_range("2024-01-01", periods=12))
+    with pytest.raises(DataError, match=r"column 'when': column type datetime64.*not supported"):
+        fit_schema(df, "t.parquet", TabularOptions())
+    state = fit_schema(df, "t.parquet", TabularOptions(categorical_columns=["when"]))
+    assert "when" in feature_names(state)
