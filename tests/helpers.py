@@ -46,3 +46,37 @@ def tiny_table(rows: int = 12, seed: int = 0):
     color[2] = None
     return pd.DataFrame({"height": height, "weight": weight, "color": color,
                          "active": np.arange(rows) % 2 == 0, "level": np.arange(rows) % 4})
+
+
+def check_maskset(masks, num_tokens: int, token_valid: torch.Tensor | None = None,
+                  disjoint: bool = True) -> None:
+    """Assert a MaskSet is well formed: valid entries first, sorted, unique, in range, padded
+    with 0, never an invalid token, and (``disjoint``) no context token among the targets."""
+    for idx, valid in ((masks.context_idx, masks.context_valid),
+                       (masks.target_idx.flatten(0, 1), masks.target_valid.flatten(0, 1))):
+        assert idx.dtype == torch.int64 and valid.dtype == torch.bool
+        count = valid.sum(-1, keepdim=True)
+        assert torch.equal(valid, torch.arange(valid.shape[-1], device=valid.device) < count)
+        assert bool((idx[~valid] == 0).all())
+        assert bool(((idx >= 0) & (idx < num_tokens)).all())
+        big = torch.where(valid, idx, num_tokens + torch.arange(idx.shape[-1], device=idx.device))
+        assert bool((big[:, 1:] > big[:, :-1]).all()), "indices must be sorted and unique"
+    b = masks.context_idx.shape[0]
+    ctx = torch.zeros(b, num_tokens + 1, dtype=torch.bool, device=masks.context_idx.device)
+    ctx.scatter_(1, torch.where(masks.context_valid, masks.context_idx, num_tokens), True)
+    tgt = torch.zeros_like(ctx)
+    t_idx = torch.where(masks.target_valid, masks.target_idx, num_tokens).flatten(1)
+    tgt.scatter_(1, t_idx, True)
+    ctx, tgt = ctx[:, :num_tokens], tgt[:, :num_tokens]
+    if token_valid is not None:
+        assert not bool((ctx & ~token_valid).any()) and not bool((tgt & ~token_valid).any())
+    if disjoint:
+        assert not bool((ctx & tgt).any()), "context and targets overlap"
+
+
+def assert_masksets_equal(a, b) -> None:
+    """Assert two MaskSets hold the same tensors (compared on CPU)."""
+    for name in ("context_idx", "context_valid", "target_idx", "target_valid"):
+        x, y = getattr(a, name).cpu(), getattr(b, name).cpu()
+        assert x.shape == y.shape, f"{name}: {tuple(x.shape)} != {tuple(y.shape)}"
+        assert torch.equal(x, y), f"{name} differs"

@@ -41,3 +41,17 @@ class MaskSet:
     def to(self, device: torch.device | str) -> "MaskSet":
         return MaskSet(*(t.to(device) for t in (self.context_idx, self.context_valid,
                                                  self.target_idx, self.target_valid)))
+
+    def trimmed(self) -> "MaskSet":
+        """Drop trailing padding columns that no sample uses (valid entries come first).
+
+        Examples:
+            >>> m = MaskSet(torch.tensor([[3, 0, 0]]), torch.tensor([[True, False, False]]),
+            ...             torch.zeros(1, 1, 2, dtype=torch.long), torch.ones(1, 1, 2, dtype=torch.bool))
+            >>> m.trimmed().context_idx
+            tensor([[3]])
+        """
+        kc = int(self.context_valid.sum(-1).max()) if self.context_valid.numel() else 0
+        kt = int(self.target_valid.sum(-1).max()) if self.target_valid.numel() else 0
+        return MaskSet(self.context_idx[:, :kc], self.context_valid[:, :kc],
+                       self.target_idx[..., :kt], self.target_valid[..., :kt])

@@ -1,0 +1,63 @@
+"""MultiBlockMasker: I-JEPA / V-JEPA multiblock masks on 1-D, 2-D and 3-D token grids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from ..config import MaskConfig
+from ..tokens import TokenLayout
+from .base import Masker
+from .maskset import MaskSet
+from .plans import plan_multiblock
+
+
+@dataclass
+class MultiBlockMasker(Masker):
+    """``num_targets`` target blocks and a context block minus them, per sample.
+
+    Block shapes are drawn once per batch from ``(seed, step)``; positions per sample from
+    its global id. See :func:`jepa_core.masking.reference.multiblock_masks`.
+
+    Examples:
+        >>> masker = MultiBlockMasker(num_targets=2)
+        >>> masker(3, TokenLayout((8, 8)), seed=0, step=5).target_idx.shape[:2]
+        torch.Size([3, 2])
+    """
+
+    num_targets: int = 4
+    target_scale: tuple[float, float] = (0.15, 0.2)
+    target_aspect: tuple[float, float] = (0.75, 1.5)
+    context_scale: tuple[float, float] = (0.85, 1.0)
+    context_aspect: tuple[float, float] = (1.0, 1.0)
+    min_keep: int = 4
+    allow_overlap: bool = False
+    temporal_scale: tuple[float, float] = (1.0, 1.0)
+
+    @classmethod
+    def from_config(cls, cfg: MaskConfig) -> "MultiBlockMasker":
+        return cls(num_targets=cfg.num_targets, target_scale=tuple(cfg.target_scale),
+                   target_aspect=tuple(cfg.target_aspect), context_scale=tuple(cfg.context_scale),
+                   context_aspect=tuple(cfg.context_aspect), min_keep=cfg.min_keep,
+                   allow_overlap=cfg.allow_overlap,
+                   temporal_scale=tuple(getattr(cfg, "temporal_scale", (1.0, 1.0))))
+
+    def _kwargs(self) -> dict:
+        return dict(num_targets=self.num_targets, target_scale=self.target_scale,
+                    target_aspect=self.target_aspect, context_scale=self.context_scale,
+                    context_aspect=self.context_aspect, min_keep=self.min_keep,
+                    allow_overlap=self.allow_overlap, temporal_scale=self.temporal_scale)
+
+    def check(self, layout: TokenLayout) -> None:
+        plan_multiblock(1, layout.grid, seed=0, step=0, **self._kwargs())
+
+    def __call__(self, batch_size: int, layout: TokenLayout, *, seed: int, step: int,
+                 sample_ids: Tensor | None = None, token_valid: Tensor | None = None,
+                 token_empty: Tensor | None = None,
+                 device: torch.device | str | None = None) -> MaskSet:
+        from ..ops.masking import multiblock_masks  # the ops package imports this one
+
+        return multiblock_masks(batch_size, layout.grid, seed=seed, step=step, device=device,
+                                token_valid=token_valid, sample_ids=sample_ids, **self._kwargs())

@@ -1,0 +1,45 @@
+"""TemporalMasker: hide the last frames (or a random span) of a ``T x ...`` token grid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from ..config import MaskConfig
+from ..tokens import TokenLayout
+from .base import Masker
+from .maskset import MaskSet
+from .plans import plan_temporal
+
+
+@dataclass
+class TemporalMasker(Masker):
+    """Context: the visible frames; target (``M = 1``): ``frames`` hidden frames.
+
+    Examples:
+        >>> m = TemporalMasker(frames=1)(1, TokenLayout((2, 2)), seed=0, step=0)
+        >>> m.context_idx.tolist(), m.target_idx.tolist()
+        ([[0, 1]], [[[2, 3]]])
+    """
+
+    frames: int = 1
+    random_span: bool = False
+
+    @classmethod
+    def from_config(cls, cfg: MaskConfig) -> "TemporalMasker":
+        return cls(frames=cfg.temporal_frames, random_span=getattr(cfg, "temporal_span", "last") == "random")
+
+    def check(self, layout: TokenLayout) -> None:
+        plan_temporal(1, layout.grid, frames=self.frames, random_span=self.random_span)
+
+    def __call__(self, batch_size: int, layout: TokenLayout, *, seed: int, step: int,
+                 sample_ids: Tensor | None = None, token_valid: Tensor | None = None,
+                 token_empty: Tensor | None = None,
+                 device: torch.device | str | None = None) -> MaskSet:
+        from ..ops.masking import temporal_masks  # the ops package imports this one
+
+        return temporal_masks(batch_size, layout.grid, frames=self.frames, seed=seed, step=step,
+                              random_span=self.random_span, device=device, token_valid=token_valid,
+                              sample_ids=sample_ids)
