@@ -47,8 +47,7 @@ class TabularModality(ModalityPlugin):
         """T-JEPA settings scaled to a 2-core CPU: a small encoder, two register tokens."""
         return {
             "data": {"batch_size": 128},
-            "mask": {"name": "random_subset", "context_ratio": 0.5, "target_ratio": 0.25,
-                     "num_targets": 4, "allow_overlap": False},
+            "mask": {"name": "random_subset", "context_ratio": 0.5, "target_ratio": 0.3},
             "model": {"dim": 64, "depth": 4, "heads": 4, "mlp_ratio": 2.0,
                       "num_registers": 2, "predictor_dim": 64, "predictor_depth": 2,
                       "predictor_heads": 4, "pooling": "mean", "dropout": 0.0},
