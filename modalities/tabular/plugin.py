@@ -30,6 +30,16 @@ class TabularModality(ModalityPlugin):
     and saves it as the run's ``state``; embedding and probing apply that same schema.
     Items are ``{"num": [Fn] float32, "num_missing": [Fn] bool, "cat": [Fc] int64}``.
 
+    Bad input is a :class:`~jepa_core.modality.DataError` naming the file (and row/line,
+    column): a missing, empty, header-only, ragged, non-UTF-8 or fake-Parquet file; fewer
+    than two usable feature columns; an ignored, overridden or label column that does not
+    exist; text in a numeric column; an unsupported column type; a one-class label.
+    Repaired with a :class:`~modalities.tabular.DataWarning` instead: an all-missing column
+    and a constant column without gaps are dropped (when fitting); infinite numerics
+    become missing values; probe rows with a missing label are dropped; a probe label that
+    is also a feature is hidden. ``data.ignore_columns`` acts when the schema is fitted; a
+    saved schema fixes the features afterwards.
+
     From T-JEPA (Thimonier et al., "T-JEPA: Augmentation-Free Self-Supervised Learning for
     Tabular Data", ICLR 2025).
 

@@ -84,7 +84,8 @@ def test_load__inf_treated_as_missing_with_warning(tmp_path):
     df = tiny_table()
     df.loc[4, "height"] = np.inf
     df.to_parquet(tmp_path / "t.parquet")
-    with pytest.warns(DataWarning, match=r"column 'height': 1 infinite value\(s\) treated as missing"):
+    with pytest.warns(DataWarning, match=r"column 'height': 1 infinite value\(s\) treated as "
+                                         r"missing"):
         ds, state = _load(tmp_path / "t.parquet")
     assert ds[4]["num_missing"][0].item() is True
     assert np.isfinite(state["numeric"][0]["median"])
