@@ -17,6 +17,9 @@ from .philox import TAG_BLOCK_SIZE, philox4x32_scalar, seed_key, uniform01
 #: else the one keeping most (no unbounded retry loop, the same in every backend).
 ATTEMPTS = 8
 
+#: Most target blocks per sample (the compiled kernels keep the chosen blocks on the stack).
+MAX_TARGETS = 32
+
 
 def check_grid(grid: Sequence[int], dims: tuple[int, ...] = (1, 2, 3)) -> tuple[int, ...]:
     """``grid`` as a tuple of positive ints with an allowed number of dimensions."""

@@ -13,7 +13,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from .blocks import block_extremes, check_batch, check_grid, check_range, draw_block_shape
+from .blocks import MAX_TARGETS, block_extremes, check_batch, check_grid, check_range, draw_block_shape
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ def plan_multiblock(batch_size: int, grid: Sequence[int], *, num_targets: int,
     """
     batch_size = check_batch(batch_size)
     grid = check_grid(grid)
-    if int(num_targets) < 1:
-        raise ValueError(f"num_targets must be >= 1, got {num_targets}")
+    if not 1 <= int(num_targets) <= MAX_TARGETS:
+        raise ValueError(f"num_targets must be in [1, {MAX_TARGETS}], got {num_targets}")
     ts = check_range("target_scale", target_scale)
     ta = check_range("target_aspect", target_aspect, hi_open=True)
     cs = check_range("context_scale", context_scale)

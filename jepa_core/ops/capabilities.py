@@ -80,11 +80,9 @@ def summary() -> dict:
     """What ``jepa info`` prints about compiled paths."""
     ops = {}
     if extension_loaded():
-        for name in sorted(n for n in dir(torch.ops.jepa) if not n.startswith("_")):
-            try:
-                getattr(torch.ops.jepa, name).overloads()
-            except Exception:
-                continue
+        # dir(torch.ops.jepa) only lists ops already looked up: ask the dispatcher instead.
+        names = {n.split("::", 1)[1] for n in torch._C._dispatch_get_all_op_names() if n.startswith("jepa::")}
+        for name in sorted(names):
             ops[name] = [d for d, ok in (("cpu", compiled_cpu(name)), ("cuda", compiled_cuda(name))) if ok]
     return {
         "extension": extension_loaded(),

@@ -1,0 +1,140 @@
+// CPU kernels of the masking ops: one task per sample with at::parallel_for.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "masking.h"
+
+namespace jepa {
+namespace {
+
+using Out4 = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
+
+const bool* valid_ptr(const std::optional<at::Tensor>& v, at::Tensor& keep) {
+  if (!v.has_value()) return nullptr;
+  keep = v->contiguous();
+  return keep.data_ptr<bool>();
+}
+
+Out4 multiblock_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::Tensor>& token_valid,
+                          at::IntArrayRef grid, int64_t num_targets, at::IntArrayRef target_shape,
+                          at::IntArrayRef context_shape, int64_t min_keep, bool allow_overlap, int64_t seed,
+                          int64_t step) {
+  const MultiblockParams p =
+      make_multiblock_params(grid, num_targets, target_shape, context_shape, min_keep, allow_overlap, seed, step);
+  const int64_t n = p.grid[0] * p.grid[1] * p.grid[2];
+  check_mask_inputs(sample_ids, token_valid, n);
+  const int64_t b = sample_ids.size(0);
+  const auto ids = sample_ids.contiguous();
+  at::Tensor keep;
+  const bool* valid = valid_ptr(token_valid, keep);
+  const auto li = sample_ids.options().dtype(at::kLong);
+  const auto bo = sample_ids.options().dtype(at::kBool);
+  auto c_idx = at::empty({b, p.kc}, li), c_ok = at::empty({b, p.kc}, bo);
+  auto t_idx = at::empty({b, num_targets, p.kt}, li), t_ok = at::empty({b, num_targets, p.kt}, bo);
+  const int64_t* id = ids.data_ptr<int64_t>();
+  int64_t *ci = c_idx.data_ptr<int64_t>(), *ti = t_idx.data_ptr<int64_t>();
+  bool *cv = c_ok.data_ptr<bool>(), *tv = t_ok.data_ptr<bool>();
+  at::parallel_for(0, b, 16, [&](int64_t lo, int64_t hi) {
+    for (int64_t s = lo; s < hi; ++s)
+      multiblock_sample(p, id[s], valid ? valid + s * n : nullptr, ci + s * p.kc, cv + s * p.kc,
+                        ti + s * num_targets * p.kt, tv + s * num_targets * p.kt);
+  });
+  return {c_idx, c_ok, t_idx, t_ok};
+}
+
+Out4 random_subset_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::Tensor>& token_valid,
+                             int64_t num_tokens, double context_ratio, double target_ratio, int64_t seed,
+                             int64_t step) {
+  TORCH_CHECK(num_tokens >= 1, "jepa::random_subset_masks: num_tokens must be >= 1");
+  check_mask_inputs(sample_ids, token_valid, num_tokens);
+  const int64_t b = sample_ids.size(0), n = num_tokens;
+  int64_t wc, wt;
+  subset_counts(n, context_ratio, target_ratio, &wc, &wt);
+  const auto ids = sample_ids.contiguous();
+  at::Tensor keep;
+  const bool* valid = valid_ptr(token_valid, keep);
+  const auto li = sample_ids.options().dtype(at::kLong);
+  const auto bo = sample_ids.options().dtype(at::kBool);
+  auto c_idx = at::empty({b, wc}, li), c_ok = at::empty({b, wc}, bo);
+  auto t_idx = at::empty({b, 1, wt}, li), t_ok = at::empty({b, 1, wt}, bo);
+  const int64_t* id = ids.data_ptr<int64_t>();
+  int64_t *ci = c_idx.data_ptr<int64_t>(), *ti = t_idx.data_ptr<int64_t>();
+  bool *cv = c_ok.data_ptr<bool>(), *tv = t_ok.data_ptr<bool>();
+  const uint64_t sd = uint64_t(seed), st = uint64_t(step);
+  at::parallel_for(0, b, 8, [&](int64_t lo, int64_t hi) {
+    std::vector<uint64_t> keys;
+    std::vector<uint8_t> role(n);
+    for (int64_t s = lo; s < hi; ++s) {
+      const bool* v = valid ? valid + s * n : nullptr;
+      keys.clear();
+      for (int64_t i = 0; i < n; i += 4) {
+        const Words w = sample_words(sd, st, id[s], kTagRandomSubset, uint32_t(i / 4));
+        for (int64_t j = i; j < std::min(n, i + 4); ++j)
+          if (!v || v[j]) keys.push_back((uint64_t(w.w[j - i]) << 32) | uint64_t(j));
+      }
+      int64_t kc, kt;
+      subset_counts(int64_t(keys.size()), context_ratio, target_ratio, &kc, &kt);
+      std::fill(role.begin(), role.end(), uint8_t(0));
+      std::partial_sort(keys.begin(), keys.begin() + (kc + kt), keys.end());
+      for (int64_t r = 0; r < kc + kt; ++r) role[keys[r] & 0xFFFFFFFFu] = r < kc ? 1 : 2;
+      int64_t a = 0, c = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        if (role[i] == 1) { ci[s * wc + a] = i; cv[s * wc + a++] = true; }
+        if (role[i] == 2) { ti[s * wt + c] = i; tv[s * wt + c++] = true; }
+      }
+      for (; a < wc; ++a) { ci[s * wc + a] = 0; cv[s * wc + a] = false; }
+      for (; c < wt; ++c) { ti[s * wt + c] = 0; tv[s * wt + c] = false; }
+    }
+  });
+  return {c_idx, c_ok, t_idx, t_ok};
+}
+
+Out4 temporal_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::Tensor>& token_valid,
+                        int64_t num_frames, int64_t frame_tokens, int64_t frames, bool random_span, int64_t seed,
+                        int64_t step) {
+  TORCH_CHECK(frames >= 1 && frames < num_frames && frame_tokens >= 1,
+              "jepa::temporal_masks: need 1 <= frames < num_frames and frame_tokens >= 1");
+  const int64_t n = num_frames * frame_tokens;
+  check_mask_inputs(sample_ids, token_valid, n);
+  const int64_t b = sample_ids.size(0), wc = (num_frames - frames) * frame_tokens, wt = frames * frame_tokens;
+  const auto ids = sample_ids.contiguous();
+  at::Tensor keep;
+  const bool* valid = valid_ptr(token_valid, keep);
+  const auto li = sample_ids.options().dtype(at::kLong);
+  const auto bo = sample_ids.options().dtype(at::kBool);
+  auto c_idx = at::empty({b, wc}, li), c_ok = at::empty({b, wc}, bo);
+  auto t_idx = at::empty({b, 1, wt}, li), t_ok = at::empty({b, 1, wt}, bo);
+  const int64_t* id = ids.data_ptr<int64_t>();
+  int64_t *ci = c_idx.data_ptr<int64_t>(), *ti = t_idx.data_ptr<int64_t>();
+  bool *cv = c_ok.data_ptr<bool>(), *tv = t_ok.data_ptr<bool>();
+  at::parallel_for(0, b, 16, [&](int64_t lo, int64_t hi) {
+    for (int64_t s = lo; s < hi; ++s) {
+      const int64_t t0 = temporal_start(uint64_t(seed), uint64_t(step), id[s], num_frames, frames, random_span);
+      const int64_t first = t0 * frame_tokens, last = (t0 + frames) * frame_tokens;
+      const bool* v = valid ? valid + s * n : nullptr;
+      int64_t a = 0, c = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        if (v && !v[i]) continue;
+        if (i >= first && i < last) { ti[s * wt + c] = i; tv[s * wt + c++] = true; }
+        else { ci[s * wc + a] = i; cv[s * wc + a++] = true; }
+      }
+      for (; a < wc; ++a) { ci[s * wc + a] = 0; cv[s * wc + a] = false; }
+      for (; c < wt; ++c) { ti[s * wt + c] = 0; tv[s * wt + c] = false; }
+    }
+  });
+  return {c_idx, c_ok, t_idx, t_ok};
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(jepa, CPU, m) {
+  m.impl("multiblock_masks", &multiblock_masks_cpu);
+  m.impl("random_subset_masks", &random_subset_masks_cpu);
+  m.impl("temporal_masks", &temporal_masks_cpu);
+}
+
+}  // namespace jepa
