@@ -146,3 +146,34 @@ def temporal_masks(batch_size: int, grid: Sequence[int], *, frames: int, seed: i
     else:
         out = temporal_from_plan(plan, seed=seed, step=step, sample_ids=ids, token_valid=valid)
     return MaskSet(*out).trimmed()
+
+
+def _register_fakes() -> None:
+    """Shape-only kernels so the ops trace under ``torch.compile`` (static output widths)."""
+    from ..masking.plans import SubsetPlan
+    from .capabilities import has_op
+
+    def outputs(ids: Tensor, kc: int, m: int, kt: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        b = ids.shape[0]
+        return (ids.new_empty((b, kc), dtype=torch.int64), ids.new_empty((b, kc), dtype=torch.bool),
+                ids.new_empty((b, m, kt), dtype=torch.int64), ids.new_empty((b, m, kt), dtype=torch.bool))
+
+    if has_op("multiblock_masks"):
+        @torch.library.register_fake("jepa::multiblock_masks")
+        def _multiblock_fake(sample_ids, token_valid, grid, num_targets, target_shape, context_shape,
+                             min_keep, allow_overlap, seed, step):
+            return outputs(sample_ids, math.prod(context_shape), num_targets, math.prod(target_shape))
+
+    if has_op("random_subset_masks"):
+        @torch.library.register_fake("jepa::random_subset_masks")
+        def _random_subset_fake(sample_ids, token_valid, num_tokens, context_ratio, target_ratio, seed, step):
+            kc, kt = SubsetPlan(1, (num_tokens,), context_ratio, target_ratio).counts(num_tokens)
+            return outputs(sample_ids, kc, 1, kt)
+
+    if has_op("temporal_masks"):
+        @torch.library.register_fake("jepa::temporal_masks")
+        def _temporal_fake(sample_ids, token_valid, num_frames, frame_tokens, frames, random_span, seed, step):
+            return outputs(sample_ids, (num_frames - frames) * frame_tokens, 1, frames * frame_tokens)
+
+
+_register_fakes()
