@@ -36,6 +36,9 @@ class Objective(nn.Module):
         hinge_gamma: Target std of the variance hinge.
         num_knots: SIGReg quadrature knots.
         t_max: SIGReg integration range.
+        sync: Compute every term over the global batch when a process group is running
+            (all ranks must then call the objective together); ``False`` keeps each
+            rank's terms local, e.g. for a loss computed on one rank only.
 
     Examples:
         >>> import torch
@@ -53,7 +56,7 @@ class Objective(nn.Module):
     def __init__(self, loss: str = "smooth_l1", sigreg: float = 0.0, sigreg_slices: int = 256,
                  vicreg_variance: float = 0.0, vicreg_covariance: float = 0.0,
                  variance_hinge: float = 0.0, hinge_gamma: float = 1.0,
-                 num_knots: int = 17, t_max: float = 3.0) -> None:
+                 num_knots: int = 17, t_max: float = 3.0, sync: bool = True) -> None:
         super().__init__()
         if loss not in LATENT_LOSSES:
             raise ValueError(f"unknown latent loss {loss!r}; expected one of {list(LATENT_LOSSES)}")
@@ -75,6 +78,7 @@ class Objective(nn.Module):
         self.hinge_gamma = float(hinge_gamma)
         self.num_knots = int(num_knots)
         self.t_max = float(t_max)
+        self.sync = bool(sync)
 
     @classmethod
     def from_config(cls, cfg: ObjectiveConfig) -> "Objective":
@@ -121,7 +125,7 @@ class Objective(nn.Module):
             groups: ``[n]``.
         """
         terms: dict[str, tuple[Tensor, float]] = {
-            "latent": (latent_loss(pred, target, weight, self.loss), 1.0)}
+            "latent": (latent_loss(pred, target, weight, self.loss, sync=self.sync), 1.0)}
         if self.regularized:
             if embeddings is None:
                 raise ValueError("this objective has regularizers enabled; pass the [n, D] "
@@ -129,14 +133,17 @@ class Objective(nn.Module):
             if embeddings.dim() != 2:
                 raise ValueError(f"embeddings must be [n, D], got shape {tuple(embeddings.shape)}")
         if self.sigreg_weight > 0:
-            terms["sigreg"] = (sigreg(embeddings, self.sigreg_slices, seed, step,
-                                      self.num_knots, self.t_max), self.sigreg_weight)
+            terms["sigreg"] = (sigreg(embeddings, self.sigreg_slices, seed, step, self.num_knots,
+                                      self.t_max, sync=self.sync), self.sigreg_weight)
         if self.vicreg_variance_weight > 0:
-            terms["vicreg_var"] = (vicreg_variance(embeddings), self.vicreg_variance_weight)
+            terms["vicreg_var"] = (vicreg_variance(embeddings, sync=self.sync),
+                                   self.vicreg_variance_weight)
         if self.vicreg_covariance_weight > 0:
-            terms["vicreg_cov"] = (vicreg_covariance(embeddings), self.vicreg_covariance_weight)
+            terms["vicreg_cov"] = (vicreg_covariance(embeddings, sync=self.sync),
+                                   self.vicreg_covariance_weight)
         if self.variance_hinge_weight > 0:
-            terms["variance_hinge"] = (variance_hinge(embeddings, self.hinge_gamma, groups=groups),
+            terms["variance_hinge"] = (variance_hinge(embeddings, self.hinge_gamma, groups=groups,
+                                                      sync=self.sync),
                                        self.variance_hinge_weight)
         total = sum(value * w for value, w in terms.values())
         values = torch.stack([value.detach() for value, _ in terms.values()]).tolist()
@@ -146,7 +153,8 @@ class Objective(nn.Module):
         return (f"loss={self.loss!r}, sigreg={self.sigreg_weight}, "
                 f"sigreg_slices={self.sigreg_slices}, vicreg_variance={self.vicreg_variance_weight}, "
                 f"vicreg_covariance={self.vicreg_covariance_weight}, "
-                f"variance_hinge={self.variance_hinge_weight}, hinge_gamma={self.hinge_gamma}")
+                f"variance_hinge={self.variance_hinge_weight}, hinge_gamma={self.hinge_gamma}, "
+                f"sync={self.sync}")
 
 
 def create_objective(cfg: ObjectiveConfig) -> Objective:

@@ -62,7 +62,8 @@ def variance_hinge(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *,
     num_groups = int(ids.max().item()) + 1 if ids.numel() else 0
     if ids.numel() and int(ids.min().item()) < 0:
         raise ValueError("groups ids must be >= 0")
-    counts = torch.zeros(num_groups, device=z.device).index_add_(0, ids, torch.ones_like(ids, dtype=torch.float32))
+    ones = torch.ones_like(ids, dtype=torch.float32)
+    counts = torch.zeros(num_groups, device=z.device).index_add_(0, ids, ones)
     sums = torch.zeros(num_groups, z.shape[1], device=z.device).index_add(0, ids, z)
     mean = sums / counts.clamp_min(1.0)[:, None]
     sq = torch.zeros_like(sums).index_add(0, ids, (z - mean[ids]).square())
