@@ -167,7 +167,8 @@ def sigreg(z: Tensor, num_slices: int = 256, seed: int = 0, step: int = 0,
         sync: Use the global batch when a process group is running.
 
     Returns:
-        A scalar float32 tensor, differentiable w.r.t. ``z``.
+        A scalar float32 tensor, differentiable w.r.t. ``z``; computed in float32 with
+        autocast off, whatever the input dtype.
 
     Shapes:
         z: ``[n, D]``.
@@ -185,7 +186,8 @@ def sigreg(z: Tensor, num_slices: int = 256, seed: int = 0, step: int = 0,
     if num_slices < 1:
         raise ValueError(f"num_slices must be >= 1, got {num_slices}")
     directions = random_slices(z.shape[1], num_slices, seed, step, device=z.device)
-    return epps_pulley(z.float() @ directions, num_knots, t_max, sync=sync).mean()
+    with torch.autocast(z.device.type, enabled=False):  # the ECF needs fp32 even under AMP
+        return epps_pulley(z.float() @ directions, num_knots, t_max, sync=sync).mean()
 
 
 class SIGReg(nn.Module):

@@ -118,7 +118,8 @@ def vicreg_covariance(z: Tensor, *, sync: bool = True) -> Tensor:
     """
     _check_2d(z, "vicreg_covariance")
     zc, n = centered(z, sync=sync)
-    cov = global_sum(zc.T @ zc, sync) / (n - 1.0).clamp_min(1.0)
+    with torch.autocast(zc.device.type, enabled=False):  # keep the covariance in fp32 under AMP
+        cov = global_sum(zc.T @ zc, sync) / (n - 1.0).clamp_min(1.0)
     off = cov - torch.diag_embed(torch.diagonal(cov))
     return off.square().sum() / z.shape[1]
 

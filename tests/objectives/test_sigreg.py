@@ -107,3 +107,15 @@ def test_sigreg__module_matches_function_and_rejects_bad_input():
         SIGReg(8, num_knots=1)
     with pytest.raises(ValueError, match="t_max"):
         epps_pulley_knots(17, 0.0)
+
+
+def test_sigreg__float32_under_autocast_and_low_precision_input():
+    z = torch.randn(256, 8, generator=_gen(9))
+    ref = sigreg(z, 16, seed=0, step=0)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = sigreg(z, 16, seed=0, step=0)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, ref)
+    low = sigreg(z.bfloat16(), 16, seed=0, step=0)
+    assert low.dtype == torch.float32
+    torch.testing.assert_close(low, sigreg(z.bfloat16().float(), 16, seed=0, step=0))

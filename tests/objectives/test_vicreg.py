@@ -59,3 +59,11 @@ def test_vicreg__bad_input_raises():
         vicreg_variance(torch.zeros(2, 3, 4))
     with pytest.raises(ValueError, match=r"\[n, D\]"):
         vicreg_covariance(torch.zeros(3))
+
+
+def test_vicreg_covariance__float32_under_autocast():
+    z = _z(3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = vicreg_covariance(z)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, vicreg_covariance(z))
