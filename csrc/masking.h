@@ -170,7 +170,6 @@ JEPA_HD int64_t temporal_start(uint64_t seed, uint64_t step, int64_t sample_id, 
 
 }  // namespace jepa
 
-#if !defined(__CUDACC__) || defined(JEPA_HOST_CHECKS)
 // Input checks shared by the CPU and CUDA wrappers (host only).
 #include <ATen/ATen.h>
 
@@ -222,4 +221,3 @@ inline MultiblockParams make_multiblock_params(at::IntArrayRef grid, int64_t num
 }
 
 }  // namespace jepa
-#endif
