@@ -1,8 +1,8 @@
 """Point clouds to pillars: crop, assign BEV cells, per-point PointPillars features.
 
-Everything is vectorized over all points of a batch (``torch.unique`` for the pillar
-ids, torch-geometric's ``scatter`` for the per-pillar means); nothing loops over points
-or pillars in Python. The learnable part (the PointNet that pools these features per
+Everything is vectorized over all points of a batch (a dense ``bincount`` over the
+BEV cells for the pillar ids, torch-geometric's ``scatter`` for the per-pillar means);
+nothing loops over points or pillars in Python. The learnable part (the PointNet that pools these features per
 pillar) lives in :mod:`modalities.lidar.tokenizer`.
 """
 
@@ -63,7 +63,12 @@ def pillarize(points: Tensor, batch: Tensor, num_samples: int, opts: LidarOption
     points, batch = points[keep], batch[keep]
     h, w = opts.grid_size()
     cell = batch * (h * w) + cell_index(points, opts)
-    pillar_cell, point_pillar, count = torch.unique(cell, return_inverse=True, return_counts=True)
+    # dense counting instead of torch.unique: O(P + B*H*W), no sort
+    dense = torch.bincount(cell, minlength=num_samples * h * w)
+    pillar_cell = torch.nonzero(dense).squeeze(1)
+    count = dense[pillar_cell]
+    slot = torch.cumsum(dense > 0, 0) - 1
+    point_pillar = slot[cell]
     q = len(pillar_cell)
     mean = scatter(points[:, :3], point_pillar, dim=0, dim_size=q, reduce="mean")
     flat = pillar_cell % (h * w)

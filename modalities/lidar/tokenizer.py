@@ -5,7 +5,7 @@ A raw batch (see :func:`modalities.lidar.pillars.pillarize`) becomes a
 each point's nine features go through a shared linear layer, LayerNorm and ReLU and are
 max-pooled per pillar with torch-geometric's ``scatter``; the pillar features are written
 into a dense ``[B, C, H, W]`` map and a strided convolution embeds each ``patch x patch``
-block of cells as one token. Patches with no points are flagged in ``TokenBatch.empty``
+block of cells as one token, followed by a LayerNorm. Patches with no points are flagged in ``TokenBatch.empty``
 and their token is replaced by a learnable empty token, as in AD-L-JEPA.
 """
 
@@ -66,7 +66,10 @@ class BevTokenizer(Tokenizer):
         self.layout = TokenLayout(opts.token_grid())
         c = opts.pillar_channels
         self.pillar_net = PillarFeatureNet(c)
-        self.patch_embed = nn.Conv2d(c, dim, kernel_size=opts.patch, stride=opts.patch)
+        self.pool_max = nn.MaxPool2d(opts.patch)
+        self.pool_mean = nn.AvgPool2d(opts.patch)
+        self.patch_embed = nn.Linear(2 * c, dim)
+        self.norm = nn.LayerNorm(dim)
         self.empty_token = nn.Parameter(torch.zeros(dim))
         nn.init.trunc_normal_(self.empty_token, std=0.02)
 
@@ -82,8 +85,11 @@ class BevTokenizer(Tokenizer):
         b = len(batch["index"])
         dtype = self.patch_embed.weight.dtype
         pillars = pillarize(batch["points"].to(dtype), batch["batch"], b, self.opts)
-        tokens = self.patch_embed(self.bev(pillars, b)).flatten(2).transpose(1, 2)
+        bev = self.bev(pillars, b)
+        pooled = torch.cat([self.pool_max(bev), self.pool_mean(bev)], dim=1)  # [B, 2C, H', W']
+        tokens = self.patch_embed(pooled.flatten(2).transpose(1, 2))
         counts = occupancy(pillars["pillar_cell"], pillars["pillar_count"], b, self.opts)
         empty = patch_sum(counts, self.opts.patch).reshape(b, -1) == 0
         tokens = torch.where(empty[..., None], self.empty_token.to(tokens.dtype), tokens)
-        return TokenBatch(tokens=tokens, layout=self.layout, empty=empty)
+        # unit-scale tokens, so the encoder's sin-cos positions do not drown them
+        return TokenBatch(tokens=self.norm(tokens), layout=self.layout, empty=empty)
