@@ -157,7 +157,7 @@ def cmd_pretrain(args) -> int:
     try:
         if cfg.target.kind == "frozen" and state is None and cfg.target.frozen_run:
             state = RunDir(cfg.target.frozen_run).read()[1]  # the teacher's data transform
-        path = cfg.data.path or plugin.demo_data()
+        path = cfg.data.path = cfg.data.path or plugin.demo_data()
         dataset, state = plugin.load(path, cfg, state)
         run = RunDir(args.out)
         if env.is_main:

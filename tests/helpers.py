@@ -28,7 +28,7 @@ def run_torchrun(script: str | Path, *args: str, nproc: int = 2, env: dict | Non
     """Run ``script`` under ``torchrun --nproc-per-node=nproc`` on CPU (gloo)."""
     full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={nproc}",
-           "--master-port=0", str(script), *args]
+           "--standalone", str(script), *args]
     return subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
