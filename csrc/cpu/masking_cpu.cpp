@@ -1,4 +1,4 @@
-// CPU kernels of the masking ops: one task per sample with at::parallel_for.
+// CPU kernels of the masking ops: at::parallel_for over the batch, in tasks of many samples.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
@@ -12,6 +12,9 @@ namespace jepa {
 namespace {
 
 using Out4 = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
+
+// A sample takes a few microseconds: smaller tasks cost more in thread wake-ups than they save.
+constexpr int64_t kSamplesPerTask = 512;  // parallel_for runs a range shorter than this inline
 
 const bool* valid_ptr(const std::optional<at::Tensor>& v, at::Tensor& keep) {
   if (!v.has_value()) return nullptr;
@@ -38,7 +41,7 @@ Out4 multiblock_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::
   const int64_t* id = ids.data_ptr<int64_t>();
   int64_t *ci = c_idx.data_ptr<int64_t>(), *ti = t_idx.data_ptr<int64_t>();
   bool *cv = c_ok.data_ptr<bool>(), *tv = t_ok.data_ptr<bool>();
-  at::parallel_for(0, b, 16, [&](int64_t lo, int64_t hi) {
+  at::parallel_for(0, b, kSamplesPerTask, [&](int64_t lo, int64_t hi) {
     for (int64_t s = lo; s < hi; ++s)
       multiblock_sample(p, id[s], valid ? valid + s * n : nullptr, ci + s * p.kc, cv + s * p.kc,
                         ti + s * num_targets * p.kt, tv + s * num_targets * p.kt);
@@ -65,7 +68,7 @@ Out4 random_subset_masks_cpu(const at::Tensor& sample_ids, const std::optional<a
   int64_t *ci = c_idx.data_ptr<int64_t>(), *ti = t_idx.data_ptr<int64_t>();
   bool *cv = c_ok.data_ptr<bool>(), *tv = t_ok.data_ptr<bool>();
   const uint64_t sd = uint64_t(seed), st = uint64_t(step);
-  at::parallel_for(0, b, 8, [&](int64_t lo, int64_t hi) {
+  at::parallel_for(0, b, kSamplesPerTask / 4, [&](int64_t lo, int64_t hi) {
     std::vector<uint64_t> keys;
     std::vector<uint8_t> role(n);
     for (int64_t s = lo; s < hi; ++s) {
@@ -111,7 +114,7 @@ Out4 temporal_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::Te
   const int64_t* id = ids.data_ptr<int64_t>();
   int64_t *ci = c_idx.data_ptr<int64_t>(), *ti = t_idx.data_ptr<int64_t>();
   bool *cv = c_ok.data_ptr<bool>(), *tv = t_ok.data_ptr<bool>();
-  at::parallel_for(0, b, 16, [&](int64_t lo, int64_t hi) {
+  at::parallel_for(0, b, kSamplesPerTask, [&](int64_t lo, int64_t hi) {
     for (int64_t s = lo; s < hi; ++s) {
       const int64_t t0 = temporal_start(uint64_t(seed), uint64_t(step), id[s], num_frames, frames, random_span);
       const int64_t first = t0 * frame_tokens, last = (t0 + frames) * frame_tokens;

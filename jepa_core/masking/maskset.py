@@ -8,6 +8,17 @@ import torch
 from torch import Tensor
 
 
+def _used_columns(valid: Tensor) -> int:
+    """Columns holding a valid entry in any row (valid entries come first in every row)."""
+    if valid.numel() == 0:
+        return 0
+    rows = valid.reshape(-1, valid.shape[-1])
+    if rows.device.type == "cpu":
+        # numpy's single-threaded reduction: torch's thread pool costs more than this small job.
+        return int(rows.numpy().any(axis=0).sum())
+    return int(rows.sum(-1).max())
+
+
 @dataclass
 class MaskSet:
     """Padded index sets with validity; every sample keeps all of its indices.
@@ -51,7 +62,6 @@ class MaskSet:
             >>> m.trimmed().context_idx
             tensor([[3]])
         """
-        kc = int(self.context_valid.sum(-1).max()) if self.context_valid.numel() else 0
-        kt = int(self.target_valid.sum(-1).max()) if self.target_valid.numel() else 0
+        kc, kt = _used_columns(self.context_valid), _used_columns(self.target_valid)
         return MaskSet(self.context_idx[:, :kc], self.context_valid[:, :kc],
                        self.target_idx[..., :kt], self.target_valid[..., :kt])
