@@ -1,0 +1,9 @@
+"""Test session settings: one intra-op thread (tiny models; avoids thread-pool thrash)."""
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
