@@ -73,7 +73,7 @@ def cmd_info(args) -> int:
     import torch
 
     from . import __version__
-    from .ops import attention_backend, capabilities
+    from .ops import attention_backend, capabilities, masking_backend
     from .registry import list_modalities
 
     try:
@@ -81,21 +81,17 @@ def cmd_info(args) -> int:
         triton_version = triton.__version__
     except ImportError:
         triton_version = None
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     info = {
         "jepa_core": __version__, "python": platform.python_version(), "torch": torch.__version__,
         "torch_cuda": torch.version.cuda, "triton": triton_version, "numpy": np.__version__,
         "compiled": capabilities(),
-        "attention": {"cpu": attention_backend("cpu"),
-                      **({"cuda": attention_backend("cuda")} if torch.cuda.is_available() else {})},
+        "attention": {d: attention_backend(d) for d in devices},
+        "masking": {d: masking_backend(d) for d in devices},
         "devices": ["cpu"] + [f"cuda:{i} ({torch.cuda.get_device_name(i)})"
                               for i in range(torch.cuda.device_count())],
         "modalities": list_modalities(),
     }
-    try:
-        from .masking import backend_summary
-        info["masking"] = backend_summary()
-    except ImportError:
-        pass
     print(json.dumps(info, indent=2))
     return 0
 

@@ -43,6 +43,8 @@ class MaskConfig:
     context_ratio: float = 0.5
     target_ratio: float = 0.25
     temporal_frames: int = 1
+    temporal_scale: tuple[float, float] = (1.0, 1.0)
+    temporal_span: str = "last"
 
 
 @dataclass

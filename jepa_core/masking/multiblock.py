@@ -42,7 +42,7 @@ class MultiBlockMasker(Masker):
                    target_aspect=tuple(cfg.target_aspect), context_scale=tuple(cfg.context_scale),
                    context_aspect=tuple(cfg.context_aspect), min_keep=cfg.min_keep,
                    allow_overlap=cfg.allow_overlap,
-                   temporal_scale=tuple(getattr(cfg, "temporal_scale", (1.0, 1.0))))
+                   temporal_scale=tuple(cfg.temporal_scale))
 
     def _kwargs(self) -> dict:
         return dict(num_targets=self.num_targets, target_scale=self.target_scale,

@@ -29,7 +29,7 @@ class TemporalMasker(Masker):
 
     @classmethod
     def from_config(cls, cfg: MaskConfig) -> "TemporalMasker":
-        return cls(frames=cfg.temporal_frames, random_span=getattr(cfg, "temporal_span", "last") == "random")
+        return cls(frames=cfg.temporal_frames, random_span=cfg.temporal_span == "random")
 
     def check(self, layout: TokenLayout) -> None:
         plan_temporal(1, layout.grid, frames=self.frames, random_span=self.random_span)
