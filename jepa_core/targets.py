@@ -13,6 +13,7 @@ import copy
 
 import torch
 from torch import Tensor, nn
+from torch.distributed.tensor import DTensor
 
 from .models import Encoder
 from .tokens import TokenBatch
@@ -29,6 +30,11 @@ def ema_momentum(step: int, total_steps: int, start: float, end: float) -> float
     """
     frac = min(max(step / max(total_steps, 1), 0.0), 1.0)
     return round(start + (end - start) * frac, 12)
+
+
+def _local(p: Tensor) -> Tensor:
+    """This rank's shard of an FSDP2 (DTensor) parameter; a plain tensor as is."""
+    return p.to_local() if isinstance(p, DTensor) else p
 
 
 class TargetProvider(nn.Module):
@@ -67,11 +73,18 @@ class TargetProvider(nn.Module):
 
     @torch.no_grad()
     def update(self, student: Encoder, momentum: float) -> None:
-        """EMA step ``teacher = m * teacher + (1 - m) * student``; no-op unless ``ema``."""
+        """EMA step ``teacher = m * teacher + (1 - m) * student``; no-op unless ``ema``.
+
+        Under FSDP2 both encoders are sharded alike (``Shard(0)`` on the same mesh), so the
+        update runs on each rank's local shards, with no communication.
+        """
         if self.kind != "ema":
             return
-        t_params = [p for p in self.encoder.parameters()]
-        s_params = [p.detach() for p in student.parameters()]
+        t_params = [_local(p) for p in self.encoder.parameters()]
+        s_params = [_local(p.detach()) for p in student.parameters()]
+        if [p.shape for p in t_params] != [p.shape for p in s_params]:
+            raise RuntimeError("the EMA teacher and the student are not sharded alike; shard both "
+                               "with jepa_core.train.parallel.shard_model")
         torch._foreach_lerp_(t_params, s_params, 1.0 - momentum)
 
     def train(self, mode: bool = True) -> "TargetProvider":
