@@ -80,3 +80,22 @@ def assert_masksets_equal(a, b) -> None:
         x, y = getattr(a, name).cpu(), getattr(b, name).cpu()
         assert x.shape == y.shape, f"{name}: {tuple(x.shape)} != {tuple(y.shape)}"
         assert torch.equal(x, y), f"{name} differs"
+
+
+def triton_kernels_runnable() -> bool:
+    """True when Triton kernels can run here: a CUDA device, or ``TRITON_INTERPRET=1`` on CPU."""
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return False
+    return torch.cuda.is_available() or os.environ.get("TRITON_INTERPRET", "0") == "1"
+
+
+requires_triton_kernels = pytest.mark.skipif(
+    not triton_kernels_runnable(),
+    reason="needs Triton with a CUDA device, or TRITON_INTERPRET=1 to run kernels on the CPU")
+
+
+def kernel_device() -> str:
+    """Where kernel tests run: ``cuda`` when present, else ``cpu`` (Triton interpreter)."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
