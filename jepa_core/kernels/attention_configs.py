@@ -42,12 +42,15 @@ def bwd_configs() -> list[triton.Config]:
 def prune(configs: list[triton.Config], named_args: dict, **kwargs) -> list[triton.Config]:
     """Drop tiles that are larger than the problem or too big for shared memory.
 
-    Keeps at least the smallest configuration so a tiny problem always has one.
+    Triton passes positional arguments in ``named_args`` and keyword ones (the
+    constexprs such as ``HEAD_DIM``) in ``kwargs``. Keeps at least the smallest
+    configuration so a tiny problem always has one.
     """
     if len(configs) <= 1:
         return configs
-    n_q, n_k, head_dim = named_args["N_Q"], named_args["N_K"], named_args["HEAD_DIM"]
-    cap_m = max(32, triton.next_power_of_2(n_q))
+    args = {**named_args, **kwargs}
+    n_q, n_k, head_dim = args["N_Q"], args["N_K"], args["HEAD_DIM"]
+    cap_m = max(64, triton.next_power_of_2(n_q))
     cap_n = max(32, triton.next_power_of_2(n_k))
     kept = []
     for c in configs:
