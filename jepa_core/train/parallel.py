@@ -103,6 +103,19 @@ def wrap_model(model: nn.Module, cfg: DistConfig, env: DistEnv, device: torch.de
     return DistributedDataParallel(model, device_ids=ids)
 
 
+def clip_grad_norm_(model: nn.Module, max_norm: float) -> torch.Tensor:
+    """Clip the gradients' global norm, under DDP, FSDP2 or one process alike.
+
+    :func:`torch.nn.utils.clip_grad_norm_` over the parameters that have elements: under
+    FSDP2 those are all sharded DTensors on one mesh (the norm is reduced over ranks),
+    while empty ones stay plain tensors and would not mix with them.
+
+    Returns:
+        The total norm before clipping.
+    """
+    return torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.numel() > 0], max_norm)
+
+
 def _names(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[str]:
     """Parameter names in the optimizer's order (the ids of ``optimizer.state_dict()``)."""
     by_param = {p: name for name, p in model.named_parameters()}
@@ -113,7 +126,12 @@ def _names(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[str]:
 
 
 def _to_ids(state: dict) -> dict:
-    """A name-keyed optimizer state (torch.distributed.checkpoint) to the integer-id form."""
+    """A name-keyed optimizer state (torch.distributed.checkpoint) to the integer-id form.
+
+    Ranks other than 0 get an empty dict from the gather; it stays empty.
+    """
+    if not state:
+        return {}
     ids: dict[str, int] = {}
     groups = []
     for group in state["param_groups"]:
@@ -149,7 +167,8 @@ def full_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 def full_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict:
     """The unsharded optimizer state in ``optimizer.state_dict()`` form (integer ids).
 
-    Every rank must call it; under ``torchrun`` only rank 0 gets the tensors.
+    Every rank must call it; under ``torchrun`` rank 0 gets the whole state and the other
+    ranks an empty dict.
     """
     return _to_ids(get_optimizer_state_dict(model, optimizer, options=_GATHER))
 

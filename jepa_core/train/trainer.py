@@ -21,7 +21,7 @@ from .data import EpochBatches
 from .distributed import DistEnv
 from .monitors import effective_rank, embedding_std
 from .optim import build_optimizer, set_hyperparameters
-from .parallel import full_optimizer_state, full_state_dict, load_full_state, wrap_model
+from .parallel import clip_grad_norm_, full_optimizer_state, full_state_dict, load_full_state, wrap_model
 from .progress import ProgressLogger
 from .schedules import cosine, warmup_cosine
 
@@ -150,7 +150,7 @@ class Trainer:
                 self.optimizer.zero_grad(set_to_none=True)
                 out.loss.backward()
                 if self.cfg.optim.clip_grad:
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.optim.clip_grad)
+                    clip_grad_norm_(self.model, self.cfg.optim.clip_grad)
                 self.optimizer.step()
                 self.model.target.update(self.model.encoder, momentum)
                 rate = global_batch / max(time.perf_counter() - tic, 1e-9)

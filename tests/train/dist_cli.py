@@ -1,0 +1,40 @@
+"""``jepa`` with the toy modality registered, for tests run under torchrun (or plain python).
+
+``python dist_cli.py pretrain toy --data X --out RUN ...`` behaves like the ``jepa``
+command. With ``JEPA_TEST_RANK_STATE=DIR`` set, every rank also writes its own local
+parameters after ``Trainer.fit`` to ``DIR/rank{r}.pt``, so a test can check that the
+ranks hold the same model.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from jepa_core import cli  # noqa: E402
+from jepa_core.registry import register_modality  # noqa: E402
+from jepa_core.train import Trainer  # noqa: E402
+from tests.toy_modality import ToyModality  # noqa: E402
+
+
+def _dump_rank_state(fit):
+    def wrapper(self: Trainer, *args, **kwargs):
+        result = fit(self, *args, **kwargs)
+        out = Path(os.environ["JEPA_TEST_RANK_STATE"])
+        out.mkdir(parents=True, exist_ok=True)
+        params = {name: p.detach().clone() for name, p in self.model.named_parameters()}
+        torch.save(params, out / f"rank{self.env.rank}.pt")
+        return result
+    return wrapper
+
+
+if __name__ == "__main__":
+    register_modality("toy", ToyModality, source="tests")
+    if os.environ.get("JEPA_TEST_RANK_STATE"):
+        Trainer.fit = _dump_rank_state(Trainer.fit)
+    sys.exit(cli.main(sys.argv[1:]))

@@ -1,0 +1,171 @@
+"""Data-parallel training under torchrun (CPU, gloo, two ranks): DDP and FSDP2.
+
+Each test launches ``tests/train/dist_step.py`` or ``tests/train/dist_cli.py`` with
+``torchrun --nproc-per-node=2`` and compares with one process on the same global batch.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from jepa_core.train.checkpoint import latest_checkpoint, load_checkpoint
+from tests.helpers import run_torchrun
+from tests.toy_modality import write_toy_data
+
+HERE = Path(__file__).resolve().parent
+STEP = HERE / "dist_step.py"
+CLI = HERE / "dist_cli.py"
+REGULARIZED = ["--set", "objective.sigreg=0.1", "--set", "objective.sigreg_slices=32",
+               "--set", "objective.vicreg_variance=0.5", "--set", "objective.vicreg_covariance=0.5"]
+TIMEOUT = 240
+
+
+def _check(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-6000:]}"
+    return proc
+
+
+def _python(script: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+    full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.run([sys.executable, str(script), *args], env=full_env, capture_output=True,
+                          text=True, timeout=TIMEOUT)
+
+
+def _launch(script: Path, *args: str, nproc: int, env: dict | None = None) -> subprocess.CompletedProcess:
+    if nproc == 1:
+        return _check(_python(script, *args, env=env))
+    return _check(run_torchrun(script, *args, nproc=nproc, env=env, timeout=TIMEOUT))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return write_toy_data(tmp_path_factory.mktemp("data") / "x.npy", rows=64)
+
+
+@pytest.fixture(scope="module")
+def single_step(data, tmp_path_factory) -> dict:
+    """One step of 1 process x global batch 8 (SIGReg + VICReg enabled)."""
+    out = tmp_path_factory.mktemp("single")
+    _launch(STEP, str(data), str(out), *REGULARIZED, nproc=1)
+    return torch.load(out / "step_w1.pt")
+
+
+def _assert_close_states(a: dict, b: dict, rtol: float, atol: float) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=rtol, atol=atol, msg=lambda m, k=k: f"{k}: {m}")
+
+
+@pytest.mark.parametrize("strategy", ["ddp", "fsdp"])
+def test_two_ranks__loss_and_gradients_match_one_process_on_twice_the_batch(strategy, data, single_step,
+                                                                            tmp_path):
+    _launch(STEP, str(data), str(tmp_path), *REGULARIZED, "--set", f"dist.strategy={strategy}", nproc=2)
+    two = torch.load(tmp_path / "step_w2.pt")
+    assert two["loss"] == pytest.approx(single_step["loss"], rel=1e-5)
+    assert set(two["parts"]) == {"latent", "sigreg", "vicreg_var", "vicreg_cov"}
+    for name, value in single_step["parts"].items():
+        assert two["parts"][name] == pytest.approx(value, rel=1e-5, abs=1e-7), name
+    # same scale as one process: the objectives' all-reduce backward and DDP/FSDP averaging cancel
+    _assert_close_states(single_step["grads"], two["grads"], rtol=1e-4, atol=1e-7)
+    _assert_close_states(single_step["after"], two["after"], rtol=1e-4, atol=1e-6)
+
+
+def test_fsdp__ema_teacher_is_updated_on_matching_shards(data, tmp_path):
+    _launch(STEP, str(data), str(tmp_path), "--set", "dist.strategy=fsdp", nproc=2)
+    s = torch.load(tmp_path / "step_w2.pt")
+    teacher = [k for k in s["after"] if k.startswith("target.encoder.")]
+    assert teacher
+    for k in teacher:
+        student = s["after"]["encoder." + k[len("target.encoder."):]]
+        expected = torch.lerp(s["before"][k], student, 1.0 - s["momentum"])
+        torch.testing.assert_close(s["after"][k], expected, rtol=1e-6, atol=1e-7)
+        assert not torch.equal(s["after"][k], s["before"][k]) or s["after"][k].numel() == 0 \
+            or torch.equal(student, s["before"][k])
+
+
+def _pretrain(nproc: int, data: Path, run: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return _launch(CLI, "pretrain", "toy", "--data", str(data), "--out", str(run), *extra, nproc=nproc, env=env)
+
+
+def _weights(run: Path) -> dict:
+    ckpt = run / "checkpoints"
+    return load_file(str(ckpt / f"{latest_checkpoint(ckpt)}.safetensors"))
+
+
+def test_ddp__ranks_identical_and_resume_at_other_world_sizes(data, tmp_path):
+    steps = ["--steps", "6"]
+    _pretrain(1, data, tmp_path / "straight", *steps)
+    reference = _weights(tmp_path / "straight")
+
+    # 2 ranks (DDP) for 3 steps, then 1 process to the end
+    ranks = tmp_path / "ranks"
+    proc = _pretrain(2, data, tmp_path / "a", *steps, "--stop-after", "3", env={"JEPA_TEST_RANK_STATE": str(ranks)})
+    assert len([ln for ln in proc.stdout.splitlines() if ln.startswith("{")]) == 1, "rank 0 alone prints"
+    r0, r1 = torch.load(ranks / "rank0.pt"), torch.load(ranks / "rank1.pt")
+    assert r0.keys() == r1.keys() and all(torch.equal(r0[k], r1[k]) for k in r0), "ranks differ"
+    assert json.loads((tmp_path / "a" / "checkpoints" / "step-00000003.json").read_text())["world_size"] == 2
+    _pretrain(1, data, tmp_path / "a", *steps, "--resume")
+
+    # 1 process for 3 steps, then 2 ranks sharded with FSDP2 to the end
+    _pretrain(1, data, tmp_path / "b", *steps, "--stop-after", "3")
+    _pretrain(2, data, tmp_path / "b", *steps, "--resume", "--set", "dist.strategy=fsdp")
+
+    for run in ("a", "b"):
+        assert latest_checkpoint(tmp_path / run / "checkpoints") == "step-00000006"
+        _assert_close_states(reference, _weights(tmp_path / run), rtol=1e-3, atol=1e-4)
+        metrics = [json.loads(ln) for ln in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
+        assert [m["step"] for m in metrics] == [1, 2, 3, 4, 5, 6], "metrics from rank 0 only, once"
+
+
+def test_torchrun__module_cli_on_tabular(tmp_path):
+    from tests.helpers import tiny_table
+    csv = tmp_path / "t.csv"
+    tiny_table(rows=48).to_csv(csv, index=False)
+    proc = _check(run_torchrun("-m", "jepa_core.cli", "pretrain", "tabular", "--data", str(csv),
+                               "--out", str(tmp_path / "run"), "--steps", "2", "--batch-size", "16",
+                               "--set", "model.depth=1", "--set", "model.predictor_depth=1",
+                               "--set", "dist.strategy=fsdp", nproc=2, timeout=TIMEOUT))
+    result = json.loads(proc.stdout.strip())
+    assert result["steps"] == 2
+    assert "x2" in proc.stderr
+    model, _, trainer = load_checkpoint(tmp_path / "run" / "checkpoints")
+    assert trainer["world_size"] == 2 and trainer["step"] == 2 and model
+
+
+def test_kill_9__leaves_a_loadable_checkpoint_and_resume_continues(data, tmp_path):
+    run = tmp_path / "run"
+    rng = random.Random()
+    args = ["pretrain", "toy", "--data", str(data), "--out", str(run), "--steps", "100000",
+            "--set", "logging.checkpoint_every=1"]
+    for attempt in range(3):
+        import os
+        proc = subprocess.Popen([sys.executable, str(CLI), *args, *(["--resume"] if attempt else [])],
+                                env={**os.environ, "OMP_NUM_THREADS": "1"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            start = latest_checkpoint(run / "checkpoints") if attempt else None
+            deadline = time.monotonic() + 120
+            while latest_checkpoint(run / "checkpoints") == start:
+                assert proc.poll() is None, "the run ended early"
+                assert time.monotonic() < deadline, "no checkpoint appeared"
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 1.0))
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        model, optimizer, trainer = load_checkpoint(run / "checkpoints")
+        assert trainer["step"] >= 1 and model and optimizer["state"]
+    killed_at = trainer["step"]
+    _pretrain(1, data, run, "--steps", "100000", "--resume", "--stop-after", "2")
+    assert latest_checkpoint(run / "checkpoints") == f"step-{killed_at + 2:08d}"
