@@ -146,6 +146,10 @@ def validate(q: Tensor, k: Tensor, v: Tensor, key_valid: Optional[Tensor]) -> No
             raise ValueError(f"{name} must be [B, H, N, Dh], got shape {tuple(t.shape)}")
         if t.dtype not in SUPPORTED_DTYPES:
             raise TypeError(f"{name} has dtype {t.dtype}; the Triton kernel takes {SUPPORTED_DTYPES}")
+    if q.dtype == torch.float64 and q.device.type == "cuda":
+        # Triton 3.6 aborts the process compiling an fp64 tl.dot for sm_90 ("fp64 don't
+        # support largeK MMA"); fp64 runs only under the interpreter (CPU gradcheck).
+        raise TypeError("float64 is not supported by the Triton kernel on CUDA; use fp32/fp16/bf16 or SDPA")
     if not (q.dtype == k.dtype == v.dtype):
         raise TypeError(f"q, k, v must share a dtype, got {q.dtype}, {k.dtype}, {v.dtype}")
     if not (q.device == k.device == v.device):
@@ -173,7 +177,8 @@ def masked_attention_triton(q: Tensor, k: Tensor, v: Tensor, key_valid: Optional
     """Fused attention of ``q`` over the valid keys of ``k``/``v`` (Triton, differentiable).
 
     Args:
-        q: queries ``[B, H, Nq, Dh]``, fp16/bf16/fp32/fp64, ``1 <= Dh <= 128``.
+        q: queries ``[B, H, Nq, Dh]``, fp16/bf16/fp32 (fp64 under the interpreter only),
+            ``1 <= Dh <= 128``.
         k: keys ``[B, H, Nk, Dh]``.
         v: values ``[B, H, Nk, Dh]``.
         key_valid: ``[B, Nk]`` bool, or None when every key is valid.

@@ -99,10 +99,11 @@ def attention_backend(device: torch.device | str) -> str:
 
 def _kernel_takes(q: Tensor) -> bool:
     """Whether the kernel supports ``q``'s dtype and head dim (auto mode falls back otherwise)."""
-    if q.dtype in KERNEL_DTYPES and 1 <= q.shape[-1] <= KERNEL_MAX_HEAD_DIM:
+    if q.dtype in KERNEL_DTYPES and 1 <= q.shape[-1] <= KERNEL_MAX_HEAD_DIM and not (
+            q.dtype == torch.float64 and q.is_cuda):
         return True
     warn_once(f"masked attention: dtype {q.dtype} / head dim {q.shape[-1]} is outside the Triton "
-              f"kernel's range (fp16/bf16/fp32/fp64, Dh <= {KERNEL_MAX_HEAD_DIM}): using SDPA")
+              f"kernel's range (fp16/bf16/fp32, Dh <= {KERNEL_MAX_HEAD_DIM}): using SDPA")
     return False
 
 

@@ -1,4 +1,4 @@
-"""Fused masked attention on a GPU: fp16/bf16 at real sizes, fp64 gradcheck, opcheck,
+"""Fused masked attention on a GPU: fp16/bf16 at real sizes, fp64 refusal, opcheck,
 ``torch.compile`` through the triton_op, auto dispatch and memory (CUDA only)."""
 
 from __future__ import annotations
@@ -54,9 +54,13 @@ def test_masked_attention_cuda__fp32_matches_reference():
     torch.testing.assert_close(out, attn.masked_attention_reference(q, k, v, valid), atol=1e-4, rtol=1e-4)
 
 
-def test_masked_attention_cuda__gradcheck_fp64():
+def test_masked_attention_cuda__fp64_is_refused_and_dispatch_falls_back():
+    # Triton 3.6 cannot compile an fp64 tl.dot for sm_90 (it aborts), so the kernel refuses
+    # fp64 on CUDA and auto dispatch uses SDPA; the fp64 gradcheck runs in the interpreter.
     q, k, v, valid = _inputs(3, 2, 37, 16, torch.float64, 0.5)
-    assert torch.autograd.gradcheck(lambda a, b, c: _kernel()(a, b, c, valid), (q, k, v), fast_mode=True)
+    with pytest.raises(TypeError, match="float64"):
+        _kernel()(q, k, v, valid)
+    torch.testing.assert_close(attn.masked_attention(q, k, v, valid), attn.masked_attention_reference(q, k, v, valid))
 
 
 def test_masked_attention_cuda__opcheck():
