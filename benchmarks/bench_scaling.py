@@ -1,0 +1,143 @@
+"""Data-parallel scaling: training samples/s of ``jepa pretrain`` at 1 and 2 processes.
+
+CPU part: the tabular plugin's default model and batch (T-JEPA settings, global batch
+128) on its demo data, run as ``python -m jepa_core.cli pretrain tabular`` for one
+process and under ``torchrun --nproc-per-node=2`` (gloo) for two, with the same global
+batch. samples/s is the median of the per-step rates the trainer logs (forward, backward,
+optimizer and EMA update; data loading excluded), after ``--warmup`` steps.
+
+GPU part (only where CUDA is available): the step time of one GPU training the default
+model of ``--gpu-modality`` (image) plain vs wrapped in DDP on a one-rank NCCL group.
+
+Usage: ``python benchmarks/bench_scaling.py --out benchmarks/results``
+(writes ``scaling_cpu.json``, and ``scaling_gpu.json`` on a CUDA machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+
+def _pretrain(nproc: int, threads: int, steps: int, run: Path, extra: list[str]) -> dict:
+    cli = ["-m", "jepa_core.cli", "pretrain", "tabular", "--out", str(run), "--steps", str(steps),
+           "--device", "cpu", "--set", "logging.log_every=1", "--set", "logging.progress=false",
+           "--set", f"logging.checkpoint_every={steps + 1}", *extra]
+    if nproc > 1:
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", *cli]
+    else:
+        cmd = [sys.executable, *cli]
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    tic = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - tic
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-4000:]}")
+    return {"metrics": [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()],
+            "wall_s": wall}
+
+
+def cpu_scaling(steps: int, warmup: int, extra: list[str]) -> dict:
+    """samples/s of the tabular default model at 1 process (1 and 2 threads) and 2 processes."""
+    rows = []
+    for nproc, threads in ((1, 1), (1, 2), (2, 1)):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = _pretrain(nproc, threads, steps, Path(tmp) / "run", extra)
+        rates = [m["samples_per_s"] for m in out["metrics"][warmup:]]
+        rows.append({"processes": nproc, "threads_per_process": threads,
+                     "samples_per_s_median": statistics.median(rates),
+                     "samples_per_s_min": min(rates), "samples_per_s_max": max(rates),
+                     "steps_timed": len(rates), "wall_s_including_startup": round(out["wall_s"], 2)})
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    base = rows[0]["samples_per_s_median"]
+    for r in rows:
+        r["speedup_vs_1x1"] = round(r["samples_per_s_median"] / base, 3)
+    return {"benchmark": "scaling", "device": "cpu", "backend": "gloo", "modality": "tabular",
+            "model": "tabular default (dim 64, depth 4, predictor depth 2)", "global_batch": 128,
+            "steps": steps, "warmup_steps": warmup, "cpu_count": os.cpu_count(),
+            "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+            "rows": rows}
+
+
+def gpu_ddp_overhead(modality: str, steps: int, warmup: int) -> dict:
+    """Step time of one GPU, plain model vs DDP on a one-rank NCCL process group."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    from jepa_core.config import build_config
+    from jepa_core.modality import move_to
+    from jepa_core.registry import create_modality
+    from jepa_core.run import build_model
+    from jepa_core.train.optim import build_optimizer
+
+    plugin = create_modality(modality)
+    cfg = build_config({"modality": modality}, plugin.default_config())
+    dataset, state = plugin.load(plugin.demo_data(), cfg, None)
+    device = torch.device("cuda", 0)
+    batch = move_to(plugin.collate([dataset[i % len(dataset)] for i in range(cfg.data.batch_size)]), device)
+    ids = torch.arange(cfg.data.batch_size, device=device)
+    os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+    os.environ.setdefault("MASTER_PORT", "29533")
+    dist.init_process_group("nccl", rank=0, world_size=1, device_id=device)
+    result = {"benchmark": "ddp_overhead", "device": torch.cuda.get_device_name(0), "modality": modality,
+              "global_batch": cfg.data.batch_size, "rows": []}
+    try:
+        for wrap in ("plain", "ddp"):
+            model = build_model(cfg, plugin, state).to(device)
+            net = DistributedDataParallel(model, device_ids=[0]) if wrap == "ddp" else model
+            opt = build_optimizer(model, cfg.optim)
+            times = []
+            for step in range(warmup + steps):
+                torch.cuda.synchronize()
+                tic = time.perf_counter()
+                with torch.autocast("cuda", dtype=torch.bfloat16):
+                    out = net(batch, ids, step)
+                opt.zero_grad(set_to_none=True)
+                out.loss.backward()
+                opt.step()
+                model.target.update(model.encoder, 0.996)
+                torch.cuda.synchronize()
+                if step >= warmup:
+                    times.append(time.perf_counter() - tic)
+            ms = statistics.median(times) * 1e3
+            result["rows"].append({"wrapper": wrap, "step_ms_median": ms,
+                                   "samples_per_s": cfg.data.batch_size / (ms / 1e3)})
+    finally:
+        dist.destroy_process_group()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--steps", type=int, default=40, help="steps per run (after warm-up)")
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--gpu-modality", default="image")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        help="extra --set for the CPU runs (e.g. a larger model)")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    extra = [x for kv in args.overrides for x in ("--set", kv)]
+    cpu = cpu_scaling(args.steps + args.warmup, args.warmup, extra)
+    (args.out / "scaling_cpu.json").write_text(json.dumps(cpu, indent=1))
+    print(json.dumps(cpu, indent=1))
+    if torch.cuda.is_available():
+        gpu = gpu_ddp_overhead(args.gpu_modality, args.steps, args.warmup)
+        (args.out / "scaling_gpu.json").write_text(json.dumps(gpu, indent=1))
+        print(json.dumps(gpu, indent=1))
+    else:
+        print("no CUDA device: the single-GPU DDP vs plain step time was not measured", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
