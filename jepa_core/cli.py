@@ -47,14 +47,14 @@ def _parser() -> argparse.ArgumentParser:
 
     em = sub.add_parser("embed", help="embed a dataset with a trained run")
     em.add_argument("run_dir")
-    em.add_argument("--data", required=True)
+    em.add_argument("--data", help="file or folder (default: the data the run was pretrained on)")
     em.add_argument("--out", required=True, help="output file, .npy or .parquet")
     em.add_argument("--batch-size", type=int, default=256)
     em.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
 
     pr = sub.add_parser("probe", help="linear probe: pretrained vs random init vs raw features")
     pr.add_argument("run_dir")
-    pr.add_argument("--data", required=True)
+    pr.add_argument("--data", help="file or folder (default: the data the run was pretrained on)")
     pr.add_argument("--label", required=True, help="label column (tabular) or labels folder/file")
     pr.add_argument("--task", choices=["classification", "regression"])
     pr.add_argument("--batch-size", type=int, default=256)
@@ -186,7 +186,7 @@ def cmd_embed(args) -> int:
 
     run = load_run(args.run_dir)
     device = pick_device(args.device, DistEnv())
-    dataset, _ = run.plugin.load(args.data, run.cfg, run.state)
+    dataset, _ = run.plugin.load(args.data or run.cfg.data.path, run.cfg, run.state)
     feats = encode_dataset(run.model.target_encoder, run.plugin, dataset, run.plugin.embedding_level,
                            args.batch_size, device)
     path = write_embeddings(feats, args.out)
@@ -201,7 +201,7 @@ def cmd_probe(args) -> int:
 
     run = load_run(args.run_dir)
     device = pick_device(args.device, DistEnv())
-    data = run.plugin.probe_data(args.data, args.label, args.task, run.cfg, run.state)
+    data = run.plugin.probe_data(args.data or run.cfg.data.path, args.label, args.task, run.cfg, run.state)
     strat = data.targets if (data.level == "sample" and data.task == "classification") else None
     train, test = split_indices(len(data.targets), strat, seed=args.seed)
 

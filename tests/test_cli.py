@@ -1,0 +1,90 @@
+"""The `jepa` command as users run it: a subprocess, JSON on stdout, one-line errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers import run_cli, tiny_table
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "houses.csv"
+    tiny_table(rows=200, seed=1).assign(price=lambda d: d.height * 2 + np.arange(len(d)) % 7).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run_dir(table, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "houses"
+    proc = run_cli("pretrain", "tabular", "--data", str(table), "--ignore-columns", "price", "--out", str(out),
+                   "--steps", "6", "--batch-size", "64", "--set", "model.depth=1", "--set", "logging.progress=false")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["steps"] == 6
+    return out
+
+
+def test_info__lists_ops_plugins_and_paths():
+    proc = run_cli("info")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert {"tabular", "lidar"} <= set(info["modalities"])
+    assert info["compiled"]["extension"] is True
+    assert "cpu" in info["compiled"]["ops"]["multiblock_masks"]
+    assert info["attention"]["cpu"] in {"sdpa", "triton"} and info["masking"]["cpu"] == "compiled"
+
+
+def test_modalities__one_line_each():
+    proc = run_cli("modalities")
+    assert proc.returncode == 0
+    names = [line.split("\t")[0] for line in proc.stdout.splitlines()]
+    assert {"tabular", "lidar"} <= set(names)
+
+
+def test_probe__prints_one_json_object(run_dir, table):
+    proc = run_cli("probe", str(run_dir), "--data", str(table), "--label", "price", "--task", "regression")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["task"] == "regression" and result["metric"] == "r2"
+    assert all(isinstance(result[k], float) for k in ("pretrained", "random_init", "raw"))
+
+
+def test_embed__parquet_and_npy(run_dir, table, tmp_path):
+    for name in ("emb.parquet", "emb.npy"):
+        proc = run_cli("embed", str(run_dir), "--data", str(table), "--out", str(tmp_path / name))
+        assert proc.returncode == 0, proc.stderr
+    frame = pd.read_parquet(tmp_path / "emb.parquet")
+    arr = np.load(tmp_path / "emb.npy")
+    assert arr.shape == (200, 64) == frame.shape
+    np.testing.assert_allclose(frame.to_numpy(), arr, rtol=1e-6)
+
+
+def test_embed__defaults_to_the_pretraining_data(run_dir, tmp_path):
+    proc = run_cli("embed", str(run_dir), "--out", str(tmp_path / "e.npy"))
+    assert proc.returncode == 0, proc.stderr
+    assert np.load(tmp_path / "e.npy").shape[0] == 200
+
+
+@pytest.mark.parametrize("args, message", [
+    (["pretrain", "tabular", "--data", "missing.csv", "--out", "{tmp}/r"], "missing.csv"),
+    (["pretrain", "nosuch", "--out", "{tmp}/r"], "unknown modality 'nosuch'"),
+    (["pretrain", "tabular", "--out", "{tmp}/r", "--set", "optim.lrr=1"], "unknown key"),
+    (["probe", "{tmp}", "--data", "x.csv", "--label", "y"], "is not a run directory"),
+])
+def test_errors__one_clear_line_no_traceback(args, message, tmp_path):
+    proc = run_cli(*[a.format(tmp=tmp_path) for a in args])
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+def test_probe__unknown_label_column(run_dir, table):
+    proc = run_cli("probe", str(run_dir), "--data", str(table), "--label", "nope")
+    assert proc.returncode == 2 and "nope" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_pretrain__resume_as_another_modality(run_dir):
+    proc = run_cli("pretrain", "lidar", "--out", str(run_dir), "--resume")
+    assert proc.returncode == 2 and "is a 'tabular' run" in proc.stderr

@@ -1,0 +1,49 @@
+import copy
+
+import pytest
+import torch
+
+from jepa_core.config import ModelConfig
+from jepa_core.models import Encoder
+from jepa_core.targets import TargetProvider
+from tests.toy_modality import ToyTokenizer
+
+CFG = ModelConfig(dim=16, depth=1, heads=2, predictor_dim=8, predictor_depth=1, predictor_heads=2)
+
+
+def test_ema__update_is_the_momentum_formula():
+    student = Encoder(ToyTokenizer(4, 16), CFG)
+    target = TargetProvider("ema", student)
+    before = copy.deepcopy(target.encoder.state_dict())
+    with torch.no_grad():
+        for p in student.parameters():
+            p.add_(1.0)
+    target.update(student, 0.9)
+    for name, p in target.encoder.named_parameters():
+        s = dict(student.named_parameters())[name]
+        torch.testing.assert_close(p, 0.9 * before[name] + 0.1 * s)
+    assert not any(p.requires_grad for p in target.encoder.parameters())
+
+
+def test_none__targets_carry_gradients_to_the_student():
+    student = Encoder(ToyTokenizer(4, 16), CFG)
+    target = TargetProvider("none", student)
+    x = torch.randn(3, 4)
+    out = target(x, student, student.tokenize(x))
+    assert out.requires_grad
+
+
+def test_frozen__needs_a_teacher_and_never_moves():
+    student = Encoder(ToyTokenizer(4, 16), CFG)
+    with pytest.raises(ValueError, match="frozen"):
+        TargetProvider("frozen", student)
+    teacher = Encoder(ToyTokenizer(4, 16), CFG)
+    target = TargetProvider("frozen", student, teacher)
+    before = copy.deepcopy(teacher.state_dict())
+    target.update(student, 0.5)
+    assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
+
+
+def test_target_provider__unknown_kind():
+    with pytest.raises(ValueError, match="target.kind"):
+        TargetProvider("teacher", Encoder(ToyTokenizer(4, 16), CFG))
