@@ -32,24 +32,56 @@ class DistEnv:
         return self.world_size > 1
 
 
-def env_from_launcher() -> DistEnv:
-    """Read ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` (defaults: a single process)."""
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
     try:
-        return DistEnv(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)),
-                       int(os.environ.get("LOCAL_RANK", 0)))
-    except ValueError as e:
-        raise RuntimeError(f"bad RANK/WORLD_SIZE/LOCAL_RANK in the environment: {e}") from None
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} in the environment is not an integer") from None
+
+
+def env_from_launcher() -> DistEnv:
+    """Read ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` (defaults: a single process).
+
+    Raises:
+        ValueError: a value that is not an integer, ``WORLD_SIZE > 1`` without ``RANK``
+            (every process would think it is rank 0), or a rank outside the world.
+    """
+    world = _int_env("WORLD_SIZE", 1)
+    if world > 1 and "RANK" not in os.environ:
+        raise ValueError(f"WORLD_SIZE={world} is set but RANK is not; start the job with torchrun "
+                         "(or a launcher that sets RANK, WORLD_SIZE and LOCAL_RANK)")
+    env = DistEnv(_int_env("RANK", 0), world, _int_env("LOCAL_RANK", 0))
+    if world < 1 or not 0 <= env.rank < world or env.local_rank < 0:
+        raise ValueError(f"inconsistent launcher environment: RANK={env.rank}, WORLD_SIZE={world}, "
+                         f"LOCAL_RANK={env.local_rank}")
+    return env
 
 
 def init_distributed(env: DistEnv, device: torch.device, backend: str | None = None) -> None:
-    """Initialize the default process group when running with more than one process."""
+    """Initialize the default process group when running with more than one process.
+
+    Args:
+        env: this process's place in the job (nothing happens for one process).
+        device: this rank's device: NCCL for CUDA, gloo for the CPU, unless ``backend``.
+        backend: ``dist.backend`` from the config, to override the choice.
+
+    Raises:
+        ValueError: NCCL asked for on a CPU device.
+    """
     if not env.distributed or dist.is_initialized():
         return
     backend = backend or ("nccl" if device.type == "cuda" else "gloo")
+    if backend == "nccl" and device.type != "cuda":
+        raise ValueError("dist.backend=nccl needs CUDA devices; use gloo (the default) on the CPU")
+    device_id = None
     if device.type == "cuda":
         torch.cuda.set_device(device)
+        device_id = device
     dist.init_process_group(backend=backend, rank=env.rank, world_size=env.world_size,
-                            timeout=datetime.timedelta(minutes=10))
+                            timeout=datetime.timedelta(minutes=10), device_id=device_id)
 
 
 def shutdown_distributed() -> None:
