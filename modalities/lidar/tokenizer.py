@@ -4,9 +4,11 @@ A raw batch (see :func:`modalities.lidar.pillars.pillarize`) becomes a
 :class:`~jepa_core.tokens.TokenBatch` on a 2-D grid of BEV patches. As in PointPillars,
 each point's nine features go through a shared linear layer, LayerNorm and ReLU and are
 max-pooled per pillar with torch-geometric's ``scatter``; the pillar features are written
-into a dense ``[B, C, H, W]`` map and a strided convolution embeds each ``patch x patch``
-block of cells as one token, followed by a LayerNorm. Patches with no points are flagged in ``TokenBatch.empty``
-and their token is replaced by a learnable empty token, as in AD-L-JEPA.
+into a dense ``[B, C, H, W]`` map. Each ``patch x patch`` block of cells becomes one token:
+its max- and mean-pooled pillar features (position-invariant within the patch, so the
+token says what is there rather than where in the patch) through a linear layer and a
+LayerNorm. Patches with no points are flagged in ``TokenBatch.empty`` and their token is
+replaced by a learnable empty token, as in AD-L-JEPA.
 """
 
 from __future__ import annotations
