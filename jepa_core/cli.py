@@ -251,9 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     from .train import TrainingError
 
     args = _parser().parse_args(argv)
-    warnings.showwarning = _warning_line
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():  # restores the caller's warning display afterwards
+            warnings.showwarning = _warning_line
+            return COMMANDS[args.command](args)
     except (DataError, ConfigError, RunError, TrainingError, UnknownModalityError, FileNotFoundError,
             ValueError) as e:  # ValueError: impossible mask requests, bad sizes, checked up front
         if os.environ.get("JEPA_DEBUG") == "1":

@@ -1,12 +1,29 @@
-"""The `jepa` command as users run it: a subprocess, JSON on stdout, one-line errors."""
+"""The `jepa` command: JSON on stdout, one-line errors.
+
+A few tests run it as a subprocess, as users do; the rest call ``cli.main`` in-process
+(the same code, without paying a Python start-up per test).
+"""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from jepa_core import cli
 from tests.helpers import run_cli, tiny_table
+
+
+def jepa(*args: str) -> SimpleNamespace:
+    """``jepa ARGS`` in-process: returncode, stdout, stderr."""
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(args))
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +36,7 @@ def table(tmp_path_factory):
 @pytest.fixture(scope="module")
 def run_dir(table, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "houses"
-    proc = run_cli("pretrain", "tabular", "--data", str(table), "--ignore-columns", "price", "--out", str(out),
+    proc = jepa("pretrain", "tabular", "--data", str(table), "--ignore-columns", "price", "--out", str(out),
                    "--steps", "6", "--batch-size", "64", "--set", "model.depth=1", "--set", "logging.progress=false")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1])["steps"] == 6
@@ -44,7 +61,7 @@ def test_modalities__one_line_each():
 
 
 def test_probe__prints_one_json_object(run_dir, table):
-    proc = run_cli("probe", str(run_dir), "--data", str(table), "--label", "price", "--task", "regression")
+    proc = jepa("probe", str(run_dir), "--data", str(table), "--label", "price", "--task", "regression")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["task"] == "regression" and result["metric"] == "r2"
@@ -53,7 +70,7 @@ def test_probe__prints_one_json_object(run_dir, table):
 
 def test_embed__parquet_and_npy(run_dir, table, tmp_path):
     for name in ("emb.parquet", "emb.npy"):
-        proc = run_cli("embed", str(run_dir), "--data", str(table), "--out", str(tmp_path / name))
+        proc = jepa("embed", str(run_dir), "--data", str(table), "--out", str(tmp_path / name))
         assert proc.returncode == 0, proc.stderr
     frame = pd.read_parquet(tmp_path / "emb.parquet")
     arr = np.load(tmp_path / "emb.npy")
@@ -62,7 +79,7 @@ def test_embed__parquet_and_npy(run_dir, table, tmp_path):
 
 
 def test_embed__defaults_to_the_pretraining_data(run_dir, tmp_path):
-    proc = run_cli("embed", str(run_dir), "--out", str(tmp_path / "e.npy"))
+    proc = jepa("embed", str(run_dir), "--out", str(tmp_path / "e.npy"))
     assert proc.returncode == 0, proc.stderr
     assert np.load(tmp_path / "e.npy").shape[0] == 200
 
@@ -74,17 +91,23 @@ def test_embed__defaults_to_the_pretraining_data(run_dir, tmp_path):
     (["probe", "{tmp}", "--data", "x.csv", "--label", "y"], "is not a run directory"),
 ])
 def test_errors__one_clear_line_no_traceback(args, message, tmp_path):
-    proc = run_cli(*[a.format(tmp=tmp_path) for a in args])
+    proc = jepa(*[a.format(tmp=tmp_path) for a in args])
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("error:")
 
 
 def test_probe__unknown_label_column(run_dir, table):
-    proc = run_cli("probe", str(run_dir), "--data", str(table), "--label", "nope")
+    proc = jepa("probe", str(run_dir), "--data", str(table), "--label", "nope")
     assert proc.returncode == 2 and "nope" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_pretrain__resume_as_another_modality(run_dir):
-    proc = run_cli("pretrain", "lidar", "--out", str(run_dir), "--resume")
+    proc = jepa("pretrain", "lidar", "--out", str(run_dir), "--resume")
     assert proc.returncode == 2 and "is a 'tabular' run" in proc.stderr
+
+
+def test_errors__subprocess_exit_status_and_stderr(tmp_path):
+    proc = run_cli("pretrain", "tabular", "--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r"))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines()[-1].startswith("error:") and "missing.csv" in proc.stderr
