@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from jepa_core import cli
@@ -79,3 +80,27 @@ def test_nan_loss__stops_and_keeps_last_checkpoint(tmp_path, capsys):
     assert "loss became nan at step 4" in err and "last good checkpoint (step 4)" in err
     after = _weights(tmp_path / "r")
     assert all((before[k] == after[k]).all() for k in before)
+
+
+def test_frozen_teacher__loaded_from_another_run_and_never_updated(tmp_path):
+    assert _pretrain(tmp_path, "teacher", "--steps", "4") == 0
+    teacher = _weights(tmp_path / "teacher")
+    assert _pretrain(tmp_path, "student", "--steps", "4", "--set", "target.kind=frozen",
+                     "--set", f"target.frozen_run={tmp_path / 'teacher'}") == 0
+    student = _weights(tmp_path / "student")
+    frozen = {k[len("target.encoder."):]: v for k, v in student.items() if k.startswith("target.encoder.")}
+    expected = {k[len("target.encoder."):]: v for k, v in teacher.items() if k.startswith("target.encoder.")}
+    assert frozen.keys() == expected.keys() and all(torch.equal(frozen[k], expected[k]) for k in frozen)
+
+
+def test_frozen_teacher__missing_run_is_a_clear_error(tmp_path, capsys):
+    assert _pretrain(tmp_path, "s", "--steps", "2", "--set", "target.kind=frozen") == 2
+    assert "target.frozen_run" in capsys.readouterr().err
+
+
+def test_teacher_free_sigreg__trains_without_a_target_copy(tmp_path):
+    assert _pretrain(tmp_path, "r", "--steps", "20", "--set", "target.kind=none", "--set", "objective.sigreg=0.1",
+                     "--set", "objective.sigreg_slices=16", "--set", "objective.loss=l2") == 0
+    rows = _metrics(tmp_path / "r")
+    assert all("sigreg" in r for r in rows)
+    assert not any(k.startswith("target.encoder.") for k in _weights(tmp_path / "r"))
