@@ -84,6 +84,13 @@ def wrap_model(model: nn.Module, cfg: DistConfig, env: DistEnv, device: torch.de
     Build the optimizer on ``model`` *after* this call: FSDP2 replaces the parameters by
     sharded ones in place.
 
+    The forward returns the method's ``StepOutput`` dataclass, which neither wrapper
+    looks into: DDP runs with ``find_unused_parameters=False`` (every trainable parameter
+    gets a gradient each step, as in all built-in models; otherwise DDP raises at the
+    next step), and under FSDP2 the root's parameters stay unsharded from the forward to
+    the backward, whose final callback reduces them (checked against one process by
+    ``tests/train/test_distributed.py``).
+
     Args:
         model: the model, already on ``device``.
         cfg: the ``dist`` config section.
