@@ -78,6 +78,7 @@ class ObjectiveConfig:
 
     loss: str = "smooth_l1"
     normalize_targets: bool = True
+    standardize_targets: bool = False
     empty_weight: float = 1.0
     sigreg: float = 0.0
     sigreg_slices: int = 256

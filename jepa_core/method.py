@@ -33,6 +33,20 @@ class StepOutput:
     masks: MaskSet
 
 
+def standardize_per_position(z: Tensor, valid: Tensor, eps: float = 1e-4) -> Tensor:
+    """Standardize each position's embedding dims over the batch's valid tokens.
+
+    Removes what every sample shares at a position (for tables: the feature's own
+    constant), so the targets are what varies between samples. ``z [B, N, D]``,
+    ``valid [B, N]``; statistics of this rank's batch, like batch norm.
+    """
+    w = valid.to(z.dtype).unsqueeze(-1)
+    n = w.sum(0, keepdim=True).clamp_min(1.0)
+    mean = (z * w).sum(0, keepdim=True) / n
+    var = ((z - mean).square() * w).sum(0, keepdim=True) / (n - 1).clamp_min(1.0)
+    return (z - mean) / (var.sqrt() + eps)
+
+
 class JEPA(nn.Module):
     """A joint-embedding predictive architecture around one modality's tokenizer.
 
@@ -55,6 +69,7 @@ class JEPA(nn.Module):
         self.objective = objective
         self.seed = cfg.optim.seed
         self.normalize_targets = cfg.objective.normalize_targets
+        self.standardize_targets = cfg.objective.standardize_targets
         self.empty_weight = cfg.objective.empty_weight
         masker.check(encoder.layout)
 
@@ -83,6 +98,8 @@ class JEPA(nn.Module):
         z_all = self.target(batch, self.encoder, tokens)
         if self.normalize_targets:
             z_all = F.layer_norm(z_all, z_all.shape[-1:])
+        if self.standardize_targets:
+            z_all = standardize_per_position(z_all, tokens.valid)
         m, kt = masks.target_idx.shape[1:]
         flat_idx = masks.target_idx.reshape(b, m * kt)
         z_tgt = gather_tokens(z_all, flat_idx).view(b, m, kt, -1)
