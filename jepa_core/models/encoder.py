@@ -16,6 +16,10 @@ from .positions import sincos_positions
 from .transformer import Transformer, init_weights
 
 
+POOLINGS = ("mean", "registers", "concat")
+"""``model.pooling``: how :meth:`Encoder.pooled_features` makes one vector per sample."""
+
+
 class Encoder(nn.Module):
     """Tokenizer + sin-cos positions + register tokens + pre-LN transformer.
 
@@ -36,8 +40,8 @@ class Encoder(nn.Module):
         self.layout = tokenizer.layout
         self.dim = cfg.dim
         self.pooling = cfg.pooling
-        if cfg.pooling not in {"mean", "registers"}:
-            raise ValueError(f"model.pooling must be 'mean' or 'registers', got {cfg.pooling!r}")
+        if cfg.pooling not in POOLINGS:
+            raise ValueError(f"model.pooling must be one of {POOLINGS}, got {cfg.pooling!r}")
         if cfg.pooling == "registers" and cfg.num_registers < 1:
             raise ValueError("model.pooling='registers' needs model.num_registers >= 1")
         self.input_proj = nn.Identity() if tokenizer.dim == cfg.dim else nn.Linear(tokenizer.dim, cfg.dim)
@@ -81,11 +85,19 @@ class Encoder(nn.Module):
         return self(tokens), tokens.valid
 
     def pooled_features(self, batch: Any) -> Tensor:
-        """One vector per sample, ``[B, D]``: mean over valid tokens, or over the registers."""
+        """One vector per sample.
+
+        ``mean``: the mean over valid tokens, ``[B, D]``; ``registers``: the mean of the
+        register outputs, ``[B, D]``; ``concat``: every token's features side by side,
+        ``[B, N * D]``, invalid tokens zeroed (T-JEPA flattens its per-feature tokens this
+        way; meant for small fixed grids such as a table's columns).
+        """
         tokens = self.tokenize(batch)
         feats, registers = self.encode(tokens)
         valid = tokens.valid
         if self.pooling == "registers":
             return registers.mean(dim=1)
+        if self.pooling == "concat":
+            return (feats * valid.to(feats.dtype).unsqueeze(-1)).flatten(1)
         w = valid.to(feats.dtype).unsqueeze(-1)
         return (feats * w).sum(1) / w.sum(1).clamp_min(1.0)

@@ -54,13 +54,21 @@ class TabularModality(ModalityPlugin):
     embedding_level = "sample"
 
     def default_config(self) -> dict:
-        """T-JEPA settings scaled to a 2-core CPU: a small encoder, two register tokens."""
+        """T-JEPA settings scaled to a 2-core CPU: a small encoder, two register tokens.
+
+        Targets are standardized per feature over the batch (each column's shared constant
+        would otherwise dominate them and make the task trivial), the teacher follows the
+        student quickly enough to matter in a short run (EMA 0.98 -> 1.0), and a sample's
+        embedding is its per-feature tokens side by side, as T-JEPA flattens them.
+        """
         return {
             "data": {"batch_size": 128},
             "mask": {"name": "random_subset", "context_ratio": 0.5, "target_ratio": 0.3},
             "model": {"dim": 64, "depth": 4, "heads": 4, "mlp_ratio": 2.0,
                       "num_registers": 2, "predictor_dim": 64, "predictor_depth": 2,
-                      "predictor_heads": 4, "pooling": "mean", "dropout": 0.0},
+                      "predictor_heads": 4, "pooling": "concat", "dropout": 0.0},
+            "target": {"momentum": [0.98, 1.0]},
+            "objective": {"normalize_targets": False, "standardize_targets": True},
             "optim": {"epochs": 30, "lr": 5e-4, "warmup": 0.1},
         }
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 
@@ -54,7 +52,13 @@ class TabularTokenizer(Tokenizer):
         self.num_categorical = len(cardinalities)
         self.dim = int(dim)
         self.layout = TokenLayout((self.num_numeric + self.num_categorical,))
-        bound = 1.0 / math.sqrt(dim)
+        # Values at unit scale, not FT-Transformer's 1/sqrt(D): the encoder adds sin-cos
+        # positions of norm sqrt(D/2) and LayerNorms every token, so value embeddings of
+        # norm ~sqrt(D/3)*|x| keep each token's content dominated by the feature's value.
+        # At 1/sqrt(D) they were ~10% of the token: every LayerNorm and GELU then acted
+        # almost linearly on the data, targets were the per-feature constants (effective
+        # rank ~ number of features) and pretraining changed nothing a linear probe sees.
+        bound = 1.0
         self.num_weight = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
         self.num_bias = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
         self.num_missing = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
