@@ -68,10 +68,10 @@ def test_concat_pooling_is_tokens_side_by_side():
 def test_pretrained_beats_random_init_on_unseen_table(tmp_path, capsys, monkeypatch, seed):
     monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
     torch.set_num_threads(1)
-    data = make_latent_cluster_table(tmp_path / "table.csv", rows=2000, seed=seed)
+    data = make_latent_cluster_table(tmp_path / "table.csv", rows=3000, seed=seed)
     run = str(tmp_path / "run")
     assert main(["pretrain", "tabular", "--data", data, "--ignore-columns", "y", "--out", run,
-                 "--epochs", "20", "--device", "cpu", "--set", "logging.progress=false"]) == 0
+                 "--epochs", "30", "--device", "cpu", "--set", "logging.progress=false"]) == 0
     capsys.readouterr()
     assert main(["probe", run, "--data", data, "--label", "y", "--device", "cpu"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
