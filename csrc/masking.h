@@ -101,21 +101,33 @@ JEPA_HD void for_each_token(const MultiblockParams& p, const Box& b, const int64
       }
 }
 
-// The first of kAttempts positions whose block keeps min_keep tokens, else the first fullest.
-JEPA_HD Box choose_box(const MultiblockParams& p, const int64_t* shape, int64_t sample_id, uint32_t first_draw,
-                       const bool* valid, const Box* excl, int num_excl) {
+// Writes the tokens of the first of kAttempts positions whose block keeps min_keep tokens
+// (else of the first fullest) into out/ok, padded to `width` with (0, false); returns the box.
+// Each attempt writes while it counts, so an accepted attempt costs one pass over its block.
+JEPA_HD Box emit_block(const MultiblockParams& p, const int64_t* shape, int64_t sample_id, uint32_t first_draw,
+                       const bool* valid, const Box* excl, int num_excl, int64_t width, int64_t* out, bool* ok) {
   Box best{{0, 0, 0}};
-  int64_t best_count = -1;
+  int64_t best_count = -1, count = 0;
   for (int r = 0; r < kAttempts; ++r) {
     const Box b = place(p, shape, sample_words(p.seed, p.step, sample_id, kTagMultiblock, first_draw + r));
-    int64_t count = 0;
-    for_each_token(p, b, shape, valid, excl, num_excl, [&](int64_t) { ++count; });
-    if (count >= p.min_keep) return b;
+    count = 0;
+    for_each_token(p, b, shape, valid, excl, num_excl, [&](int64_t i) { out[count++] = i; });
+    if (count >= p.min_keep) {
+      best = b;
+      best_count = -2;  // accepted: out already holds its tokens
+      break;
+    }
     if (count > best_count) {
       best_count = count;
       best = b;
     }
   }
+  if (best_count != -2) {
+    count = 0;
+    for_each_token(p, best, shape, valid, excl, num_excl, [&](int64_t i) { out[count++] = i; });
+  }
+  for (int64_t k = 0; k < width; ++k) ok[k] = k < count;
+  for (int64_t k = count; k < width; ++k) out[k] = 0;
   return best;
 }
 
@@ -123,19 +135,12 @@ JEPA_HD Box choose_box(const MultiblockParams& p, const int64_t* shape, int64_t 
 JEPA_HD void multiblock_sample(const MultiblockParams& p, int64_t sample_id, const bool* valid, int64_t* ctx_idx,
                                bool* ctx_valid, int64_t* tgt_idx, bool* tgt_valid) {
   Box targets[kMaxTargets];
-  for (int m = 0; m < p.num_targets; ++m) {
-    targets[m] = choose_box(p, p.tshape, sample_id, uint32_t(m * kAttempts), valid, nullptr, 0);
-    int64_t* out = tgt_idx + m * p.kt;
-    bool* ok = tgt_valid + m * p.kt;
-    int64_t k = 0;
-    for_each_token(p, targets[m], p.tshape, valid, nullptr, 0, [&](int64_t i) { out[k] = i; ok[k++] = true; });
-    for (; k < p.kt; ++k) { out[k] = 0; ok[k] = false; }
-  }
+  for (int m = 0; m < p.num_targets; ++m)
+    targets[m] = emit_block(p, p.tshape, sample_id, uint32_t(m * kAttempts), valid, nullptr, 0, p.kt,
+                            tgt_idx + m * p.kt, tgt_valid + m * p.kt);
   const int num_excl = p.allow_overlap ? 0 : p.num_targets;
-  const Box c = choose_box(p, p.cshape, sample_id, uint32_t(p.num_targets * kAttempts), valid, targets, num_excl);
-  int64_t k = 0;
-  for_each_token(p, c, p.cshape, valid, targets, num_excl, [&](int64_t i) { ctx_idx[k] = i; ctx_valid[k++] = true; });
-  for (; k < p.kc; ++k) { ctx_idx[k] = 0; ctx_valid[k] = false; }
+  emit_block(p, p.cshape, sample_id, uint32_t(p.num_targets * kAttempts), valid, targets, num_excl, p.kc, ctx_idx,
+             ctx_valid);
 }
 
 // ---------------------------------------------------------------------------------------------
