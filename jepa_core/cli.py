@@ -205,19 +205,25 @@ def cmd_probe(args) -> int:
     strat = data.targets if (data.level == "sample" and data.task == "classification") else None
     train, test = split_indices(len(data.targets), strat, seed=args.seed)
 
-    def score(features: np.ndarray | None) -> float | None:
+    # mIoU probes also report accuracy, from the same fit
+    metrics = (data.metric, "accuracy") if data.metric == "miou" else (data.metric,)
+
+    def score(features: np.ndarray | None) -> dict[str, float] | None:
         if features is None:
             return None
-        return probe_features(features, data.targets, data.task, data.metric, train, test)
+        return probe_features(features, data.targets, data.task, metrics, train, test)
 
     pretrained = encode_dataset(run.model.target_encoder, run.plugin, data.dataset, data.level,
                                 args.batch_size, device, desc="embed (pretrained)")
     random_model = build_model(run.cfg, run.plugin, run.state).eval()
     random_init = encode_dataset(random_model.target_encoder, run.plugin, data.dataset, data.level,
                                  args.batch_size, device, desc="embed (random init)")
-    result = {"task": data.task, "metric": data.metric, "pretrained": score(pretrained),
-              "random_init": score(random_init), "raw": score(data.raw_features),
+    scores = {"pretrained": score(pretrained), "random_init": score(random_init), "raw": score(data.raw_features)}
+    result = {"task": data.task, "metric": data.metric,
+              **{k: (v[data.metric] if v else None) for k, v in scores.items()},
               "n_train": int(len(train)), "n_test": int(len(test))}
+    for extra in metrics[1:]:
+        result[extra] = {k: (v[extra] if v else None) for k, v in scores.items()}
     print(json.dumps(result))
     return 0
 

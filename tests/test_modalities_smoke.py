@@ -25,4 +25,4 @@ def test_modality__forward_backward_on_demo_data(name):
     assert any(g is not None and g.abs().sum() > 0 for g in grads)
     assert all(p.grad is None for p in model.target.encoder.parameters())
     feats = model.target_encoder.pooled_features(batch)
-    assert feats.shape == (2, cfg.model.dim)
+    assert feats.shape[0] == 2 and feats.shape[1] % cfg.model.dim == 0  # mean/registers or concat pooling

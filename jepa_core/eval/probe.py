@@ -38,41 +38,52 @@ def mean_iou(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(inter / np.maximum(union, 1)))
 
 
+def _score(metric: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    if metric == "accuracy":
+        return float(accuracy_score(y_true, y_pred))
+    if metric == "miou":
+        return mean_iou(y_true, y_pred)
+    return float(r2_score(y_true, y_pred))
+
+
 def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
-                 task: str, metric: str, seed: int = 0) -> float:
+                 task: str, metrics: str | tuple[str, ...], seed: int = 0) -> float | dict[str, float]:
     """Fit on standardized features, score on the held-out part.
 
     Classification uses multinomial logistic regression, regression ridge with its
     strength chosen by leave-one-out cross-validation on the training part.
+
+    Args:
+        metrics: one metric name (returns a float) or several (returns ``{name: score}``,
+            all from the same fit).
     """
-    if metric not in METRICS.get(task, ()):
-        raise ValueError(f"metric {metric!r} does not fit task {task!r}")
+    names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+    for metric in names:
+        if metric not in METRICS.get(task, ()):
+            raise ValueError(f"metric {metric!r} does not fit task {task!r}")
     if task == "classification":
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
     else:
         model = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
     model.fit(x_train, y_train)
     pred = model.predict(x_test)
-    if metric == "accuracy":
-        return float(accuracy_score(y_test, pred))
-    if metric == "miou":
-        return mean_iou(y_test, pred)
-    return float(r2_score(y_test, pred))
+    scores = {m: _score(m, y_test, pred) for m in names}
+    return scores[metrics] if isinstance(metrics, str) else scores
 
 
-def probe_features(features: np.ndarray, targets: np.ndarray, task: str, metric: str,
-                   train: np.ndarray, test: np.ndarray) -> float:
+def probe_features(features: np.ndarray, targets: np.ndarray, task: str, metrics: str | tuple[str, ...],
+                   train: np.ndarray, test: np.ndarray) -> float | dict[str, float]:
     """Probe per-sample features ``[S, D]`` or per-token features ``[S, N, D]``.
 
     Token-level targets are ``[S, N]`` with ``-1`` for tokens without a label; the split
     is by sample, so no sample has tokens on both sides.
     """
     if features.ndim == 2:
-        return linear_probe(features[train], targets[train], features[test], targets[test], task, metric)
+        return linear_probe(features[train], targets[train], features[test], targets[test], task, metrics)
 
     def flat(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         f, t = features[rows].reshape(-1, features.shape[-1]), targets[rows].reshape(-1)
         keep = t >= 0
         return f[keep], t[keep]
 
-    return linear_probe(*flat(train), *flat(test), task, metric)
+    return linear_probe(*flat(train), *flat(test), task, metrics)

@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from jepa_core.eval import linear_probe, mean_iou, probe_features, split_indices
+
+
+def test_mean_iou__direct_formula():
+    y_true = np.array([0, 0, 1, 1, 2])
+    y_pred = np.array([0, 1, 1, 1, 0])
+    # class 0: inter 1, union 3; class 1: inter 2, union 3; class 2: inter 0, union 1
+    assert mean_iou(y_true, y_pred) == pytest.approx((1 / 3 + 2 / 3 + 0) / 3)
+
+
+def test_linear_probe__informative_beats_noise_and_returns_all_metrics():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 400)
+    good = np.eye(3)[y] + 0.3 * rng.standard_normal((400, 3))
+    noise = rng.standard_normal((400, 3))
+    train, test = split_indices(400, y)
+    a = probe_features(good, y, "classification", ("accuracy", "miou"), train, test)
+    b = probe_features(noise, y, "classification", "accuracy", train, test)
+    assert set(a) == {"accuracy", "miou"} and a["accuracy"] > 0.9 > 0.5 > b
+
+
+def test_probe_features__token_level_ignores_unlabelled_tokens():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, (20, 6))
+    labels[:, 0] = -1
+    feats = np.stack([labels, rng.standard_normal((20, 6))], axis=-1).astype(float)
+    feats[:, 0, 0] = 100.0  # unlabelled tokens carry junk that must not matter
+    train, test = split_indices(20, None)
+    assert probe_features(feats, labels, "classification", "miou", train, test) == pytest.approx(1.0)
+
+
+def test_split_indices__disjoint_and_stratified():
+    y = np.array([0] * 40 + [1] * 8)
+    train, test = split_indices(48, y)
+    assert not set(train) & set(test) and len(train) + len(test) == 48
+    assert (y[test] == 1).sum() == 2
+
+
+def test_linear_probe__metric_must_fit_task():
+    x = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="does not fit"):
+        linear_probe(x, np.arange(4.0), x, np.arange(4.0), "regression", "accuracy")
