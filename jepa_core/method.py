@@ -19,6 +19,7 @@ from .masking import Masker, MaskSet, create_masker
 from .modality import Tokenizer
 from .models import Encoder, Predictor
 from .objectives import Objective
+from .objectives._distributed import global_sum
 from .ops import gather_tokens
 from .targets import TargetProvider
 
@@ -34,17 +35,22 @@ class StepOutput:
 
 
 def standardize_per_position(z: Tensor, valid: Tensor, eps: float = 1e-4) -> Tensor:
-    """Standardize each position's embedding dims over the batch's valid tokens.
+    """Standardize each position's embedding dims over the global batch's valid tokens.
 
     Removes what every sample shares at a position (for tables: the feature's own
-    constant), so the targets are what varies between samples. ``z [B, N, D]``,
-    ``valid [B, N]``; statistics of this rank's batch, like batch norm.
+    constant), so the targets are what varies between samples. Under ``torchrun`` the
+    statistics are those of the global batch, so the targets don't depend on the number
+    of ranks. Sums are taken in float64: the shared constant can dwarf the variation.
+
+    Shapes:
+        z ``[B, N, D]``, valid ``[B, N]`` -> ``[B, N, D]``.
     """
-    w = valid.to(z.dtype).unsqueeze(-1)
-    n = w.sum(0, keepdim=True).clamp_min(1.0)
-    mean = (z * w).sum(0, keepdim=True) / n
-    var = ((z - mean).square() * w).sum(0, keepdim=True) / (n - 1).clamp_min(1.0)
-    return (z - mean) / (var.sqrt() + eps)
+    w = valid.to(torch.float64).unsqueeze(-1)
+    z64 = z.to(torch.float64)
+    n = global_sum(w.sum(0)).clamp_min(1.0)
+    mean = global_sum((z64 * w).sum(0)) / n
+    var = (global_sum((z64.square() * w).sum(0)) - n * mean.square()).clamp_min(0.0) / (n - 1).clamp_min(1.0)
+    return ((z64 - mean) / (var.sqrt() + eps)).to(z.dtype)
 
 
 class JEPA(nn.Module):

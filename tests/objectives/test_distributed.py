@@ -9,14 +9,9 @@ from tests.helpers import run_torchrun
 
 SCRIPT = Path(__file__).with_name("dist_objectives_script.py")
 
-# ``run_torchrun`` passes ``--master-port=0``, which leaves the workers waiting on port 0
-# under torch 2.13's static rendezvous; ``PET_STANDALONE=1`` (torchrun's ``--standalone``)
-# makes it pick a free port itself.
-STANDALONE = {"PET_STANDALONE": "1"}
-
 
 @pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(), reason="needs gloo")
 def test_objectives__two_ranks_equal_one_process_on_the_global_batch():
-    proc = run_torchrun(SCRIPT, nproc=2, env=STANDALONE, timeout=180)
+    proc = run_torchrun(SCRIPT, nproc=2, timeout=180)
     assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}"
     assert "OK rank 0" in proc.stdout and "OK rank 1" in proc.stdout, proc.stdout
