@@ -173,6 +173,23 @@ JEPA_HD int64_t temporal_start(uint64_t seed, uint64_t step, int64_t sample_id, 
   return below(sample_words(seed, step, sample_id, kTagTemporal, 0).w[0], frames_total - frames + 1);
 }
 
+// One sample of a T x frame_tokens grid: the valid tokens of frames [t0, t0 + frames) are
+// the target, the other valid tokens the context; both padded with (0, false).
+JEPA_HD void temporal_sample(int64_t num_frames, int64_t frame_tokens, int64_t frames, int64_t t0,
+                             const bool* valid, int64_t wc, int64_t wt, int64_t* ci, bool* cv, int64_t* ti,
+                             bool* tv) {
+  const int64_t n = num_frames * frame_tokens;
+  const int64_t first = t0 * frame_tokens, last = (t0 + frames) * frame_tokens;
+  int64_t a = 0, c = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (valid && !valid[i]) continue;
+    if (i >= first && i < last) { ti[c] = i; tv[c++] = true; }
+    else { ci[a] = i; cv[a++] = true; }
+  }
+  for (; a < wc; ++a) { ci[a] = 0; cv[a] = false; }
+  for (; c < wt; ++c) { ti[c] = 0; tv[c] = false; }
+}
+
 }  // namespace jepa
 
 // Input checks shared by the CPU and CUDA wrappers (host only).

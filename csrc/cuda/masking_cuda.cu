@@ -67,16 +67,8 @@ __global__ void temporal_kernel(int64_t b, int64_t num_frames, int64_t frame_tok
   if (s >= b) return;
   const int64_t n = num_frames * frame_tokens;
   const int64_t t0 = temporal_start(seed, step, ids[s], num_frames, frames, random_span);
-  const int64_t first = t0 * frame_tokens, last = (t0 + frames) * frame_tokens;
-  const bool* v = valid ? valid + s * n : nullptr;
-  int64_t a = 0, c = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    if (v && !v[i]) continue;
-    if (i >= first && i < last) { ti[s * wt + c] = i; tv[s * wt + c++] = true; }
-    else { ci[s * wc + a] = i; cv[s * wc + a++] = true; }
-  }
-  for (; a < wc; ++a) { ci[s * wc + a] = 0; cv[s * wc + a] = false; }
-  for (; c < wt; ++c) { ti[s * wt + c] = 0; tv[s * wt + c] = false; }
+  temporal_sample(num_frames, frame_tokens, frames, t0, valid ? valid + s * n : nullptr, wc, wt, ci + s * wc,
+                  cv + s * wc, ti + s * wt, tv + s * wt);
 }
 
 struct Outputs {
