@@ -30,7 +30,7 @@ demo: install
 	$(VENV)/bin/jepa probe $(DEMO_RUN) --label $(DEMO_LABEL)
 
 test: install
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q
 
 bench: install
 	$(VENV)/bin/jepa bench all --out benchmarks/results
