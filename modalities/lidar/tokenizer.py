@@ -7,8 +7,9 @@ max-pooled per pillar with torch-geometric's ``scatter``; the pillar features ar
 into a dense ``[B, C, H, W]`` map. Each ``patch x patch`` block of cells becomes one token:
 its max- and mean-pooled pillar features (position-invariant within the patch, so the
 token says what is there rather than where in the patch) through a linear layer and a
-LayerNorm. Patches with no points are flagged in ``TokenBatch.empty`` and their token is
-replaced by a learnable empty token, as in AD-L-JEPA.
+LayerNorm, scaled by ``options.token_scale``. Patches with no points are flagged in
+``TokenBatch.empty`` and their token is replaced by a learnable empty token, as in
+AD-L-JEPA.
 """
 
 from __future__ import annotations
@@ -93,5 +94,7 @@ class BevTokenizer(Tokenizer):
         counts = occupancy(pillars["pillar_cell"], pillars["pillar_count"], b, self.opts)
         empty = patch_sum(counts, self.opts.patch).reshape(b, -1) == 0
         tokens = torch.where(empty[..., None], self.empty_token.to(tokens.dtype), tokens)
-        # unit-scale tokens, so the encoder's sin-cos positions do not drown them
-        return TokenBatch(tokens=self.norm(tokens), layout=self.layout, empty=empty)
+        # LayerNorm'd tokens times ``options.token_scale`` (rms = token_scale), so the
+        # encoder's sin-cos positions (rms ~0.7) do not drown what is in the patch
+        return TokenBatch(tokens=self.norm(tokens) * self.opts.token_scale, layout=self.layout,
+                          empty=empty)

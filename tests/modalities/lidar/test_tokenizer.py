@@ -47,7 +47,7 @@ def test_tokenizer__shapes_and_empty_flags():
     grid = tb.empty.view(2, 8, 8)
     assert not grid[0].any()  # the lot covers every patch of the first scan
     assert grid[1, :, 2:].all() and not grid[1, :, 0].any()  # columns past 6.4 m are empty
-    want = tok.norm(tok.empty_token).expand(int(tb.empty[1].sum()), -1)
+    want = (OPTS.token_scale * tok.norm(tok.empty_token)).expand(int(tb.empty[1].sum()), -1)
     torch.testing.assert_close(tb.tokens[1][tb.empty[1]], want)
 
 
