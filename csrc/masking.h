@@ -192,10 +192,34 @@ JEPA_HD void temporal_sample(int64_t num_frames, int64_t frame_tokens, int64_t f
 
 }  // namespace jepa
 
-// Input checks shared by the CPU and CUDA wrappers (host only).
+// Input checks and output buffers shared by the CPU and CUDA wrappers (host only).
 #include <ATen/ATen.h>
 
+#include <tuple>
+
 namespace jepa {
+
+using Out4 = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
+
+// The four outputs of a mask op on the device of `ids`: context [B, wc], targets [B, m, wt].
+struct MaskOutputs {
+  at::Tensor ci, cv, ti, tv;
+  MaskOutputs(const at::Tensor& ids, int64_t wc, int64_t m, int64_t wt) {
+    const int64_t b = ids.size(0);
+    ci = at::empty({b, wc}, ids.options().dtype(at::kLong));
+    cv = at::empty({b, wc}, ids.options().dtype(at::kBool));
+    ti = at::empty({b, m, wt}, ids.options().dtype(at::kLong));
+    tv = at::empty({b, m, wt}, ids.options().dtype(at::kBool));
+  }
+  Out4 tuple() const { return {ci, cv, ti, tv}; }
+};
+
+// Pointer to a contiguous copy of the optional validity mask (kept alive by `keep`), or null.
+inline const bool* valid_ptr(const std::optional<at::Tensor>& v, at::Tensor& keep) {
+  if (!v.has_value()) return nullptr;
+  keep = v->contiguous();
+  return keep.data_ptr<bool>();
+}
 
 inline void check_mask_inputs(const at::Tensor& sample_ids, const std::optional<at::Tensor>& token_valid,
                               int64_t num_tokens) {

@@ -11,16 +11,8 @@
 namespace jepa {
 namespace {
 
-using Out4 = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
-
 // A sample takes about a microsecond: smaller tasks cost more in thread wake-ups than they save.
 constexpr int64_t kSamplesPerTask = 128;  // parallel_for runs a range shorter than this inline
-
-const bool* valid_ptr(const std::optional<at::Tensor>& v, at::Tensor& keep) {
-  if (!v.has_value()) return nullptr;
-  keep = v->contiguous();
-  return keep.data_ptr<bool>();
-}
 
 Out4 multiblock_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::Tensor>& token_valid,
                           at::IntArrayRef grid, int64_t num_targets, at::IntArrayRef target_shape,
@@ -34,19 +26,16 @@ Out4 multiblock_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::
   const auto ids = sample_ids.contiguous();
   at::Tensor keep;
   const bool* valid = valid_ptr(token_valid, keep);
-  const auto li = sample_ids.options().dtype(at::kLong);
-  const auto bo = sample_ids.options().dtype(at::kBool);
-  auto c_idx = at::empty({b, p.kc}, li), c_ok = at::empty({b, p.kc}, bo);
-  auto t_idx = at::empty({b, num_targets, p.kt}, li), t_ok = at::empty({b, num_targets, p.kt}, bo);
+  MaskOutputs o(ids, p.kc, num_targets, p.kt);
   const int64_t* id = ids.data_ptr<int64_t>();
-  int64_t *ci = c_idx.data_ptr<int64_t>(), *ti = t_idx.data_ptr<int64_t>();
-  bool *cv = c_ok.data_ptr<bool>(), *tv = t_ok.data_ptr<bool>();
+  int64_t *ci = o.ci.data_ptr<int64_t>(), *ti = o.ti.data_ptr<int64_t>();
+  bool *cv = o.cv.data_ptr<bool>(), *tv = o.tv.data_ptr<bool>();
   at::parallel_for(0, b, kSamplesPerTask, [&](int64_t lo, int64_t hi) {
     for (int64_t s = lo; s < hi; ++s)
       multiblock_sample(p, id[s], valid ? valid + s * n : nullptr, ci + s * p.kc, cv + s * p.kc,
                         ti + s * num_targets * p.kt, tv + s * num_targets * p.kt);
   });
-  return {c_idx, c_ok, t_idx, t_ok};
+  return o.tuple();
 }
 
 Out4 random_subset_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::Tensor>& token_valid,
@@ -60,13 +49,10 @@ Out4 random_subset_masks_cpu(const at::Tensor& sample_ids, const std::optional<a
   const auto ids = sample_ids.contiguous();
   at::Tensor keep;
   const bool* valid = valid_ptr(token_valid, keep);
-  const auto li = sample_ids.options().dtype(at::kLong);
-  const auto bo = sample_ids.options().dtype(at::kBool);
-  auto c_idx = at::empty({b, wc}, li), c_ok = at::empty({b, wc}, bo);
-  auto t_idx = at::empty({b, 1, wt}, li), t_ok = at::empty({b, 1, wt}, bo);
+  MaskOutputs o(ids, wc, 1, wt);
   const int64_t* id = ids.data_ptr<int64_t>();
-  int64_t *ci = c_idx.data_ptr<int64_t>(), *ti = t_idx.data_ptr<int64_t>();
-  bool *cv = c_ok.data_ptr<bool>(), *tv = t_ok.data_ptr<bool>();
+  int64_t *ci = o.ci.data_ptr<int64_t>(), *ti = o.ti.data_ptr<int64_t>();
+  bool *cv = o.cv.data_ptr<bool>(), *tv = o.tv.data_ptr<bool>();
   const uint64_t sd = uint64_t(seed), st = uint64_t(step);
   at::parallel_for(0, b, kSamplesPerTask / 4, [&](int64_t lo, int64_t hi) {
     std::vector<uint64_t> keys;
@@ -93,7 +79,7 @@ Out4 random_subset_masks_cpu(const at::Tensor& sample_ids, const std::optional<a
       for (; c < wt; ++c) { ti[s * wt + c] = 0; tv[s * wt + c] = false; }
     }
   });
-  return {c_idx, c_ok, t_idx, t_ok};
+  return o.tuple();
 }
 
 Out4 temporal_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::Tensor>& token_valid,
@@ -107,13 +93,10 @@ Out4 temporal_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::Te
   const auto ids = sample_ids.contiguous();
   at::Tensor keep;
   const bool* valid = valid_ptr(token_valid, keep);
-  const auto li = sample_ids.options().dtype(at::kLong);
-  const auto bo = sample_ids.options().dtype(at::kBool);
-  auto c_idx = at::empty({b, wc}, li), c_ok = at::empty({b, wc}, bo);
-  auto t_idx = at::empty({b, 1, wt}, li), t_ok = at::empty({b, 1, wt}, bo);
+  MaskOutputs o(ids, wc, 1, wt);
   const int64_t* id = ids.data_ptr<int64_t>();
-  int64_t *ci = c_idx.data_ptr<int64_t>(), *ti = t_idx.data_ptr<int64_t>();
-  bool *cv = c_ok.data_ptr<bool>(), *tv = t_ok.data_ptr<bool>();
+  int64_t *ci = o.ci.data_ptr<int64_t>(), *ti = o.ti.data_ptr<int64_t>();
+  bool *cv = o.cv.data_ptr<bool>(), *tv = o.tv.data_ptr<bool>();
   at::parallel_for(0, b, kSamplesPerTask, [&](int64_t lo, int64_t hi) {
     for (int64_t s = lo; s < hi; ++s) {
       const int64_t t0 = temporal_start(uint64_t(seed), uint64_t(step), id[s], num_frames, frames, random_span);
@@ -121,7 +104,7 @@ Out4 temporal_masks_cpu(const at::Tensor& sample_ids, const std::optional<at::Te
                       cv + s * wc, ti + s * wt, tv + s * wt);
     }
   });
-  return {c_idx, c_ok, t_idx, t_ok};
+  return o.tuple();
 }
 
 }  // namespace

@@ -11,7 +11,6 @@
 namespace jepa {
 namespace {
 
-using Out4 = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
 constexpr int kThreads = 128;
 
 __global__ void multiblock_kernel(MultiblockParams p, int64_t b, int64_t n, const int64_t* ids, const bool* valid,
@@ -71,24 +70,6 @@ __global__ void temporal_kernel(int64_t b, int64_t num_frames, int64_t frame_tok
                   cv + s * wc, ti + s * wt, tv + s * wt);
 }
 
-struct Outputs {
-  at::Tensor ci, cv, ti, tv;
-  Outputs(const at::Tensor& ids, int64_t wc, int64_t m, int64_t wt) {
-    const int64_t b = ids.size(0);
-    ci = at::empty({b, wc}, ids.options().dtype(at::kLong));
-    cv = at::empty({b, wc}, ids.options().dtype(at::kBool));
-    ti = at::empty({b, m, wt}, ids.options().dtype(at::kLong));
-    tv = at::empty({b, m, wt}, ids.options().dtype(at::kBool));
-  }
-  Out4 tuple() const { return {ci, cv, ti, tv}; }
-};
-
-const bool* valid_ptr(const std::optional<at::Tensor>& v, at::Tensor& keep) {
-  if (!v.has_value()) return nullptr;
-  keep = v->contiguous();
-  return keep.data_ptr<bool>();
-}
-
 unsigned blocks_for(int64_t b) { return unsigned((b + kThreads - 1) / kThreads); }
 
 Out4 multiblock_masks_cuda(const at::Tensor& sample_ids, const std::optional<at::Tensor>& token_valid,
@@ -104,7 +85,7 @@ Out4 multiblock_masks_cuda(const at::Tensor& sample_ids, const std::optional<at:
   at::Tensor keep;
   const bool* valid = valid_ptr(token_valid, keep);
   const int64_t b = ids.size(0);
-  Outputs o(ids, p.kc, num_targets, p.kt);
+  MaskOutputs o(ids, p.kc, num_targets, p.kt);
   if (b > 0) {
     multiblock_kernel<<<blocks_for(b), kThreads, 0, c10::cuda::getCurrentCUDAStream()>>>(
         p, b, n, ids.data_ptr<int64_t>(), valid, o.ci.data_ptr<int64_t>(), o.cv.data_ptr<bool>(),
@@ -126,7 +107,7 @@ Out4 random_subset_masks_cuda(const at::Tensor& sample_ids, const std::optional<
   const int64_t b = ids.size(0), n = num_tokens;
   int64_t wc, wt;
   subset_counts(n, context_ratio, target_ratio, &wc, &wt);
-  Outputs o(ids, wc, 1, wt);
+  MaskOutputs o(ids, wc, 1, wt);
   if (b > 0) {
     auto keys = at::empty({b, n}, ids.options().dtype(at::kLong));
     auto role = at::empty({b, n}, ids.options().dtype(at::kByte));
@@ -150,7 +131,7 @@ Out4 temporal_masks_cuda(const at::Tensor& sample_ids, const std::optional<at::T
   at::Tensor keep;
   const bool* valid = valid_ptr(token_valid, keep);
   const int64_t b = ids.size(0), wc = (num_frames - frames) * frame_tokens, wt = frames * frame_tokens;
-  Outputs o(ids, wc, 1, wt);
+  MaskOutputs o(ids, wc, 1, wt);
   if (b > 0) {
     temporal_kernel<<<blocks_for(b), kThreads, 0, c10::cuda::getCurrentCUDAStream()>>>(
         b, num_frames, frame_tokens, frames, random_span, uint64_t(seed), uint64_t(step), ids.data_ptr<int64_t>(),
