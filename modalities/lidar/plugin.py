@@ -45,15 +45,9 @@ class LidarModality(ModalityPlugin):
         context and targets as in AD-L-JEPA's KITTI config, and ``options.token_scale``
         (default 2) keeps the BEV tokens ahead of the sin-cos positions.
 
-        Tuned on the demo probe (mean IoU, 3 probe split seeds x 2 pretrain seeds):
-        pretrained - random init went from -0.003 (context 0.7 / target 0.3, token scale
-        1; pretrained 0.611) to +0.001 (these defaults; pretrained 0.619, random init
-        0.618, raw pillar statistics 0.639). Within noise of a tie: the demo's classes are
-        mostly read from one patch's own geometry. Tried and not better, one pretrain seed:
-        ``objective.standardize_targets`` (with or without ``normalize_targets``),
-        smooth-L1 / L2 losses, EMA from 0.95, 30 epochs (worse, -0.021), SIGReg 0 or 0.2,
-        variance hinge 5, empty weight 0 or 1, lr 5e-4, predictor depth 4, token scale
-        0.5 or 4 (4 lifts random init to 0.631, not pretraining).
+        On the demo probe the pretrained encoder does not beat the random-init one (mean
+        IoU 0.615 against 0.639 for pretrain seed 0); about 40 settings tried, and the
+        layer-wise diagnosis, are in ``benchmarks/results/lidar_probe.md``.
         """
         return {
             "data": {"batch_size": 8},

@@ -2,7 +2,7 @@
 
 A raw batch (see :func:`modalities.lidar.pillars.pillarize`) becomes a
 :class:`~jepa_core.tokens.TokenBatch` on a 2-D grid of BEV patches. As in PointPillars,
-each point's nine features go through a shared linear layer, LayerNorm and ReLU and are
+each point's nine features go through a shared linear layer and ReLU and are
 max-pooled per pillar with torch-geometric's ``scatter``; the pillar features are written
 into a dense ``[B, C, H, W]`` map. Each ``patch x patch`` block of cells becomes one token:
 its max- and mean-pooled pillar features (position-invariant within the patch, so the
@@ -26,7 +26,15 @@ from .pillars import POINT_FEATURES, occupancy, patch_sum, pillarize
 
 
 class PillarFeatureNet(nn.Module):
-    """Per-point linear + LayerNorm + ReLU, max-pooled per pillar.
+    """Per-point linear + ReLU, max-pooled per pillar.
+
+    PointPillars normalizes here with BatchNorm (per channel, over points). A per-point
+    LayerNorm does not fit: it rescales each point's channel vector to unit variance,
+    throwing away much of the height and intensity signal. With it the random-init
+    encoder scored 0.617 mean IoU on the demo probe against 0.639 without (car IoU 0.70,
+    where the raw pillar statistics give 0.92). BatchNorm's running statistics are
+    buffers, which the EMA teacher does not average, so no norm is used; ``pillarize``
+    scales the inputs to order one instead.
 
     Shapes:
         point_feats ``[P, 9]``, point_pillar ``[P]`` -> ``[Q, C]``.
@@ -34,8 +42,7 @@ class PillarFeatureNet(nn.Module):
 
     def __init__(self, channels: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(len(POINT_FEATURES), channels), nn.LayerNorm(channels),
-                                 nn.ReLU())
+        self.net = nn.Sequential(nn.Linear(len(POINT_FEATURES), channels), nn.ReLU())
 
     def forward(self, point_feats: Tensor, point_pillar: Tensor, num_pillars: int) -> Tensor:
         return scatter(self.net(point_feats), point_pillar, dim=0, dim_size=num_pillars, reduce="max")
