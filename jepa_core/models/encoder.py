@@ -94,10 +94,9 @@ class Encoder(nn.Module):
         """
         tokens = self.tokenize(batch)
         feats, registers = self.encode(tokens)
-        valid = tokens.valid
         if self.pooling == "registers":
             return registers.mean(dim=1)
+        w = tokens.valid.to(feats.dtype).unsqueeze(-1)
         if self.pooling == "concat":
-            return (feats * valid.to(feats.dtype).unsqueeze(-1)).flatten(1)
-        w = valid.to(feats.dtype).unsqueeze(-1)
+            return (feats * w).flatten(1)
         return (feats * w).sum(1) / w.sum(1).clamp_min(1.0)
