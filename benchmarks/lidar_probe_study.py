@@ -1,0 +1,119 @@
+"""LiDAR probe study: how much any training of the encoder moves the per-token linear probe.
+
+Beside the three probes of ``jepa probe`` (pretrained, random init, raw pillar
+statistics) it trains the encoder with the probe's labels, for the same number of steps
+as the pretraining, once from random init ("supervised") and once from the pretrained
+weights ("fine-tuned"), and then probes those features the same way. Supervised training
+bounds what this encoder can gain from that much training; fine-tuning shows whether the
+pretrained weights are a better start (AD-L-JEPA's own measure). Each number is the mean
+over the probe's train/test splits (seeds 0, 1, 2). Notes in ``results/lidar_probe.md``.
+
+Usage::
+
+    D=$(python -c "from modalities.lidar.demo import demo_root; print(demo_root())")
+    jepa pretrain lidar --out runs/bev
+    python benchmarks/lidar_probe_study.py runs/bev --data $D/velodyne --label $D/labels \\
+        --out benchmarks/results/lidar_probe_study.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Subset
+
+from jepa_core.eval import encode_dataset, probe_features, split_indices
+from jepa_core.models import Encoder
+from jepa_core.run import build_model, load_run
+
+
+def train_with_labels(encoder: Encoder, plugin, dataset, targets: np.ndarray, train: np.ndarray,
+                      steps: int, batch_size: int, lr: float, seed: int) -> Encoder:
+    """``encoder`` trained with a linear head on the per-token labels of the ``train`` scans."""
+    torch.manual_seed(seed)
+    classes = np.unique(targets[targets >= 0])
+    y_all = torch.from_numpy(np.where(targets >= 0, np.searchsorted(classes, targets), -1))
+    head = torch.nn.Linear(encoder.dim, len(classes))
+    params = [p for p in encoder.parameters()] + list(head.parameters())
+    for p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(params, lr=lr)
+    loader = DataLoader(Subset(dataset, train), batch_size=batch_size, shuffle=True,
+                        collate_fn=plugin.collate)
+    encoder.train()
+    step = 0
+    while step < steps:
+        for batch in loader:
+            feats, _ = encoder.token_features(batch)
+            loss = F.cross_entropy(head(feats).flatten(0, 1), y_all[batch["index"]].flatten(),
+                                   ignore_index=-1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+            if step == steps:
+                break
+    return encoder.eval()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--data", required=True, help="scan folder")
+    parser.add_argument("--label", required=True, help="label folder")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="label-training steps (default: the pretraining's)")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=None, help="write the JSON here too")
+    args = parser.parse_args()
+
+    run = load_run(args.run_dir)
+    steps = args.steps or json.loads((args.run_dir / "checkpoints" / "latest.json").read_text())["step"]
+    data = run.plugin.probe_data(args.data, args.label, None, run.cfg, run.state)
+    batch_size = run.cfg.data.batch_size
+
+    def fresh() -> Encoder:
+        return build_model(run.cfg, run.plugin, run.state).encoder
+
+    def pretrained() -> Encoder:
+        enc = fresh()
+        enc.load_state_dict(run.model.target_encoder.state_dict())
+        return enc
+
+    scores: dict[str, list[float]] = {k: [] for k in
+                                      ("pretrained", "random_init", "raw", "supervised", "fine_tuned")}
+    for seed in range(args.seeds):
+        train, test = split_indices(len(data.targets), None, seed=seed)
+
+        def probe(features: np.ndarray) -> float:
+            return probe_features(features, data.targets, data.task, "miou", train, test)
+
+        def embed(enc: Encoder) -> np.ndarray:
+            return encode_dataset(enc, run.plugin, data.dataset, "token", 32)
+
+        scores["pretrained"].append(probe(embed(pretrained())))
+        scores["random_init"].append(probe(embed(fresh())))
+        scores["raw"].append(probe(data.raw_features))
+        for name, init in (("supervised", fresh), ("fine_tuned", pretrained)):
+            enc = train_with_labels(init(), run.plugin, data.dataset, data.targets, train, steps,
+                                    batch_size, args.lr, seed)
+            scores[name].append(probe(embed(enc)))
+        print(json.dumps({"seed": seed, **{k: round(v[-1], 4) for k, v in scores.items()}}), flush=True)
+
+    result = {"run_dir": str(args.run_dir), "metric": "miou", "label_steps": steps, "lr": args.lr,
+              "seeds": args.seeds, **{k: float(np.mean(v)) for k, v in scores.items()},
+              "per_seed": scores}
+    print(json.dumps(result, indent=2))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
