@@ -25,24 +25,22 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, Dataset, Subset
 
 from jepa_core.eval import encode_dataset, probe_features, split_indices
+from jepa_core.modality import ModalityPlugin
 from jepa_core.models import Encoder
 from jepa_core.run import build_model, load_run
 
 
-def train_with_labels(encoder: Encoder, plugin, dataset, targets: np.ndarray, train: np.ndarray,
+def train_with_labels(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, targets: np.ndarray, train: np.ndarray,
                       steps: int, batch_size: int, lr: float, seed: int) -> Encoder:
     """``encoder`` trained with a linear head on the per-token labels of the ``train`` scans."""
     torch.manual_seed(seed)
     classes = np.unique(targets[targets >= 0])
     y_all = torch.from_numpy(np.where(targets >= 0, np.searchsorted(classes, targets), -1))
     head = torch.nn.Linear(encoder.dim, len(classes))
-    params = [p for p in encoder.parameters()] + list(head.parameters())
-    for p in params:
-        p.requires_grad_(True)
-    opt = torch.optim.AdamW(params, lr=lr)
+    opt = torch.optim.AdamW([*encoder.parameters(), *head.parameters()], lr=lr)
     loader = DataLoader(Subset(dataset, train), batch_size=batch_size, shuffle=True,
                         collate_fn=plugin.collate)
     encoder.train()
