@@ -6,7 +6,8 @@ as the pretraining, once from random init ("supervised") and once from the pretr
 weights ("fine-tuned"), and then probes those features the same way. Supervised training
 bounds what this encoder can gain from that much training; fine-tuning shows whether the
 pretrained weights are a better start (AD-L-JEPA's own measure). Each number is the mean
-over the probe's train/test splits (seeds 0, 1, 2). Notes in ``results/lidar_probe.md``.
+over the probe's train/test splits (seeds 0 to ``--seeds`` - 1, 3 by default). Notes in
+``results/lidar_probe.md``.
 
 Usage::
 
@@ -30,11 +31,13 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from jepa_core.eval import encode_dataset, probe_features, split_indices
 from jepa_core.modality import ModalityPlugin
 from jepa_core.models import Encoder
-from jepa_core.run import build_model, load_run
+from jepa_core.run import RunDir, build_model, load_run
+from jepa_core.train.checkpoint import LATEST
 
 
-def train_with_labels(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, targets: np.ndarray, train: np.ndarray,
-                      steps: int, batch_size: int, lr: float, seed: int) -> Encoder:
+def train_with_labels(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset,
+                      targets: np.ndarray, train: np.ndarray, steps: int, batch_size: int,
+                      lr: float, seed: int) -> Encoder:
     """``encoder`` trained with a linear head on the per-token labels of the ``train`` scans."""
     torch.manual_seed(seed)
     classes = np.unique(targets[targets >= 0])
@@ -72,7 +75,8 @@ def main() -> None:
     args = parser.parse_args()
 
     run = load_run(args.run_dir)
-    steps = args.steps or json.loads((args.run_dir / "checkpoints" / "latest.json").read_text())["step"]
+    latest = RunDir(args.run_dir).checkpoints / LATEST
+    steps = args.steps or json.loads(latest.read_text())["step"]
     data = run.plugin.probe_data(args.data, args.label, None, run.cfg, run.state)
     batch_size = run.cfg.data.batch_size
 
@@ -84,8 +88,8 @@ def main() -> None:
         enc.load_state_dict(run.model.target_encoder.state_dict())
         return enc
 
-    scores: dict[str, list[float]] = {k: [] for k in
-                                      ("pretrained", "random_init", "raw", "supervised", "fine_tuned")}
+    names = ("pretrained", "random_init", "raw", "supervised", "fine_tuned")
+    scores: dict[str, list[float]] = {k: [] for k in names}
     for seed in range(args.seeds):
         train, test = split_indices(len(data.targets), None, seed=seed)
 
@@ -102,7 +106,8 @@ def main() -> None:
             enc = train_with_labels(init(), run.plugin, data.dataset, data.targets, train, steps,
                                     batch_size, args.lr, seed)
             scores[name].append(probe(embed(enc)))
-        print(json.dumps({"seed": seed, **{k: round(v[-1], 4) for k, v in scores.items()}}), flush=True)
+        last = {k: round(v[-1], 4) for k, v in scores.items()}
+        print(json.dumps({"seed": seed, **last}), flush=True)
 
     result = {"run_dir": str(args.run_dir), "metric": "miou", "label_steps": steps, "lr": args.lr,
               "seeds": args.seeds, **{k: float(np.mean(v)) for k, v in scores.items()},
