@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from jepa_core.eval import linear_probe, mean_iou, probe_features, split_indices
+from jepa_core.eval.probe import LOGISTIC_CS, _folds, pick_logistic_c
 
 
 def test_mean_iou__direct_formula():
@@ -43,3 +44,24 @@ def test_linear_probe__metric_must_fit_task():
     x = np.zeros((4, 2))
     with pytest.raises(ValueError, match="does not fit"):
         linear_probe(x, np.arange(4.0), x, np.arange(4.0), "regression", "accuracy")
+
+
+def test_pick_logistic_c__a_hard_boundary_gets_weak_regularization():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((300, 4))
+    y = (x[:, 0] > 0).astype(int)  # noiseless threshold: the best fit needs large weights
+    c = pick_logistic_c(x, y, "accuracy")
+    assert c in LOGISTIC_CS and c >= 100
+
+
+def test_folds__keep_each_group_on_one_side():
+    y = np.tile([0, 1], 30)
+    groups = np.repeat(np.arange(12), 5)
+    for fit_rows, val_rows in _folds(y, groups, seed=0):
+        assert not set(groups[fit_rows]) & set(groups[val_rows])
+
+
+def test_linear_probe__classes_too_rare_to_stratify_still_fit():
+    x = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [9.0]])
+    y = np.array([0, 0, 0, 1, 1, 2])  # class 2 has one row: no stratified folds
+    assert linear_probe(x, y, x, y, "classification", "accuracy") >= 5 / 6
