@@ -68,8 +68,8 @@ def pick_logistic_c(x: np.ndarray, y: np.ndarray, metric: str, groups: np.ndarra
                     seed: int = 0) -> float:
     """The ``C`` of :data:`LOGISTIC_CS` with the best mean ``metric`` over training-part folds.
 
-    The regularization path is walked from strong to weak with warm starts, so a fold
-    costs little more than its weakest fit. Ties go to the stronger regularization.
+    Each fold walks the path from strong to weak regularization, every fit warm-started
+    from the previous one. Ties go to the stronger regularization.
 
     Args:
         groups: ``[n]`` group of each row (the sample a token belongs to), so no sample
