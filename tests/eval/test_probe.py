@@ -50,7 +50,7 @@ def test_pick_logistic_c__a_hard_boundary_gets_weak_regularization():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((300, 4))
     y = (x[:, 0] > 0).astype(int)  # noiseless threshold: the best fit needs large weights
-    c = pick_logistic_c(x, y, "accuracy")
+    c = pick_logistic_c(x, y)
     assert c in LOGISTIC_CS and c >= 100
 
 
