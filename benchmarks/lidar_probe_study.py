@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from jepa_core.cli import parse_probe_c
 from jepa_core.eval import encode_dataset, probe_features, split_indices
 from jepa_core.modality import ModalityPlugin
 from jepa_core.models import Encoder
@@ -71,6 +72,8 @@ def main() -> None:
                         help="label-training steps (default: the pretraining's)")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--c", type=parse_probe_c, default=None, metavar="C|auto",
+                        help="the probes' logistic C, as `jepa probe --c` (default auto)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON here too")
     args = parser.parse_args()
 
@@ -94,7 +97,7 @@ def main() -> None:
         train, test = split_indices(len(data.targets), None, seed=seed)
 
         def probe(features: np.ndarray) -> float:
-            return probe_features(features, data.targets, data.task, "miou", train, test)
+            return probe_features(features, data.targets, data.task, "miou", train, test, c=args.c)
 
         def embed(enc: Encoder) -> np.ndarray:
             return encode_dataset(enc, run.plugin, data.dataset, "token", 32)
@@ -109,7 +112,8 @@ def main() -> None:
         last = {k: round(v[-1], 4) for k, v in scores.items()}
         print(json.dumps({"seed": seed, **last}), flush=True)
 
-    result = {"run_dir": str(args.run_dir), "metric": "miou", "label_steps": steps, "lr": args.lr,
+    result = {"run_dir": str(args.run_dir), "metric": "miou", "probe_c": args.c or "auto",
+              "label_steps": steps, "lr": args.lr,
               "seeds": args.seeds, **{k: float(np.mean(v)) for k, v in scores.items()},
               "per_seed": scores}
     print(json.dumps(result, indent=2))

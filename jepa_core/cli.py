@@ -21,6 +21,16 @@ def _warning_line(message, category, filename, lineno, file=None, line=None):
     print(f"warning: {message}", file=sys.stderr)
 
 
+def parse_probe_c(text: str) -> float | None:
+    """``--c``: a positive float, or ``auto`` (``None``: cross-validated)."""
+    if text == "auto":
+        return None
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"--c must be > 0 or 'auto', got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jepa", description="JEPA pretraining for any modality.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -60,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--batch-size", type=int, default=256)
     pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     pr.add_argument("--seed", type=int, default=0, help="seed of the held-out split")
+    pr.add_argument("--c", type=parse_probe_c, default=1.0, metavar="C|auto",
+                    help="logistic probe's inverse L2 strength, or 'auto' to cross-validate it "
+                         "on the training part (default 1)")
 
     be = sub.add_parser("bench", help="kernel and training benchmarks against eager PyTorch")
     be.add_argument("which", nargs="?", default="all", choices=["masking", "attention", "train", "all"])
@@ -211,7 +224,7 @@ def cmd_probe(args) -> int:
     def score(features: np.ndarray | None) -> dict[str, float] | None:
         if features is None:
             return None
-        return probe_features(features, data.targets, data.task, metrics, train, test)
+        return probe_features(features, data.targets, data.task, metrics, train, test, c=args.c)
 
     pretrained = encode_dataset(run.model.target_encoder, run.plugin, data.dataset, data.level,
                                 args.batch_size, device, desc="embed (pretrained)")

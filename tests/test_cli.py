@@ -111,3 +111,13 @@ def test_errors__subprocess_exit_status_and_stderr(tmp_path):
     proc = run_cli("pretrain", "tabular", "--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r"))
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().splitlines()[-1].startswith("error:") and "missing.csv" in proc.stderr
+
+
+def test_probe__c_is_a_positive_float_or_auto():
+    parser = cli._parser()
+    args = ["probe", "run", "--label", "y"]
+    assert parser.parse_args(args).c == 1.0
+    assert parser.parse_args([*args, "--c", "auto"]).c is None
+    assert parser.parse_args([*args, "--c", "10"]).c == 10.0
+    with pytest.raises(SystemExit):
+        parser.parse_args([*args, "--c", "0"])

@@ -64,4 +64,4 @@ def test_folds__keep_each_group_on_one_side():
 def test_linear_probe__classes_too_rare_to_stratify_still_fit():
     x = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [9.0]])
     y = np.array([0, 0, 0, 1, 1, 2])  # class 2 has one row: no stratified folds
-    assert linear_probe(x, y, x, y, "classification", "accuracy") >= 5 / 6
+    assert linear_probe(x, y, x, y, "classification", "accuracy", c=None) >= 5 / 6

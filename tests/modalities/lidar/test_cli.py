@@ -31,7 +31,7 @@ def test_cli__pretrain_probe_on_simulated_scans(tmp_path):
     _ok(run_cli("pretrain", "lidar", "--data", str(root / "velodyne"), "--out", str(run),
                 "--steps", "2", "--batch-size", "2", *SMALL))
     res = json.loads(_ok(run_cli("probe", str(run), "--data", str(root / "velodyne"),
-                                 "--label", str(root / "labels"))).strip().splitlines()[-1])
+                                 "--label", str(root / "labels"), "--c", "auto")).strip().splitlines()[-1])
     assert res["metric"] == "miou" and all(0 <= res[k] <= 1 for k in ("pretrained", "random_init", "raw"))
 
 
