@@ -124,9 +124,7 @@ def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y
         model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000, random_state=seed))
     else:
         model = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x_train, y_train)
+    model.fit(x_train, y_train)
     pred = model.predict(x_test)
     scores = {m: _score(m, y_test, pred) for m in names}
     return scores[metrics] if isinstance(metrics, str) else scores
