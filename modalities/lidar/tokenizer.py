@@ -3,10 +3,12 @@
 A raw batch (see :func:`modalities.lidar.pillars.pillarize`) becomes a
 :class:`~jepa_core.tokens.TokenBatch` on a 2-D grid of BEV patches. As in PointPillars,
 each point's nine features go through a shared linear layer and ReLU and are
-max-pooled per pillar with torch-geometric's ``scatter``; the pillar features are written
-into a dense ``[B, C, H, W]`` map. Each ``patch x patch`` block of cells becomes one token:
-its max- and mean-pooled pillar features (position-invariant within the patch, so the
-token says what is there rather than where in the patch) through a linear layer and a
+max-pooled per pillar with torch-geometric's ``scatter``; beside these learned channels
+each pillar carries three statistics (mean height, mean intensity, log point count). The
+pillar features are written into a dense ``[B, C, H, W]`` map. Each ``patch x patch``
+block of cells becomes one token: its pillar features max-pooled and averaged over the
+occupied cells, with the occupied fraction (position-invariant within the patch, so the
+token says what is there rather than where in the patch), through a linear layer and a
 LayerNorm, scaled by ``options.token_scale``. Patches with no points are flagged in
 ``TokenBatch.empty`` and their token is replaced by a learnable empty token, as in
 AD-L-JEPA.
@@ -22,11 +24,24 @@ from jepa_core.modality import Tokenizer
 from jepa_core.tokens import TokenBatch, TokenLayout
 
 from .options import LidarOptions
-from .pillars import POINT_FEATURES, occupancy, patch_sum, pillarize
+from .pillars import POINT_FEATURES, occupancy, pillarize
+
+
+#: Per-pillar statistics appended to the learned channels of :class:`PillarFeatureNet`.
+PILLAR_STATS = ("z_mean", "intensity_mean", "log_points")
 
 
 class PillarFeatureNet(nn.Module):
-    """Per-point linear + ReLU, max-pooled per pillar.
+    """Per-point linear + ReLU, max-pooled per pillar, beside the pillar's statistics.
+
+    Max-pooled random ReLU features keep extremes, not averages or counts: on the demo
+    probe the pooled features of the random-init tokenizer scored 0.53 mean IoU on scans
+    at random headings, where seven per-token statistics (mean intensity above all)
+    scored 0.66. So each pillar also carries :data:`PILLAR_STATS`: the mean height (in
+    metres above the range floor) and intensity (times 4, on the scale of the learned
+    channels) of its points and ``log(1 + points)``. With them (and occupied-cell means
+    per token, see :class:`BevTokenizer`) the random-init encoder went from 0.66 to 0.73
+    on the demo probe, above the raw statistics' 0.69.
 
     PointPillars normalizes here with BatchNorm (per channel, over points). A per-point
     LayerNorm does not fit: it rescales each point's channel vector to unit variance,
@@ -36,16 +51,28 @@ class PillarFeatureNet(nn.Module):
     buffers, which the EMA teacher does not average, so no norm is used; ``pillarize``
     scales the inputs to order one instead.
 
+    Args:
+        channels: learned channels ``C``; the output has ``C + 3``.
+        z_extent: height of the point range in metres (``point_feats``' z is divided by it).
+
     Shapes:
-        point_feats ``[P, 9]``, point_pillar ``[P]`` -> ``[Q, C]``.
+        point_feats ``[P, 9]``, point_pillar ``[P]``, pillar_count ``[Q]`` -> ``[Q, C + 3]``.
     """
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, z_extent: float) -> None:
         super().__init__()
         self.net = nn.Sequential(nn.Linear(len(POINT_FEATURES), channels), nn.ReLU())
+        self.out_channels = channels + len(PILLAR_STATS)
+        z, i = POINT_FEATURES.index("z"), POINT_FEATURES.index("intensity")
+        self.register_buffer("stat_columns", torch.tensor([z, i]), persistent=False)
+        self.register_buffer("stat_scale", torch.tensor([z_extent, 4.0]), persistent=False)
 
-    def forward(self, point_feats: Tensor, point_pillar: Tensor, num_pillars: int) -> Tensor:
-        return scatter(self.net(point_feats), point_pillar, dim=0, dim_size=num_pillars, reduce="max")
+    def forward(self, point_feats: Tensor, point_pillar: Tensor, pillar_count: Tensor) -> Tensor:
+        q = len(pillar_count)
+        learned = scatter(self.net(point_feats), point_pillar, dim=0, dim_size=q, reduce="max")
+        means = scatter(point_feats[:, self.stat_columns], point_pillar, dim=0, dim_size=q, reduce="mean")
+        log_points = torch.log1p(pillar_count.to(learned.dtype))[:, None]
+        return torch.cat([learned, means * self.stat_scale.to(learned.dtype), log_points], dim=1)
 
 
 class BevTokenizer(Tokenizer):
@@ -74,11 +101,10 @@ class BevTokenizer(Tokenizer):
         self.opts = opts
         self.dim = dim
         self.layout = TokenLayout(opts.token_grid())
-        c = opts.pillar_channels
-        self.pillar_net = PillarFeatureNet(c)
+        self.pillar_net = PillarFeatureNet(opts.pillar_channels, opts.point_range[5] - opts.point_range[2])
         self.pool_max = nn.MaxPool2d(opts.patch)
         self.pool_mean = nn.AvgPool2d(opts.patch)
-        self.patch_embed = nn.Linear(2 * c, dim)
+        self.patch_embed = nn.Linear(2 * self.pillar_net.out_channels + 1, dim)
         self.norm = nn.LayerNorm(dim)
         self.empty_token = nn.Parameter(torch.zeros(dim))
         nn.init.trunc_normal_(self.empty_token, std=0.02)
@@ -87,7 +113,7 @@ class BevTokenizer(Tokenizer):
         """The dense pillar-feature map ``[B, C, H, W]`` (zeros in empty cells)."""
         h, w = self.opts.grid_size()
         cells = pillars["pillar_cell"]
-        feats = self.pillar_net(pillars["point_feats"], pillars["point_pillar"], len(cells))
+        feats = self.pillar_net(pillars["point_feats"], pillars["point_pillar"], pillars["pillar_count"])
         dense = feats.new_zeros(num_samples * h * w, feats.shape[1]).index_put((cells,), feats)
         return dense.view(num_samples, h, w, -1).permute(0, 3, 1, 2)
 
@@ -96,10 +122,14 @@ class BevTokenizer(Tokenizer):
         dtype = self.patch_embed.weight.dtype
         pillars = pillarize(batch["points"].to(dtype), batch["batch"], b, self.opts)
         bev = self.bev(pillars, b)
-        pooled = torch.cat([self.pool_max(bev), self.pool_mean(bev)], dim=1)  # [B, 2C, H', W']
-        tokens = self.patch_embed(pooled.flatten(2).transpose(1, 2))
         counts = occupancy(pillars["pillar_cell"], pillars["pillar_count"], b, self.opts)
-        empty = patch_sum(counts, self.opts.patch).reshape(b, -1) == 0
+        occupied = self.pool_mean((counts > 0).to(dtype)[:, None])  # [B, 1, H', W']
+        # the mean over occupied cells only: an average over all cells would mix the
+        # pillars' content with how much of the patch is empty
+        occupied_mean = self.pool_mean(bev) / occupied.clamp_min(self.opts.patch ** -2)
+        pooled = torch.cat([self.pool_max(bev), occupied_mean, occupied], dim=1)  # [B, 2C'+1, H', W']
+        tokens = self.patch_embed(pooled.flatten(2).transpose(1, 2))
+        empty = occupied.reshape(b, -1) == 0
         tokens = torch.where(empty[..., None], self.empty_token.to(tokens.dtype), tokens)
         # LayerNorm'd tokens times ``options.token_scale`` (rms = token_scale), so the
         # encoder's sin-cos positions (rms ~0.7) do not drown what is in the patch

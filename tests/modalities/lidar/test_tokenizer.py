@@ -67,3 +67,28 @@ def test_tokenizer__batch_independent():
     both = tok(concat_clouds(clouds)).tokens
     alone = tok(concat_clouds(clouds[1:2])).tokens
     torch.testing.assert_close(both[1:2], alone, atol=1e-5, rtol=1e-5)
+
+
+def test_pillar_net__statistics_are_the_pillar_means_and_log_count():
+    tok = BevTokenizer(OPTS, dim=16)
+    pts = torch.tensor([[1.0, 0.1, -1.0, 0.2], [1.1, 0.2, 0.0, 0.4],  # one pillar, two points
+                        [9.0, 3.0, -2.5, 0.8]])
+    pillars = pillarize(pts, torch.zeros(3, dtype=torch.long), 1, OPTS)
+    out = tok.pillar_net(pillars["point_feats"], pillars["point_pillar"], pillars["pillar_count"])
+    assert out.shape == (2, OPTS.pillar_channels + 3)
+    # mean height in metres above the range floor (-3 m), mean intensity x 4, log(1 + points)
+    torch.testing.assert_close(out[:, -3:], torch.tensor([[2.5, 1.2, np.log(3.0)], [0.5, 3.2, np.log(2.0)]], dtype=torch.float32))
+
+
+def test_tokenizer__patch_mean_ignores_empty_cells():
+    """A patch's averaged pillar statistics do not depend on how much of it is empty."""
+    tok = BevTokenizer(OPTS, dim=16)
+    seen = []
+    tok.patch_embed.register_forward_hook(lambda m, i, o: seen.append(i[0].detach()))
+    one = torch.tensor([[1.0, 0.1, -1.0, 0.2], [1.1, 0.2, 0.0, 0.4]])
+    two = torch.cat([one, one + torch.tensor([0.8, 0.8, 0.0, 0.0])])  # a copy one cell over
+    tok(concat_clouds([one, two]))
+    c = tok.pillar_net.out_channels
+    first, second = seen[0][0, 32], seen[0][1, 32]  # the patch holding the points (row 4, column 0)
+    torch.testing.assert_close(first[2 * c - 3:2 * c], second[2 * c - 3:2 * c])  # occupied-cell mean
+    assert first[-1] == 1 / 16 and second[-1] == 2 / 16  # occupied fraction
