@@ -102,9 +102,3 @@ def occupancy(pillar_cell: Tensor, pillar_count: Tensor, num_samples: int, opts:
     dense[pillar_cell] = pillar_count
     return dense.view(num_samples, h, w)
 
-
-def patch_sum(grid: Tensor, patch: int) -> Tensor:
-    """Sum ``[B, H, W, ...]`` over ``patch x patch`` cells: ``[B, H/p, W/p, ...]``."""
-    b, h, w = grid.shape[:3]
-    rest = grid.shape[3:]
-    return grid.reshape(b, h // patch, patch, w // patch, patch, *rest).sum(dim=(2, 4))
