@@ -63,8 +63,7 @@ class PillarFeatureNet(nn.Module):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(len(POINT_FEATURES), channels), nn.ReLU())
         self.out_channels = channels + len(PILLAR_STATS)
-        z, i = POINT_FEATURES.index("z"), POINT_FEATURES.index("intensity")
-        self.register_buffer("stat_columns", torch.tensor([z, i]), persistent=False)
+        self.stat_columns = [POINT_FEATURES.index("z"), POINT_FEATURES.index("intensity")]
         self.register_buffer("stat_scale", torch.tensor([z_extent, 4.0]), persistent=False)
 
     def forward(self, point_feats: Tensor, point_pillar: Tensor, pillar_count: Tensor) -> Tensor:
