@@ -5,7 +5,11 @@ statistics) it trains the encoder with the probe's labels, for the same number o
 as the pretraining, once from random init ("supervised") and once from the pretrained
 weights ("fine-tuned"), and then probes those features the same way. Supervised training
 bounds what this encoder can gain from that much training; fine-tuning shows whether the
-pretrained weights are a better start (AD-L-JEPA's own measure). Each number is the mean
+pretrained weights are a better start (AD-L-JEPA's own measure). Two gradient-boosted
+probes on the raw pillar statistics, of the token alone ("raw_boosted") and of the token,
+its eight neighbours and its grid position ("raw_context_boosted"), measure how much a
+token's surroundings tell about its class beyond its own cells: the headroom that
+context, which JEPA is meant to learn, can claim on these labels. Each number is the mean
 over the probe's train/test splits (seeds 0 to ``--seeds`` - 1, 3 by default). Notes in
 ``results/lidar_probe.md``.
 
@@ -15,6 +19,8 @@ Usage::
     jepa pretrain lidar --out runs/bev
     python benchmarks/lidar_probe_study.py runs/bev --data $D/velodyne --label $D/labels \\
         --out benchmarks/results/lidar_probe_study.json
+    python benchmarks/lidar_probe_study.py runs/bev --data $D/velodyne --label $D/labels \\
+        --steps 600 --out benchmarks/results/lidar_probe_study_600.json
 """
 
 from __future__ import annotations
@@ -26,10 +32,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.ensemble import HistGradientBoostingClassifier
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from jepa_core.cli import parse_probe_c
-from jepa_core.eval import encode_dataset, probe_features, split_indices
+from jepa_core.eval import encode_dataset, mean_iou, probe_features, split_indices
 from jepa_core.modality import ModalityPlugin
 from jepa_core.models import Encoder
 from jepa_core.run import RunDir, build_model, load_run
@@ -63,6 +70,29 @@ def train_with_labels(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset
     return encoder.eval()
 
 
+def neighbourhood(features: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """``[S, N, 9 F + 2]``: each token's features, its 8 neighbours' (zeros off the grid), row, column."""
+    s, n, f = features.shape
+    h, w = grid
+    padded = np.pad(features.reshape(s, h, w, f), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    shifted = [padded[:, 1 + dy:1 + dy + h, 1 + dx:1 + dx + w] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    position = np.broadcast_to(np.stack([rows, cols], -1), (s, h, w, 2)).astype(features.dtype)
+    return np.concatenate([*shifted, position], -1).reshape(s, n, -1)
+
+
+def boosted_probe(features: np.ndarray, targets: np.ndarray, train: np.ndarray,
+                  test: np.ndarray) -> float:
+    """Mean IoU of a gradient-boosted classifier on per-token features (tokens with a label)."""
+    def rows(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keep = targets[idx] >= 0
+        return features[idx][keep], targets[idx][keep]
+
+    model = HistGradientBoostingClassifier(max_iter=200, random_state=0).fit(*rows(train))
+    x_test, y_test = rows(test)
+    return mean_iou(y_test, model.predict(x_test))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
@@ -91,7 +121,9 @@ def main() -> None:
         enc.load_state_dict(run.model.target_encoder.state_dict())
         return enc
 
-    names = ("pretrained", "random_init", "raw", "supervised", "fine_tuned")
+    names = ("pretrained", "random_init", "raw", "supervised", "fine_tuned", "raw_boosted",
+             "raw_context_boosted")
+    context = neighbourhood(data.raw_features, run.model.encoder.layout.grid)
     scores: dict[str, list[float]] = {k: [] for k in names}
     for seed in range(args.seeds):
         train, test = split_indices(len(data.targets), None, seed=seed)
@@ -109,6 +141,8 @@ def main() -> None:
             enc = train_with_labels(init(), run.plugin, data.dataset, data.targets, train, steps,
                                     batch_size, args.lr, seed)
             scores[name].append(probe(embed(enc)))
+        scores["raw_boosted"].append(boosted_probe(data.raw_features, data.targets, train, test))
+        scores["raw_context_boosted"].append(boosted_probe(context, data.targets, train, test))
         last = {k: round(v[-1], 4) for k, v in scores.items()}
         print(json.dumps({"seed": seed, **last}), flush=True)
 
