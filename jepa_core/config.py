@@ -61,6 +61,7 @@ class ModelConfig:
     predictor_heads: int = 4
     pooling: str = "mean"
     dropout: float = 0.0
+    attention_window: int = 0
 
 
 @dataclass

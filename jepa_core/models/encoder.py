@@ -14,6 +14,7 @@ from ..ops import gather_tokens
 from ..tokens import TokenBatch
 from .positions import sincos_positions
 from .transformer import Transformer, init_weights
+from .windows import window_mask
 
 
 POOLINGS = ("mean", "registers", "concat")
@@ -28,6 +29,10 @@ class Encoder(nn.Module):
     context), or ask for :meth:`token_features` / :meth:`pooled_features` of a raw batch.
     Register tokens (T-JEPA's regularization tokens, ViT registers) are appended to every
     sequence and never masked; they are dropped from the per-token output.
+
+    With ``cfg.attention_window = r > 0`` each token attends only to the tokens within
+    ``r`` grid steps of it (and to the registers, which attend to all): local features
+    with local context, like a convolutional backbone's (see :mod:`.windows`).
 
     Args:
         tokenizer: the modality's tokenizer; its ``layout`` fixes the grid.
@@ -44,6 +49,9 @@ class Encoder(nn.Module):
             raise ValueError(f"model.pooling must be one of {POOLINGS}, got {cfg.pooling!r}")
         if cfg.pooling == "registers" and cfg.num_registers < 1:
             raise ValueError("model.pooling='registers' needs model.num_registers >= 1")
+        if cfg.attention_window < 0:
+            raise ValueError(f"model.attention_window must be >= 0 (0: global), got {cfg.attention_window}")
+        self.attention_window = cfg.attention_window
         self.input_proj = nn.Identity() if tokenizer.dim == cfg.dim else nn.Linear(tokenizer.dim, cfg.dim)
         self.registers = nn.Parameter(torch.zeros(1, cfg.num_registers, cfg.dim))
         self.transformer = Transformer(cfg.dim, cfg.depth, cfg.heads, cfg.mlp_ratio, cfg.dropout)
@@ -76,6 +84,11 @@ class Encoder(nn.Module):
         r = regs.shape[1]
         x = torch.cat([regs, x], dim=1)
         valid = F.pad(valid, (r, 0), value=True)
+        if self.attention_window:
+            if idx is None:
+                idx = torch.arange(self.layout.num_tokens, device=x.device).expand(x.shape[0], -1)
+            near = F.pad(window_mask(idx, self.layout.grid, self.attention_window), (r, 0, r, 0), value=True)
+            valid = near & valid[:, None, :]  # [B, R + K, R + K]: per-query key masks
         out = self.transformer(x, valid)
         return out[:, r:], out[:, :r]
 

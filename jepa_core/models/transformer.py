@@ -37,7 +37,7 @@ class Block(nn.Module):
     """``x + attn(norm(x))`` then ``x + mlp(norm(x))``, optionally AdaLN-zero conditioned.
 
     Shapes:
-        x ``[B, N, D]``, key_valid ``[B, N]`` bool, cond ``[B, C]``.
+        x ``[B, N, D]``, key_valid ``[B, N]`` bool (or per query ``[B, N, N]``), cond ``[B, C]``.
     """
 
     def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0, dropout: float = 0.0,

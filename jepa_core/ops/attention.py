@@ -35,26 +35,33 @@ def masked_attention_reference(q: Tensor, k: Tensor, v: Tensor, key_valid: Tenso
 
     Shapes:
         q, k, v ``[B, H, N, Dh]`` (k, v may have another length ``Nk``),
-        key_valid ``[B, Nk]`` bool; returns ``[B, H, N, Dh]``.
+        key_valid ``[B, Nk]`` or ``[B, N, Nk]`` bool; returns ``[B, H, N, Dh]``.
     """
     scale = q.shape[-1] ** -0.5 if scale is None else scale
     scores = torch.einsum("bhnd,bhmd->bhnm", q.float(), k.float()) * scale
     if key_valid is not None:
-        scores = scores.masked_fill(~key_valid[:, None, None, :], float("-inf"))
+        scores = scores.masked_fill(~_per_query(key_valid)[:, None], float("-inf"))
     probs = torch.softmax(scores, dim=-1).nan_to_num(0.0)
     return torch.einsum("bhnm,bhmd->bhnd", probs, v.float()).to(q.dtype)
 
 
+def _per_query(key_valid: Tensor) -> Tensor:
+    """A ``[B, Nk]`` key mask as ``[B, 1, Nk]``; a ``[B, N, Nk]`` per-query mask as is."""
+    return key_valid if key_valid.dim() == 3 else key_valid[:, None, :]
+
+
 def sdpa_masked_attention(q: Tensor, k: Tensor, v: Tensor, key_valid: Tensor | None = None,
                           scale: float | None = None) -> Tensor:
-    """SDPA with a boolean key mask; rows without a valid key give zeros, not NaN."""
+    """SDPA with a boolean key mask (``[B, Nk]`` or per query ``[B, N, Nk]``); rows
+    without a valid key give zeros, not NaN."""
     if key_valid is None:
         return F.scaled_dot_product_attention(q, k, v, scale=scale)
-    any_valid = key_valid.any(dim=-1)
+    allowed = _per_query(key_valid)
+    any_valid = allowed.any(dim=-1)  # [B, N or 1]
     # A row with no valid key would be all -inf: let it attend everywhere, then zero it.
-    mask = (key_valid | ~any_valid[:, None])[:, None, None, :]
+    mask = (allowed | ~any_valid[..., None])[:, None]
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
-    return out * any_valid[:, None, None, None].to(out.dtype)
+    return out * any_valid[:, None, :, None].to(out.dtype)
 
 
 def lengths_to_mask(lengths: Tensor, n_keys: int) -> Tensor:
@@ -119,7 +126,9 @@ def masked_attention(q: Tensor, k: Tensor, v: Tensor, key_valid: Tensor | None =
         k: keys ``[B, H, Nk, Dh]``.
         v: values ``[B, H, Nk, Dh]``.
         key_valid: ``[B, Nk]`` bool, ``True`` for keys that may be attended; or ``[B]``
-            integer lengths (the first ``length`` keys are valid); None for all.
+            integer lengths (the first ``length`` keys are valid); or ``[B, N, Nk]`` bool,
+            the keys each query may attend (local windows; always SDPA, as the kernel
+            reads one key mask per sample); None for all.
         scale: softmax scale, default ``Dh ** -0.5``.
 
     Returns:
@@ -137,6 +146,8 @@ def masked_attention(q: Tensor, k: Tensor, v: Tensor, key_valid: Tensor | None =
     """
     if key_valid is not None and key_valid.dim() == 1 and key_valid.dtype != torch.bool:
         key_valid = lengths_to_mask(key_valid, k.shape[-2])
+    if key_valid is not None and key_valid.dim() == 3:
+        return sdpa_masked_attention(q, k, v, key_valid, scale)
     if attention_backend(q.device) == "triton" and (requested_backend() == "triton" or _kernel_takes(q)):
         from ..kernels.masked_attention import masked_attention_triton
         return masked_attention_triton(q, k, v, key_valid, scale)

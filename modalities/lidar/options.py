@@ -10,8 +10,8 @@ class LidarOptions:
     """How scans are read and laid out on the bird's-eye-view (BEV) grid.
 
     The defaults are sized to pretrain in minutes on a 2-core CPU: a 51.2 m x 51.2 m
-    area in front of the sensor at 0.4 m pillars (a 128 x 128 BEV map) cut into 8 x 8
-    cell patches, i.e. a 16 x 16 grid of 3.2 m tokens. KITTI practice (PointPillars,
+    area in front of the sensor at 0.4 m pillars (a 128 x 128 BEV map) cut into 4 x 4
+    cell patches, i.e. a 32 x 32 grid of 1.6 m tokens. KITTI practice (PointPillars,
     AD-L-JEPA) is ``point_range = [0, -39.68, -3, 69.12, 39.68, 1]`` with 0.16 m pillars,
     a 432 x 496 map; set those for GPU-sized runs.
 
@@ -19,7 +19,10 @@ class LidarOptions:
         point_range: ``[x_min, y_min, z_min, x_max, y_max, z_max]`` in metres; points
             outside are cropped.
         pillar_size: ``[dx, dy]`` of one BEV cell (pillar) in metres.
-        patch: BEV cells per token side; the map size must be divisible by it.
+        patch: BEV cells per token side; the map size must be divisible by it. 4 (1.6 m
+            tokens: a car spans a few) with the encoder's local attention window put the
+            pretrained encoder ahead of random init on the demo probe, where 8 (3.2 m
+            tokens) left them level; see ``LidarPlugin.default_config``.
         bin_columns: float32 columns per point in ``.bin`` files (KITTI 4, nuScenes 5);
             the first four are read as x, y, z, intensity.
         intensity_scale: divide intensities by this; ``null`` picks per file (1 if the
@@ -38,7 +41,7 @@ class LidarOptions:
 
     point_range: list[float] = field(default_factory=lambda: [0.0, -25.6, -3.0, 51.2, 25.6, 1.0])
     pillar_size: list[float] = field(default_factory=lambda: [0.4, 0.4])
-    patch: int = 8
+    patch: int = 4
     bin_columns: int = 4
     intensity_scale: float | None = None
     pillar_channels: int = 32

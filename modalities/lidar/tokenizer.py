@@ -91,7 +91,7 @@ class BevTokenizer(Tokenizer):
         >>> tok = BevTokenizer(LidarOptions(), dim=16)
         >>> tb = tok(concat_clouds([torch.tensor([[5.0, 0.0, -1.0, 0.3]])]))
         >>> tuple(tb.tokens.shape), int(tb.empty.sum())
-        ((1, 256, 16), 255)
+        ((1, 1024, 16), 1023)
     """
 
     def __init__(self, opts: LidarOptions, dim: int) -> None:

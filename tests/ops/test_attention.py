@@ -90,3 +90,19 @@ def test_masked_attention__model_block_goes_through_dispatch(monkeypatch):
     got = block(x, valid)
     assert calls, "the block did not reach the Triton kernel"
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+
+
+def test_sdpa_masked_attention__per_query_mask_matches_reference():
+    q, k, v = _qkv()
+    allowed = torch.rand(3, 11, 11, generator=torch.Generator().manual_seed(2)) > 0.5
+    allowed[1, 4] = False  # a query with no key
+    out = attn.masked_attention(q, k, v, allowed)
+    torch.testing.assert_close(out, attn.masked_attention_reference(q, k, v, allowed), atol=1e-5, rtol=1e-5)
+    assert out[1, :, 4].abs().max() == 0
+
+
+def test_masked_attention__per_query_mask_with_equal_rows_is_the_key_mask():
+    q, k, v = _qkv()
+    valid = torch.rand(3, 11, generator=torch.Generator().manual_seed(3)) > 0.3
+    torch.testing.assert_close(attn.masked_attention(q, k, v, valid[:, None].expand(-1, 11, -1)),
+                               attn.masked_attention(q, k, v, valid), atol=1e-6, rtol=1e-5)

@@ -18,7 +18,7 @@ def test_probe_data__demo_scans(tmp_path):
     cfg = build_config(plugin.default_config())
     _, state = plugin.load(str(root / "velodyne"), cfg, None)
     pd = plugin.probe_data(str(root / "velodyne"), str(root / "labels"), None, cfg, state)
-    assert pd.targets.shape == (2, 256) and pd.raw_features.shape == (2, 256, 7)
+    assert pd.targets.shape == (2, 1024) and pd.raw_features.shape == (2, 1024, 7)
     assert pd.metric == "miou" and pd.level == "token"
     labelled = pd.targets >= 0
     assert labelled.any() and (pd.raw_features[~labelled][:, 1] == 0).all()  # no points, no label
