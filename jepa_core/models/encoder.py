@@ -85,8 +85,8 @@ class Encoder(nn.Module):
         x = torch.cat([regs, x], dim=1)
         valid = F.pad(valid, (r, 0), value=True)
         if self.attention_window:
-            if idx is None:
-                idx = torch.arange(self.layout.num_tokens, device=x.device).expand(x.shape[0], -1)
+            if idx is None:  # the whole grid: one mask shared by the batch
+                idx = torch.arange(self.layout.num_tokens, device=x.device)[None]
             near = F.pad(window_mask(idx, self.layout.grid, self.attention_window), (r, 0, r, 0), value=True)
             valid = near & valid[:, None, :]  # [B, R + K, R + K]: per-query key masks
         out = self.transformer(x, valid)

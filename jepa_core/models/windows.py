@@ -43,4 +43,7 @@ def window_mask(idx: Tensor, grid: tuple[int, ...], radius: int) -> Tensor:
     if radius < 0:
         raise ValueError(f"the window radius must be >= 0, got {radius}")
     c = grid_coords(idx, grid)
-    return ((c[:, :, None] - c[:, None, :]).abs() <= radius).all(dim=-1)
+    near = torch.ones(*idx.shape, idx.shape[-1], dtype=torch.bool, device=idx.device)
+    for axis in range(len(grid)):  # one [B, K, K] comparison at a time, not [B, K, K, axes]
+        near &= (c[:, :, None, axis] - c[:, None, :, axis]).abs() <= radius
+    return near
