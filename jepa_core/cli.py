@@ -1,4 +1,4 @@
-"""The ``jepa`` command: info, modalities, pretrain, embed, probe, bench.
+"""The ``jepa`` command: info, modalities, components, pretrain, embed, probe, bench.
 
 Results go to stdout (one JSON object for ``probe``); logs and progress bars to stderr.
 Bad input ends with one ``error: ...`` line and exit status 2, never a stack trace.
@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("info", help="versions, compiled ops, triton, devices, plugins")
     sub.add_parser("modalities", help="registered modality plugins and where they come from")
+    sub.add_parser("components", help="every registered component (modalities, maskers, objective "
+                                      "terms, targets, predictors, poolings, methods) and its source")
 
     pt = sub.add_parser("pretrain", help="pretrain an encoder on a modality's data")
     pt.add_argument("modality")
@@ -53,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     pt.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
     pt.add_argument("--stop-after", type=int, metavar="STEPS",
                     help="end this invocation after STEPS steps (checkpointed); --resume goes on")
-    pt.add_argument("--ignore-columns", help="tabular: comma-separated columns pretraining never sees")
+    pt.add_argument("--ignore-columns", help="tabular: comma-separated columns pretraining never "
+                                             "sees (sets options.ignore_columns)")
 
     em = sub.add_parser("embed", help="embed a dataset with a trained run")
     em.add_argument("run_dir")
@@ -110,10 +113,25 @@ def cmd_info(args) -> int:
 
 
 def cmd_modalities(args) -> int:
-    from .registry import list_modalities
+    from .registry import get_registry, list_modalities
 
     for name, source in list_modalities().items():
         print(f"{name}\t{source}")
+    for name, reason in get_registry("modality").failures().items():
+        print(f"{name}\tfailed to load: {reason}")
+    return 0
+
+
+def cmd_components(args) -> int:
+    """One line per component, ``KIND<TAB>NAME<TAB>SOURCE``; plugins that failed to load
+    are listed too, with ``failed to load: REASON`` as their source."""
+    from .registry import REGISTRIES
+
+    for kind, registry in REGISTRIES.items():
+        for name, source in registry.list().items():
+            print(f"{kind}\t{name}\t{source}")
+        for name, reason in registry.failures().items():
+            print(f"{kind}\t{name}\tfailed to load: {reason}")
     return 0
 
 
@@ -132,7 +150,7 @@ def _resolve_config(args, plugin):
     if args.batch_size is not None:
         flags["data"] = {"batch_size": args.batch_size}
     if args.ignore_columns is not None:
-        flags.setdefault("data", {})["ignore_columns"] = [c.strip() for c in args.ignore_columns.split(",") if c.strip()]
+        flags["options"] = {"ignore_columns": [c.strip() for c in args.ignore_columns.split(",") if c.strip()]}
     if args.data:
         flags.setdefault("data", {})["path"] = args.data
     overrides = parse_overrides(args.overrides)
@@ -257,7 +275,8 @@ def cmd_bench(args) -> int:
     return 0
 
 
-COMMANDS = {"info": cmd_info, "modalities": cmd_modalities, "pretrain": cmd_pretrain,
+COMMANDS = {"info": cmd_info, "modalities": cmd_modalities, "components": cmd_components,
+            "pretrain": cmd_pretrain,
             "embed": cmd_embed, "probe": cmd_probe, "bench": cmd_bench}
 
 
@@ -265,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jepa`` console script."""
     from .config import ConfigError
     from .modality import DataError
-    from .registry import UnknownModalityError
+    from .registry import UnknownComponentError
     from .run import RunError
     from .train import TrainingError
 
@@ -274,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():  # restores the caller's warning display afterwards
             warnings.showwarning = _warning_line
             return COMMANDS[args.command](args)
-    except (DataError, ConfigError, RunError, TrainingError, UnknownModalityError, FileNotFoundError,
+    except (DataError, ConfigError, RunError, TrainingError, UnknownComponentError, FileNotFoundError,
             ValueError) as e:  # ValueError: impossible mask requests, bad sizes, checked up front
         if os.environ.get("JEPA_DEBUG") == "1":
             raise

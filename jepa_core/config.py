@@ -4,6 +4,13 @@ A run is described by one :class:`Config`. Defaults come from the dataclasses, t
 modality plugin's own defaults, then a YAML file, then ``--set`` overrides; the result is
 saved as ``config.yaml`` in the run directory so ``embed``/``probe``/``--resume`` rebuild
 the same model. Unknown keys are errors that list the valid ones.
+
+Component sections (``mask:``, ``method:``) hold ``name`` plus the fields of that
+component's own config dataclass (:class:`ComponentConfig`), and are validated against
+it: ``mask: {name: random_subset, context_ratio: 0.5}``. A later layer that changes the
+name keeps only the fields the new component shares with the old one (see
+:func:`build_config`). Configs saved by the 0.1 release still load
+(:func:`upgrade_legacy`).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -25,26 +32,28 @@ class DataConfig:
     path: str | None = None
     batch_size: int = 256
     num_workers: int = 0
-    ignore_columns: list[str] = field(default_factory=list)
 
 
 @dataclass
-class MaskConfig:
-    """Which masker draws context/target sets and with what ranges (see ``jepa_core.masking``)."""
+class ComponentConfig:
+    """Base of every component's own config dataclass: the section names its component.
 
-    name: str = "multiblock"
-    num_targets: int = 4
-    target_scale: tuple[float, float] = (0.15, 0.2)
-    target_aspect: tuple[float, float] = (0.75, 1.5)
-    context_scale: tuple[float, float] = (0.85, 1.0)
-    context_aspect: tuple[float, float] = (1.0, 1.0)
-    min_keep: int = 4
-    allow_overlap: bool = False
-    context_ratio: float = 0.5
-    target_ratio: float = 0.25
-    temporal_frames: int = 1
-    temporal_scale: tuple[float, float] = (1.0, 1.0)
-    temporal_span: str = "last"
+    A component (masker, training method, ...) declares ``config_class``, a dataclass
+    deriving from this one with its own fields, all with defaults. The run config's
+    section for that kind (e.g. ``mask:``) holds ``name`` plus those fields and is
+    validated against the chosen component's class (see :func:`build_config`).
+    ``renamed`` maps old field names still accepted on input to their new names.
+
+    Examples:
+        >>> @dataclass
+        ... class SpanConfig(ComponentConfig):
+        ...     span: int = 4
+        >>> SpanConfig(name="span", span=8)
+        SpanConfig(name='span', span=8)
+    """
+
+    name: str = ""
+    renamed: ClassVar[dict[str, str]] = {}
 
 
 @dataclass
@@ -60,6 +69,7 @@ class ModelConfig:
     predictor_depth: int = 2
     predictor_heads: int = 4
     pooling: str = "mean"
+    predictor: str = "masked"
     dropout: float = 0.0
     attention_window: int = 0
 
@@ -128,7 +138,7 @@ class Config:
 
     modality: str = "tabular"
     data: DataConfig = field(default_factory=DataConfig)
-    mask: MaskConfig = field(default_factory=MaskConfig)
+    mask: ComponentConfig = field(default_factory=lambda: default_component("mask"))
     model: ModelConfig = field(default_factory=ModelConfig)
     target: TargetConfig = field(default_factory=TargetConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
@@ -136,6 +146,7 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     dist: DistConfig = field(default_factory=DistConfig)
     options: dict[str, Any] = field(default_factory=dict)
+    method: ComponentConfig = field(default_factory=lambda: default_component("method"))
 
 
 class ConfigError(ValueError):
@@ -210,7 +221,8 @@ def from_dict(cls: type, data: dict, where: str = "config") -> Any:
     unknown = sorted(set(data) - names)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {unknown}; valid keys: {sorted(names)}")
-    kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()}
+    kwargs = {k: (component_config(k, v, f"{where}.{k}") if hints[k] is ComponentConfig
+                  else _coerce(v, hints[k], f"{where}.{k}")) for k, v in data.items()}
     return cls(**kwargs)
 
 
@@ -285,12 +297,150 @@ def load_yaml(path: str | Path) -> dict:
 
 
 def build_config(*layers: dict) -> Config:
-    """Merge mappings left to right and validate them into a :class:`Config`."""
+    """Merge mappings left to right and validate them into a :class:`Config`.
+
+    Each layer is first upgraded from the 0.1 format (see :func:`upgrade_legacy`). A
+    layer that names another component for a component section (``mask.name``,
+    ``method.name``) than the layers before it keeps only the earlier values of fields
+    the new component also has; the others (e.g. a plugin's ``random_subset`` ratios
+    under ``--set mask.name=multiblock``) are dropped, and the new component's defaults
+    fill in. Within one layer the order of keys does not matter.
+
+    Examples:
+        >>> plugin = {"mask": {"name": "random_subset", "context_ratio": 0.4}}
+        >>> build_config(plugin, {"mask": {"num_targets": 2, "name": "multiblock"}}).mask.num_targets
+        2
+        >>> build_config(plugin, {"mask": {"name": "bev"}}).mask.context_ratio
+        0.4
+    """
     data: dict = {}
     for layer in layers:
-        data = merge(data, layer or {})
+        layer = upgrade_legacy(layer or {})
+        for section, (_, default) in COMPONENT_SECTIONS.items():
+            new, old = layer.get(section), data.get(section)
+            if isinstance(new, dict) and isinstance(old, dict) and "name" in new \
+                    and new["name"] != old.get("name", default):
+                keep = _field_names(section, new["name"])
+                data = {**data, section: {k: v for k, v in old.items() if k in keep}}
+        data = merge(data, layer)
     return from_dict(Config, data)
 
 
 def save_config(cfg: Config, path: str | Path) -> None:
     Path(path).write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+
+
+# -- component sections ------------------------------------------------------------------
+
+#: Config sections that name a component: section -> (registry kind, default name).
+COMPONENT_SECTIONS: dict[str, tuple[str, str]] = {
+    "mask": ("masker", "multiblock"),
+    "method": ("method", "masked"),
+}
+
+
+def _component_class(section: str, name: str, where: str) -> type:
+    from .registry import UnknownComponentError, get_registry
+
+    try:
+        return get_registry(COMPONENT_SECTIONS[section][0]).config_class(name)
+    except UnknownComponentError as e:
+        raise ConfigError(f"{where}.name: {e.args[0]}") from None
+
+
+def _field_names(section: str, name: Any) -> set[str]:
+    """Field names (old spellings included) of component ``name``; empty when unknown."""
+    try:
+        cls = _component_class(section, name, section)
+    except (ConfigError, TypeError):
+        return set()
+    fields = {f.name for f in dataclasses.fields(cls)}
+    return fields | {old for old, new in cls.renamed.items() if new in fields}
+
+
+def _owners(section: str, key: str, but: str) -> list[str]:
+    from .registry import get_registry
+
+    return [n for n in get_registry(COMPONENT_SECTIONS[section][0]).list()
+            if n != but and key in _field_names(section, n)]
+
+
+def component_config(section: str, data: dict | ComponentConfig,
+                     where: str | None = None) -> ComponentConfig:
+    """Validate a component section (``mask``, ``method``) against its component's schema.
+
+    ``data["name"]`` (default: the section's default component) picks the registered
+    component; every other key must be a field of that component's ``config_class``.
+
+    Examples:
+        >>> component_config("mask", {"name": "random_subset", "target_ratio": 0.3})
+        RandomSubsetConfig(name='random_subset', context_ratio=0.5, target_ratio=0.3)
+        >>> component_config("mask", {"name": "bev", "num_targets": 2})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        jepa_core.config.ConfigError: mask.num_targets is not a field of masker 'bev' (...
+        >>> component_config("mask", {"name": "temporal", "temporal_frames": 2})  # 0.1 spelling
+        TemporalConfig(name='temporal', frames=2, span='last')
+    """
+    where = where or section
+    if isinstance(data, ComponentConfig):
+        return data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a section (mapping), got {data!r}")
+    kind, default = COMPONENT_SECTIONS[section]
+    name = data.get("name", default)
+    if not isinstance(name, str):
+        raise ConfigError(f"{where}.name: expected a string, got {name!r}")
+    cls = _component_class(section, name, where)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    values = {cls.renamed.get(k, k) if cls.renamed.get(k) in fields else k: v
+              for k, v in data.items()}
+    unknown = [k for k in values if k not in fields]
+    if unknown:
+        owners = _owners(section, unknown[0], name)
+        also = f" (it is one of: {', '.join(owners)})" if owners else ""
+        raise ConfigError(f"{where}.{unknown[0]} is not a field of {kind} {name!r}{also}; "
+                          f"its fields are {fields}")
+    values["name"] = name
+    return from_dict(cls, values, where)
+
+
+def default_component(section: str) -> ComponentConfig:
+    """The config of a component section's default component, with its defaults."""
+    return component_config(section, {"name": COMPONENT_SECTIONS[section][1]})
+
+
+#: Keys of the 0.1 release's flat ``mask`` section (every masker's fields in one).
+_LEGACY_MASK_KEYS = frozenset({
+    "num_targets", "target_scale", "target_aspect", "context_scale", "context_aspect",
+    "min_keep", "allow_overlap", "context_ratio", "target_ratio", "temporal_frames",
+    "temporal_scale", "temporal_span"})
+
+
+def upgrade_legacy(layer: dict) -> dict:
+    """A config layer in the 0.1 release's format, rewritten to the current one.
+
+    - ``data.ignore_columns`` moves to ``options.ignore_columns`` (dropped when empty): a
+      modality's own option, not the core's;
+    - a flat ``mask`` section holding every masker's fields (as 0.1 saved it) keeps only
+      the chosen masker's.
+
+    Anything else is returned as is.
+
+    Examples:
+        >>> upgrade_legacy({"data": {"batch_size": 8, "ignore_columns": ["id"]}})
+        {'data': {'batch_size': 8}, 'options': {'ignore_columns': ['id']}}
+    """
+    out = dict(layer)
+    data = out.get("data")
+    if isinstance(data, dict) and "ignore_columns" in data:
+        data = dict(data)
+        columns = data.pop("ignore_columns")
+        out["data"] = data
+        if columns:
+            out["options"] = {"ignore_columns": columns, **(out.get("options") or {})}
+    mask = out.get("mask")
+    if isinstance(mask, dict) and _LEGACY_MASK_KEYS <= set(mask):
+        keep = _field_names("mask", mask.get("name", COMPONENT_SECTIONS["mask"][1]))
+        if keep:
+            out["mask"] = {k: v for k, v in mask.items() if k == "name" or k in keep}
+    return out

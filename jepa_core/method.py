@@ -19,9 +19,9 @@ from .masking import Masker, MaskSet, create_masker
 from .modality import Tokenizer
 from .models import Encoder, Predictor
 from .objectives import Objective
-from .objectives._distributed import global_sum
+from .objectives._distributed import masked_moments
 from .ops import gather_tokens
-from .targets import TargetProvider
+from .targets import TargetProvider, create_target
 
 
 @dataclass
@@ -45,16 +45,16 @@ def standardize_per_position(z: Tensor, valid: Tensor, eps: float = 1e-4) -> Ten
     Shapes:
         z ``[B, N, D]``, valid ``[B, N]`` -> ``[B, N, D]``.
     """
-    w = valid.to(torch.float64).unsqueeze(-1)
-    z64 = z.to(torch.float64)
-    n = global_sum(w.sum(0)).clamp_min(1.0)
-    mean = global_sum((z64 * w).sum(0)) / n
-    var = (global_sum((z64.square() * w).sum(0)) - n * mean.square()).clamp_min(0.0) / (n - 1).clamp_min(1.0)
-    return ((z64 - mean) / (var.sqrt() + eps)).to(z.dtype)
+    mean, var, _ = masked_moments(z, valid.unsqueeze(-1), dtype=torch.float64)
+    return ((z.to(torch.float64) - mean) / (var.sqrt() + eps)).to(z.dtype)
 
 
 class JEPA(nn.Module):
     """A joint-embedding predictive architecture around one modality's tokenizer.
+
+    The ``masked`` training method (entry-point group ``jepa_core.methods``, chosen by
+    ``method.name``): masked latent prediction, as in I-JEPA. A method class is built
+    by ``cls.build(tokenizer, cfg, teacher)``.
 
     Args:
         encoder: the context encoder (trained).
@@ -82,10 +82,13 @@ class JEPA(nn.Module):
     @classmethod
     def build(cls, tokenizer: Tokenizer, cfg: Config, teacher: Encoder | None = None) -> "JEPA":
         """Assemble a model from a tokenizer and a config (``teacher`` for ``frozen``)."""
+        from .registry import get_registry
+
         encoder = Encoder(tokenizer, cfg.model)
-        target = TargetProvider(cfg.target.kind, encoder, teacher)
+        target = create_target(cfg.target.kind, encoder, teacher)
         out_dim = target.out_dim or encoder.dim
-        predictor = Predictor(encoder.layout, encoder.dim, out_dim, cfg.model)
+        predictor = get_registry("predictor").get(cfg.model.predictor)(encoder.layout, encoder.dim,
+                                                                       out_dim, cfg.model)
         return cls(encoder, predictor, target, create_masker(cfg.mask), Objective.from_config(cfg.objective), cfg)
 
     @property

@@ -22,7 +22,7 @@ from . import __version__
 from .config import Config, build_config, load_yaml, save_config
 from .method import JEPA
 from .modality import ModalityPlugin
-from .registry import create_modality
+from .registry import create_modality, get_registry
 from .train.checkpoint import atomic_write_text, latest_checkpoint, load_weights
 
 
@@ -97,7 +97,8 @@ def build_model(cfg: Config, plugin: ModalityPlugin, state: dict) -> JEPA:
         teacher_run = load_run(cfg.target.frozen_run, expect_modality=cfg.modality)
         teacher = teacher_run.model.target_encoder
     torch.manual_seed(cfg.optim.seed)
-    return JEPA.build(plugin.build_tokenizer(cfg, state), cfg, teacher)
+    method = get_registry("method").get(cfg.method.name)
+    return method.build(plugin.build_tokenizer(cfg, state), cfg, teacher)
 
 
 def load_run(run_dir: str | Path, *, weights: bool = True, expect_modality: str | None = None) -> LoadedRun:

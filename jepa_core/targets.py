@@ -5,6 +5,9 @@
 - ``frozen``: a teacher encoder loaded from another run and never updated (SALT);
 - ``none``: teacher-free; the context encoder itself, with gradients, kept from
   collapsing by a regularizer such as SIGReg (LeJEPA, LeWorldModel).
+
+Target providers are components (entry-point group ``jepa_core.targets``) chosen by
+``target.kind``; a registered class is built as ``cls(student, teacher)``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from torch.distributed.tensor import DTensor
 from .models import Encoder
 from .tokens import TokenBatch
 
+#: The kinds :class:`TargetProvider` itself implements (the built-ins).
 KINDS = ("ema", "frozen", "none")
 
 
@@ -49,7 +53,8 @@ class TargetProvider(nn.Module):
     def __init__(self, kind: str, student: Encoder, teacher: Encoder | None = None) -> None:
         super().__init__()
         if kind not in KINDS:
-            raise ValueError(f"target.kind must be one of {KINDS}, got {kind!r}")
+            raise ValueError(f"TargetProvider implements target.kind {KINDS}, got {kind!r} "
+                             "(a registered provider subclasses it; see create_target)")
         self.kind = kind
         if kind == "ema":
             teacher = copy.deepcopy(student)
@@ -92,3 +97,36 @@ class TargetProvider(nn.Module):
         if self.encoder is not None:
             self.encoder.eval()
         return self
+
+
+class EmaTarget(TargetProvider):
+    """``target.kind: ema``: an EMA copy of the student (I-JEPA, V-JEPA)."""
+
+    def __init__(self, student: Encoder, teacher: Encoder | None = None) -> None:
+        super().__init__("ema", student)
+
+
+class FrozenTarget(TargetProvider):
+    """``target.kind: frozen``: a teacher encoder from another run, never updated (SALT)."""
+
+    def __init__(self, student: Encoder, teacher: Encoder | None = None) -> None:
+        super().__init__("frozen", student, teacher)
+
+
+class NoTarget(TargetProvider):
+    """``target.kind: none``: teacher-free; the student's own features, with gradient."""
+
+    def __init__(self, student: Encoder, teacher: Encoder | None = None) -> None:
+        super().__init__("none", student)
+
+
+def create_target(kind: str, student: Encoder, teacher: Encoder | None = None) -> TargetProvider:
+    """The registered target provider ``kind`` (``target.kind``) around ``student``.
+
+    Raises:
+        jepa_core.registry.UnknownComponentError: ``kind`` is not registered (naming
+            those that are) or its plugin failed to load.
+    """
+    from .registry import get_registry
+
+    return get_registry("target").get(kind)(student, teacher)

@@ -1,36 +1,60 @@
-"""Maskers: which tokens the context encoder sees and which ones are predicted."""
+"""Maskers: which tokens the context encoder sees and which ones are predicted.
+
+Maskers are components: found through the ``jepa_core.maskers`` entry-point group (the
+built-ins through this package's own entry points) and chosen by ``mask.name``.
+"""
 
 from __future__ import annotations
 
-from ..config import MaskConfig
+from typing import Any
+
 from .base import Masker
-from .bev import BevMasker
+from .bev import BevConfig, BevMasker
 from .maskset import MaskSet
-from .multiblock import MultiBlockMasker
-from .random_subset import RandomSubsetMasker
-from .temporal import TemporalMasker
+from .multiblock import MultiBlockConfig, MultiBlockMasker
+from .random_subset import RandomSubsetConfig, RandomSubsetMasker
+from .temporal import TemporalConfig, TemporalMasker
 
-__all__ = ["MASKERS", "Masker", "MaskSet", "MultiBlockMasker", "RandomSubsetMasker",
-           "TemporalMasker", "create_masker"]
-
-#: Masker name -> class with a ``from_config(MaskConfig)`` constructor.
-MASKERS: dict[str, type] = {
-    "bev": BevMasker,
-    "multiblock": MultiBlockMasker,
-    "random_subset": RandomSubsetMasker,
-    "temporal": TemporalMasker,
-}
+__all__ = ["BevConfig", "BevMasker", "Masker", "MaskSet", "MultiBlockConfig", "MultiBlockMasker",
+           "RandomSubsetConfig", "RandomSubsetMasker", "TemporalConfig", "TemporalMasker",
+           "create_masker", "list_maskers"]
 
 
-def create_masker(cfg: MaskConfig) -> Masker:
-    """The masker named by ``cfg.name``, configured from ``cfg``.
+def list_maskers() -> dict[str, str]:
+    """Registered masker names mapped to where each comes from."""
+    from ..registry import get_registry
+
+    return get_registry("masker").list()
+
+
+def create_masker(cfg: Any = None, **fields: Any) -> Masker:
+    """The masker named by a ``mask`` section, configured from it.
+
+    Args:
+        cfg: the run config's ``mask`` section (a component config), a mapping
+            ``{name: ..., <fields>}``, or a masker name; ``None`` means the default.
+        fields: more fields of the masker's config (with a name or a mapping).
+
+    Raises:
+        jepa_core.config.ConfigError: an unknown masker (naming the registered ones,
+            or saying its plugin failed to load) or a field it does not have.
 
     Examples:
-        >>> type(create_masker(MaskConfig(name="temporal", temporal_frames=2))).__name__
+        >>> type(create_masker("temporal", frames=2)).__name__
         'TemporalMasker'
+        >>> create_masker({"name": "random_subset", "target_ratio": 0.3}).target_ratio
+        0.3
     """
-    try:
-        cls = MASKERS[cfg.name]
-    except KeyError:
-        raise ValueError(f"unknown masker {cfg.name!r}; known: {sorted(MASKERS)}") from None
-    return cls.from_config(cfg)
+    from ..config import ComponentConfig, component_config
+    from ..registry import get_registry
+
+    if isinstance(cfg, str):
+        cfg = {"name": cfg}
+    if not isinstance(cfg, ComponentConfig) or fields:
+        data = {} if cfg is None else cfg
+        if isinstance(data, ComponentConfig):
+            from ..config import to_dict
+
+            data = to_dict(data)
+        cfg = component_config("mask", {**data, **fields})
+    return get_registry("masker").get(cfg.name).from_config(cfg)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -16,7 +18,19 @@ class Masker(ABC):
 
     Draws are counter-based: keyed by ``seed``, ``step`` and each sample's id, so a run's
     masks do not depend on the number of ranks or on where it was resumed.
+
+    A masker is a component (entry-point group ``jepa_core.maskers``): ``config_class``
+    is its own :class:`~jepa_core.config.ComponentConfig` dataclass (the ``mask:``
+    section), and :meth:`from_config` builds it from one.
     """
+
+    config_class: ClassVar[type | None] = None
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "Masker":
+        """Build from the ``mask`` section: its fields (all but ``name``) as keyword args."""
+        return cls(**{f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)
+                      if f.name != "name"})
 
     @abstractmethod
     def check(self, layout: TokenLayout) -> None:

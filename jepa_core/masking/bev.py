@@ -15,9 +15,12 @@ Reference: Zhu et al., "AD-L-JEPA" (arXiv:2501.04969).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
+from ..config import ComponentConfig
 from ..tokens import TokenLayout
 from .base import Masker
 from .maskset import MaskSet
@@ -97,6 +100,14 @@ def bev_masks(token_empty: Tensor, token_valid: Tensor, sample_ids: Tensor, *, s
     return MaskSet(ctx_idx, ctx_valid, tgt_idx[:, None], tgt_valid[:, None])
 
 
+@dataclass
+class BevConfig(ComponentConfig):
+    """``mask:`` section of the empty-aware BEV masker (see :class:`BevMasker`)."""
+
+    context_ratio: float = 0.5
+    target_ratio: float = 0.25
+
+
 class BevMasker(Masker):
     """The empty-aware BEV masker (``mask.name: bev``) of AD-L-JEPA.
 
@@ -105,6 +116,8 @@ class BevMasker(Masker):
         target_ratio: share of each group predicted; must leave room for the context.
     """
 
+    config_class = BevConfig
+
     def __init__(self, context_ratio: float = 0.7, target_ratio: float = 0.3) -> None:
         if not 0.0 < target_ratio < 1.0:
             raise ValueError(f"mask.target_ratio must be in (0, 1), got {target_ratio}")
@@ -112,11 +125,6 @@ class BevMasker(Masker):
             raise ValueError(f"mask.context_ratio must be in (0, 1], got {context_ratio}")
         self.context_ratio = float(context_ratio)
         self.target_ratio = float(target_ratio)
-
-    @classmethod
-    def from_config(cls, cfg) -> "BevMasker":
-        """Build from a :class:`~jepa_core.config.MaskConfig` (``context_ratio``, ``target_ratio``)."""
-        return cls(cfg.context_ratio, cfg.target_ratio)
 
     def check(self, layout: TokenLayout) -> None:
         if layout.num_tokens < 2:

@@ -7,11 +7,25 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..config import MaskConfig
+from ..config import ComponentConfig
 from ..tokens import TokenLayout
 from .base import Masker
 from .maskset import MaskSet
 from .plans import plan_multiblock
+
+
+@dataclass
+class MultiBlockConfig(ComponentConfig):
+    """``mask:`` section of the multiblock masker (see :class:`MultiBlockMasker`)."""
+
+    num_targets: int = 4
+    target_scale: tuple[float, float] = (0.15, 0.2)
+    target_aspect: tuple[float, float] = (0.75, 1.5)
+    context_scale: tuple[float, float] = (0.85, 1.0)
+    context_aspect: tuple[float, float] = (1.0, 1.0)
+    min_keep: int = 4
+    allow_overlap: bool = False
+    temporal_scale: tuple[float, float] = (1.0, 1.0)
 
 
 @dataclass
@@ -35,14 +49,7 @@ class MultiBlockMasker(Masker):
     min_keep: int = 4
     allow_overlap: bool = False
     temporal_scale: tuple[float, float] = (1.0, 1.0)
-
-    @classmethod
-    def from_config(cls, cfg: MaskConfig) -> "MultiBlockMasker":
-        return cls(num_targets=cfg.num_targets, target_scale=tuple(cfg.target_scale),
-                   target_aspect=tuple(cfg.target_aspect), context_scale=tuple(cfg.context_scale),
-                   context_aspect=tuple(cfg.context_aspect), min_keep=cfg.min_keep,
-                   allow_overlap=cfg.allow_overlap,
-                   temporal_scale=tuple(cfg.temporal_scale))
+    config_class = MultiBlockConfig
 
     def _kwargs(self) -> dict:
         return dict(num_targets=self.num_targets, target_scale=self.target_scale,

@@ -7,11 +7,19 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..config import MaskConfig
+from ..config import ComponentConfig
 from ..tokens import TokenLayout
 from .base import Masker
 from .maskset import MaskSet
 from .plans import plan_random_subset
+
+
+@dataclass
+class RandomSubsetConfig(ComponentConfig):
+    """``mask:`` section of the random-subset masker (see :class:`RandomSubsetMasker`)."""
+
+    context_ratio: float = 0.5
+    target_ratio: float = 0.25
 
 
 @dataclass
@@ -27,10 +35,7 @@ class RandomSubsetMasker(Masker):
 
     context_ratio: float = 0.5
     target_ratio: float = 0.25
-
-    @classmethod
-    def from_config(cls, cfg: MaskConfig) -> "RandomSubsetMasker":
-        return cls(context_ratio=cfg.context_ratio, target_ratio=cfg.target_ratio)
+    config_class = RandomSubsetConfig
 
     def check(self, layout: TokenLayout) -> None:
         plan = plan_random_subset(1, layout.grid, context_ratio=self.context_ratio,

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor
 
-from ..config import MaskConfig
+from ..config import ComponentConfig
 from ..tokens import TokenLayout
 from .base import Masker
 from .maskset import MaskSet
 from .plans import plan_temporal
+
+
+@dataclass
+class TemporalConfig(ComponentConfig):
+    """``mask:`` section of the temporal masker: ``frames`` hidden, ``span`` ``last`` or
+    ``random`` (0.1 spelled them ``temporal_frames`` and ``temporal_span``)."""
+
+    frames: int = 1
+    span: str = "last"
+    renamed: ClassVar[dict[str, str]] = {"temporal_frames": "frames", "temporal_span": "span"}
 
 
 @dataclass
@@ -26,10 +37,13 @@ class TemporalMasker(Masker):
 
     frames: int = 1
     random_span: bool = False
+    config_class = TemporalConfig
 
     @classmethod
-    def from_config(cls, cfg: MaskConfig) -> "TemporalMasker":
-        return cls(frames=cfg.temporal_frames, random_span=cfg.temporal_span == "random")
+    def from_config(cls, cfg: TemporalConfig) -> "TemporalMasker":
+        if cfg.span not in ("last", "random"):
+            raise ValueError(f"mask.span must be 'last' or 'random', got {cfg.span!r}")
+        return cls(frames=cfg.frames, random_span=cfg.span == "random")
 
     def check(self, layout: TokenLayout) -> None:
         plan_temporal(1, layout.grid, frames=self.frames, random_span=self.random_span)

@@ -12,13 +12,10 @@ from ..config import ModelConfig
 from ..modality import Tokenizer
 from ..ops import gather_tokens
 from ..tokens import TokenBatch
+from .pooling import create_pooling
 from .positions import sincos_positions
 from .transformer import Transformer, init_weights
 from .windows import window_mask
-
-
-POOLINGS = ("mean", "registers", "concat")
-"""``model.pooling``: how :meth:`Encoder.pooled_features` makes one vector per sample."""
 
 
 class Encoder(nn.Module):
@@ -45,10 +42,10 @@ class Encoder(nn.Module):
         self.layout = tokenizer.layout
         self.dim = cfg.dim
         self.pooling = cfg.pooling
-        if cfg.pooling not in POOLINGS:
-            raise ValueError(f"model.pooling must be one of {POOLINGS}, got {cfg.pooling!r}")
-        if cfg.pooling == "registers" and cfg.num_registers < 1:
-            raise ValueError("model.pooling='registers' needs model.num_registers >= 1")
+        self.pool = create_pooling(cfg.pooling)
+        if cfg.num_registers < self.pool.min_registers:
+            raise ValueError(f"model.pooling={cfg.pooling!r} needs model.num_registers >= "
+                             f"{self.pool.min_registers}")
         if cfg.attention_window < 0:
             raise ValueError(f"model.attention_window must be >= 0 (0: global), got {cfg.attention_window}")
         self.attention_window = cfg.attention_window
@@ -98,18 +95,8 @@ class Encoder(nn.Module):
         return self(tokens), tokens.valid
 
     def pooled_features(self, batch: Any) -> Tensor:
-        """One vector per sample.
-
-        ``mean``: the mean over valid tokens, ``[B, D]``; ``registers``: the mean of the
-        register outputs, ``[B, D]``; ``concat``: every token's features side by side,
-        ``[B, N * D]``, invalid tokens zeroed (T-JEPA flattens its per-feature tokens this
-        way; meant for small fixed grids such as a table's columns).
-        """
+        """One vector per sample, by the ``model.pooling`` component (:mod:`.pooling`):
+        ``mean`` ``[B, D]``, ``registers`` ``[B, D]`` or ``concat`` ``[B, N * D]``."""
         tokens = self.tokenize(batch)
         feats, registers = self.encode(tokens)
-        if self.pooling == "registers":
-            return registers.mean(dim=1)
-        w = tokens.valid.to(feats.dtype).unsqueeze(-1)
-        if self.pooling == "concat":
-            return (feats * w).flatten(1)
-        return (feats * w).sum(1) / w.sum(1).clamp_min(1.0)
+        return self.pool(feats, registers, tokens.valid)

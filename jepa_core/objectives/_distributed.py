@@ -73,3 +73,62 @@ def global_count(n: int | Tensor, device: torch.device, sync: bool = True) -> Te
         c = c.clone()
         dist.all_reduce(c, op=dist.ReduceOp.SUM)
     return c
+
+
+def masked_mean(z: Tensor, weight: Tensor | None = None, *, sync: bool = True,
+                dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
+    """Weighted mean over dim 0 of the global batch, and the total weight.
+
+    Args:
+        z: Values; rows (dim 0) are samples or tokens.
+        weight: Non-negative weights broadcastable to ``z`` (validity as 0/1); ``None``
+            weighs every row 1.
+        sync: Use the global batch when a process group is running.
+        dtype: Precision of the sums (float64 where a shared offset dwarfs the spread).
+
+    Returns:
+        ``(mean, n)``: ``mean`` is ``z.shape[1:]``; ``n`` the total weight (0-d without
+        ``weight``, else ``weight.sum(0)``'s shape).
+
+    Shapes:
+        z: ``[n, ...]``; weight: ``[n, ...]`` broadcastable to ``z``.
+
+    Examples:
+        >>> masked_mean(torch.tensor([[1.0], [3.0], [9.0]]), torch.tensor([[1.0], [1.0], [0.0]]))
+        (tensor([2.]), tensor([2.]))
+    """
+    z = z.to(dtype)
+    if weight is None:
+        n = global_count(z.shape[0], z.device, sync).to(dtype)
+        total = z.sum(0)
+    else:
+        w = weight.to(device=z.device, dtype=dtype)
+        n = global_sum(w.sum(0), sync)
+        total = (z * w).sum(0)
+    return global_sum(total, sync) / n.clamp_min(1.0), n
+
+
+def masked_moments(z: Tensor, weight: Tensor | None = None, *, sync: bool = True,
+                   dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor, Tensor]:
+    """Weighted mean and unbiased variance over dim 0 of the global batch (two passes).
+
+    The one helper behind VICReg's per-dimension std, the variance hinge and the
+    per-position target standardization.
+
+    Args:
+        z, weight, sync, dtype: as in :func:`masked_mean`.
+
+    Returns:
+        ``(mean, var, n)``, with ``var = sum(w * (z - mean)^2) / max(n - 1, 1)``.
+
+    Examples:
+        >>> mean, var, n = masked_moments(torch.tensor([[0.0], [2.0], [7.0]]),
+        ...                               torch.tensor([[1.0], [1.0], [0.0]]))
+        >>> mean.tolist(), var.tolist(), n.tolist()
+        ([1.0], [2.0], [2.0])
+    """
+    mean, n = masked_mean(z, weight, sync=sync, dtype=dtype)
+    dev = (z.to(dtype) - mean).square()
+    if weight is not None:
+        dev = dev * weight.to(device=z.device, dtype=dtype)
+    return mean, global_sum(dev.sum(0), sync) / (n - 1.0).clamp_min(1.0), n

@@ -6,52 +6,88 @@ weight (validity as 0/1, or softer weights such as the AD-L-JEPA empty-cell weig
 returns the weighted mean ``sum(w * loss_token) / max(sum(w), eps)``; padded tokens with
 weight 0 do not change the value or the gradient.
 
+Each distance is a :class:`~jepa_core.objectives.base.LatentTerm` component, registered
+under its name in the ``jepa_core.objectives`` entry-point group and chosen by
+``objective.loss``; a third-party package adds one the same way.
+
 Papers: I-JEPA (Assran et al., 2023) and V-JEPA use smooth-l1 / l1; AD-L-JEPA
 (Zhu et al., 2025) uses ``1 - cos``.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from jepa_core.objectives._distributed import global_sum
+from jepa_core.objectives.base import LatentTerm
 
 
-def _l2(pred: Tensor, target: Tensor) -> Tensor:
-    return (pred - target).square().mean(-1)
+class L2Loss(LatentTerm):
+    """``l2``: squared error averaged over the channels."""
+
+    def distance(self, pred: Tensor, target: Tensor) -> Tensor:
+        return (pred - target).square().mean(-1)
 
 
-def _smooth_l1(pred: Tensor, target: Tensor) -> Tensor:
-    return F.smooth_l1_loss(pred, target, reduction="none", beta=1.0).mean(-1)
+class SmoothL1Loss(LatentTerm):
+    """``smooth_l1``: Huber with ``beta = 1`` averaged over the channels (I-JEPA)."""
+
+    def distance(self, pred: Tensor, target: Tensor) -> Tensor:
+        return F.smooth_l1_loss(pred, target, reduction="none", beta=1.0).mean(-1)
 
 
-def _l1(pred: Tensor, target: Tensor) -> Tensor:
-    return (pred - target).abs().mean(-1)
+class L1Loss(LatentTerm):
+    """``l1``: absolute error averaged over the channels (V-JEPA)."""
+
+    def distance(self, pred: Tensor, target: Tensor) -> Tensor:
+        return (pred - target).abs().mean(-1)
 
 
-def _cosine(pred: Tensor, target: Tensor) -> Tensor:
-    return 1.0 - F.cosine_similarity(pred, target, dim=-1, eps=1e-8)
+class CosineLoss(LatentTerm):
+    """``cosine``: ``1 - cos(pred, target)`` (AD-L-JEPA)."""
+
+    def distance(self, pred: Tensor, target: Tensor) -> Tensor:
+        return 1.0 - F.cosine_similarity(pred, target, dim=-1, eps=1e-8)
 
 
-#: Per-token distances ``[..., D] x [..., D] -> [...]``, by name.
-PER_TOKEN_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
-    "l2": _l2,
-    "smooth_l1": _smooth_l1,
-    "l1": _l1,
-    "cosine": _cosine,
-}
-
-#: The names accepted by :func:`latent_loss` and ``ObjectiveConfig.loss``.
-LATENT_LOSSES: tuple[str, ...] = tuple(PER_TOKEN_LOSSES)
+#: The built-in latent losses (more may be registered through entry points).
+LATENT_LOSSES: tuple[str, ...] = ("l2", "smooth_l1", "l1", "cosine")
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in PER_TOKEN_LOSSES:
-        raise ValueError(f"unknown latent loss {kind!r}; expected one of {list(LATENT_LOSSES)}")
+def list_latent_losses() -> list[str]:
+    """Names of every registered latent loss (built-in and from plugins)."""
+    from jepa_core.registry import get_registry
+
+    reg = get_registry("objective")
+    return [n for n in reg.list() if issubclass(reg.get(n), LatentTerm)]
+
+
+def create_latent_term(kind: str) -> LatentTerm:
+    """The registered latent loss ``kind``, as a module.
+
+    Raises:
+        ValueError: ``kind`` is not registered (naming those that are), its plugin failed
+            to load (saying why), or it is a regularizer, not a latent loss.
+
+    Examples:
+        >>> type(create_latent_term("cosine")).__name__
+        'CosineLoss'
+    """
+    from jepa_core.registry import UnknownComponentError, get_registry
+
+    reg = get_registry("objective")
+    try:
+        cls = reg.get(kind)
+    except UnknownComponentError as e:
+        if kind in reg.failures():
+            raise ValueError(f"objective.loss: {e.args[0]}") from None
+        raise ValueError(f"unknown latent loss {kind!r} (objective.loss); expected one of "
+                         f"{list_latent_losses()}") from None
+    if not issubclass(cls, LatentTerm):
+        raise ValueError(f"objective.loss: {kind!r} is a {cls.role or 'objective term'}, not a "
+                         f"latent loss; expected one of {list_latent_losses()}")
+    return cls()
 
 
 def per_token_loss(pred: Tensor, target: Tensor, kind: str = "smooth_l1") -> Tensor:
@@ -59,12 +95,12 @@ def per_token_loss(pred: Tensor, target: Tensor, kind: str = "smooth_l1") -> Ten
 
     ``l2`` is the squared error and ``l1`` the absolute error, both averaged over the
     channels; ``smooth_l1`` is Huber with ``beta=1`` averaged over channels; ``cosine``
-    is ``1 - cos(pred, target)``.
+    is ``1 - cos(pred, target)``; other names are registered latent losses.
 
     Args:
         pred: Predicted embeddings.
         target: Target embeddings, same shape as ``pred``.
-        kind: One of ``"l2"``, ``"smooth_l1"``, ``"l1"``, ``"cosine"``.
+        kind: A registered latent loss, e.g. ``"l2"``, ``"smooth_l1"``, ``"l1"``, ``"cosine"``.
 
     Returns:
         The per-token loss.
@@ -80,13 +116,13 @@ def per_token_loss(pred: Tensor, target: Tensor, kind: str = "smooth_l1") -> Ten
         >>> per_token_loss(p, t, "cosine")
         tensor([1., 0.])
     """
-    _check_kind(kind)
+    term = create_latent_term(kind)
     if pred.shape != target.shape:
         raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)} "
                          f"and {tuple(target.shape)}")
     if pred.dim() < 1 or pred.shape[-1] == 0:
         raise ValueError(f"expected embeddings [..., D] with D > 0, got {tuple(pred.shape)}")
-    return PER_TOKEN_LOSSES[kind](pred, target)
+    return term.distance(pred, target)
 
 
 def latent_loss(pred: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -102,7 +138,7 @@ def latent_loss(pred: Tensor, target: Tensor, weight: Tensor | None = None,
         pred: Predicted embeddings.
         target: Target embeddings (already detached / normalized by the caller).
         weight: Per-token weights, non-negative; ``None`` weighs every token 1.
-        kind: One of ``"l2"``, ``"smooth_l1"``, ``"l1"``, ``"cosine"``.
+        kind: A registered latent loss, e.g. ``"l2"``, ``"smooth_l1"``, ``"l1"``, ``"cosine"``.
         eps: Lower bound of the total weight (an all-zero weight gives 0, not NaN).
         sync: Reduce over all ranks when a process group is running.
 
@@ -118,22 +154,14 @@ def latent_loss(pred: Tensor, target: Tensor, weight: Tensor | None = None,
         >>> latent_loss(p, t, torch.tensor([1.0, 0.0]), kind="l1")
         tensor(1.)
     """
-    per = per_token_loss(pred, target, kind).float()
-    if weight is None:
-        weight = torch.ones_like(per)
-    elif weight.shape != per.shape:
-        raise ValueError(f"weight must have shape {tuple(per.shape)} (pred without its last "
-                         f"dim), got {tuple(weight.shape)}")
-    w = weight.to(device=per.device, dtype=torch.float32)
-    sums = global_sum(torch.stack([(w * per).sum(), w.sum()]), sync)
-    return sums[0] / sums[1].clamp_min(eps)
+    return create_latent_term(kind)(pred, target, weight, eps=eps, sync=sync)
 
 
 class LatentLoss(nn.Module):
-    """Module shell around :func:`latent_loss` holding the distance kind.
+    """Module shell around a registered latent loss, holding its name.
 
     Args:
-        kind: One of ``"l2"``, ``"smooth_l1"``, ``"l1"``, ``"cosine"``.
+        kind: A registered latent loss, e.g. ``"l2"``, ``"smooth_l1"``, ``"l1"``, ``"cosine"``.
         eps: Lower bound of the total weight.
 
     Examples:
@@ -144,12 +172,12 @@ class LatentLoss(nn.Module):
 
     def __init__(self, kind: str = "smooth_l1", eps: float = 1e-8) -> None:
         super().__init__()
-        _check_kind(kind)
+        self.term = create_latent_term(kind)
         self.kind = kind
         self.eps = eps
 
     def forward(self, pred: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
-        return latent_loss(pred, target, weight, self.kind, eps=self.eps)
+        return self.term(pred, target, weight, eps=self.eps)
 
     def extra_repr(self) -> str:
         return f"kind={self.kind!r}"

@@ -14,20 +14,17 @@ import torch
 from torch import Tensor, nn
 
 from jepa_core.config import ObjectiveConfig
-from jepa_core.objectives.latent import LATENT_LOSSES, latent_loss
+from jepa_core.objectives.latent import create_latent_term
 from jepa_core.objectives.sigreg import sigreg
 from jepa_core.objectives.variance_hinge import variance_hinge
 from jepa_core.objectives.vicreg import vicreg_covariance, vicreg_variance
-
-#: Keys of the parts dictionary, in order (only the enabled ones are present).
-PART_NAMES: tuple[str, ...] = ("latent", "sigreg", "vicreg_var", "vicreg_cov", "variance_hinge")
-
 
 class Objective(nn.Module):
     """Latent loss plus SIGReg / VICReg / variance-hinge regularizers, with fixed weights.
 
     Args:
-        loss: Latent distance, one of ``"l2"``, ``"smooth_l1"``, ``"l1"``, ``"cosine"``.
+        loss: A registered latent loss (``"l2"``, ``"smooth_l1"``, ``"l1"``, ``"cosine"``,
+            or one a plugin adds through the ``jepa_core.objectives`` entry points).
         sigreg: Weight of SIGReg (LeJEPA / LeWM); 0 disables it.
         sigreg_slices: Random slices per step for SIGReg.
         vicreg_variance: Weight of VICReg's variance term (gamma 1).
@@ -58,8 +55,7 @@ class Objective(nn.Module):
                  variance_hinge: float = 0.0, hinge_gamma: float = 1.0,
                  num_knots: int = 17, t_max: float = 3.0, sync: bool = True) -> None:
         super().__init__()
-        if loss not in LATENT_LOSSES:
-            raise ValueError(f"unknown latent loss {loss!r}; expected one of {list(LATENT_LOSSES)}")
+        self.latent = create_latent_term(loss)
         weights = {"sigreg": sigreg, "vicreg_variance": vicreg_variance,
                    "vicreg_covariance": vicreg_covariance, "variance_hinge": variance_hinge}
         for name, w in weights.items():
@@ -99,8 +95,8 @@ class Objective(nn.Module):
                                    self.vicreg_covariance_weight, self.variance_hinge_weight))
 
     def forward(self, pred: Tensor, target: Tensor, weight: Tensor | None,
-                embeddings: Tensor | None = None, *, seed: int, step: int,
-                groups: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
+                embeddings: Tensor | None = None, *, seed: int,
+                step: int) -> tuple[Tensor, dict[str, float]]:
         """Total loss and its unweighted parts.
 
         Args:
@@ -111,8 +107,6 @@ class Objective(nn.Module):
                 when a regularizer is enabled.
             seed: Run seed (fixes SIGReg's slices together with ``step``).
             step: Training step.
-            groups: Optional sample id per row of ``embeddings`` for the per-sample
-                variance hinge (AD-L-JEPA); ``None`` uses the whole batch.
 
         Returns:
             ``(total, parts)``: the scalar float32 loss to backpropagate, and a dict of
@@ -121,11 +115,10 @@ class Objective(nn.Module):
             are enabled.
 
         Shapes:
-            pred, target: ``[..., D]``; weight: ``[...]``; embeddings: ``[n, E]``;
-            groups: ``[n]``.
+            pred, target: ``[..., D]``; weight: ``[...]``; embeddings: ``[n, E]``.
         """
         terms: dict[str, tuple[Tensor, float]] = {
-            "latent": (latent_loss(pred, target, weight, self.loss, sync=self.sync), 1.0)}
+            "latent": (self.latent(pred, target, weight, sync=self.sync), 1.0)}
         if self.regularized:
             if embeddings is None:
                 raise ValueError("this objective has regularizers enabled; pass the [n, D] "
@@ -142,8 +135,7 @@ class Objective(nn.Module):
             terms["vicreg_cov"] = (vicreg_covariance(embeddings, sync=self.sync),
                                    self.vicreg_covariance_weight)
         if self.variance_hinge_weight > 0:
-            terms["variance_hinge"] = (variance_hinge(embeddings, self.hinge_gamma, groups=groups,
-                                                      sync=self.sync),
+            terms["variance_hinge"] = (variance_hinge(embeddings, self.hinge_gamma, sync=self.sync),
                                        self.variance_hinge_weight)
         total = sum(value * w for value, w in terms.values())
         values = torch.stack([value.detach() for value, _ in terms.values()]).tolist()
@@ -155,13 +147,3 @@ class Objective(nn.Module):
                 f"vicreg_covariance={self.vicreg_covariance_weight}, "
                 f"variance_hinge={self.variance_hinge_weight}, hinge_gamma={self.hinge_gamma}, "
                 f"sync={self.sync}")
-
-
-def create_objective(cfg: ObjectiveConfig) -> Objective:
-    """Build the :class:`Objective` described by ``cfg`` (same as ``Objective.from_config``).
-
-    Examples:
-        >>> create_objective(ObjectiveConfig()).loss
-        'smooth_l1'
-    """
-    return Objective.from_config(cfg)

@@ -25,9 +25,10 @@ Without the Heuristics" (2025); Maes et al., "LeWorldModel" (2026).
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from jepa_core.objectives._distributed import global_count, global_sum
+from jepa_core.objectives.base import Regularizer
 
 _MASK64 = (1 << 64) - 1
 
@@ -190,7 +191,7 @@ def sigreg(z: Tensor, num_slices: int = 256, seed: int = 0, step: int = 0,
         return epps_pulley(z.float() @ directions, num_knots, t_max, sync=sync).mean()
 
 
-class SIGReg(nn.Module):
+class SIGReg(Regularizer):
     """Module shell around :func:`sigreg` holding the slice count and quadrature.
 
     Args:

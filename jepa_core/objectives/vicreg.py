@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from jepa_core.objectives._distributed import global_count, global_sum
+from jepa_core.objectives._distributed import global_sum, masked_mean, masked_moments
+from jepa_core.objectives.base import Regularizer
 
 
 def _check_2d(z: Tensor, who: str) -> None:
@@ -44,10 +45,8 @@ def centered(z: Tensor, *, sync: bool = True) -> tuple[Tensor, Tensor]:
         ([[-1.0, -2.0], [1.0, 2.0]], 2.0)
     """
     _check_2d(z, "centered")
-    z = z.float()
-    n = global_count(z.shape[0], z.device, sync)
-    mean = global_sum(z.sum(0), sync) / n.clamp_min(1.0)
-    return z - mean, n
+    mean, n = masked_mean(z, sync=sync)
+    return z.float() - mean, n
 
 
 def per_dim_std(z: Tensor, eps: float = 1e-4, *, sync: bool = True) -> Tensor:
@@ -68,8 +67,8 @@ def per_dim_std(z: Tensor, eps: float = 1e-4, *, sync: bool = True) -> Tensor:
         >>> per_dim_std(torch.tensor([[0.0], [2.0]]), eps=0.0)
         tensor([1.4142])
     """
-    zc, n = centered(z, sync=sync)
-    var = global_sum(zc.square().sum(0), sync) / (n - 1.0).clamp_min(1.0)
+    _check_2d(z, "per_dim_std")
+    _, var, _ = masked_moments(z, sync=sync)
     return torch.sqrt(var + eps)
 
 
@@ -124,7 +123,7 @@ def vicreg_covariance(z: Tensor, *, sync: bool = True) -> Tensor:
     return off.square().sum() / z.shape[1]
 
 
-class VICRegVariance(nn.Module):
+class VICRegVariance(Regularizer):
     """Module shell around :func:`vicreg_variance`.
 
     Examples:
@@ -146,7 +145,7 @@ class VICRegVariance(nn.Module):
         return f"gamma={self.gamma}, eps={self.eps}"
 
 
-class VICRegCovariance(nn.Module):
+class VICRegCovariance(Regularizer):
     """Module shell around :func:`vicreg_covariance`.
 
     Examples:

@@ -10,6 +10,8 @@ class TabularOptions:
     """How columns are read, typed and encoded (the ``options:`` section of a tabular run).
 
     Args:
+        ignore_columns: columns pretraining never sees (``--ignore-columns a,b``; 0.1
+            configs spelled it ``data.ignore_columns``); acts when the schema is fitted.
         numeric_columns: columns forced numeric, whatever inference says.
         categorical_columns: columns forced categorical, whatever inference says.
         max_categorical_cardinality: an integer column (or label) with at most this many
@@ -30,6 +32,7 @@ class TabularOptions:
         20
     """
 
+    ignore_columns: list[str] = field(default_factory=list)
     numeric_columns: list[str] = field(default_factory=list)
     categorical_columns: list[str] = field(default_factory=list)
     max_categorical_cardinality: int = 20

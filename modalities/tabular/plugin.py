@@ -37,7 +37,7 @@ class TabularModality(ModalityPlugin):
     Repaired with a :class:`~modalities.tabular.DataWarning` instead: an all-missing column
     and a constant column without gaps are dropped (when fitting); infinite numerics
     become missing values; probe rows with a missing label are dropped; a probe label that
-    is also a feature is hidden. ``data.ignore_columns`` acts when the schema is fitted; a
+    is also a feature is hidden. ``options.ignore_columns`` acts when the schema is fitted; a
     saved schema fixes the features afterwards.
 
     From T-JEPA (Thimonier et al., "T-JEPA: Augmentation-Free Self-Supervised Learning for
@@ -89,7 +89,7 @@ class TabularModality(ModalityPlugin):
         df = read_table(path, options)
         is_csv = file_kind(Path(path)) == "csv"
         if state is None:
-            state = fit_schema(df, str(path), options, list(cfg.data.ignore_columns), is_csv)
+            state = fit_schema(df, str(path), options, list(options.ignore_columns), is_csv)
         table = apply_schema(df, state, str(path), is_csv)
         return TabularDataset(table, feature_names(state)), state
 

@@ -20,6 +20,7 @@ import torch.distributed as dist
 from jepa_core.objectives import (
     Objective,
     latent_loss,
+    masked_moments,
     sigreg,
     variance_hinge,
     vicreg_covariance,
@@ -68,11 +69,12 @@ def main() -> None:
     _check("vicreg_cov", lambda x, sync: vicreg_covariance(x, sync=sync), [z], [zs], world)
     _check("variance_hinge", lambda x, sync: variance_hinge(x, 1.2, sync=sync), [z], [zs], world)
 
-    # per-sample hinge: group ids are local to each rank (rows of a rank's samples).
-    local_groups = [torch.arange(c) % 2 for c in counts]
-    global_groups = torch.cat([grp + 2 * r for r, grp in enumerate(local_groups)])
-    _check("variance_hinge[groups]", lambda x, sync, groups: variance_hinge(x, 1.2, groups=groups, sync=sync),
-           [z], [zs], world, ref_kw={"groups": global_groups}, loc_kw={"groups": local_groups[rank]})
+    # the masked mean/variance behind the targets' standardization: [B, N, D] with validity
+    zt = torch.randn(world * b, 5, d, generator=g) * 2.0 + 3.0
+    valid = (torch.rand(world * b, 5, 1, generator=g) > 0.3).float()
+    _check("masked_moments", lambda x, w, sync: sum(t.square().sum() for t in
+                                                    masked_moments(x, w, sync=sync)[:2]),
+           [zt, valid], [bs, bs], world)
 
     # the whole objective, every term enabled
     kw = dict(loss="smooth_l1", sigreg=0.3, sigreg_slices=32, vicreg_variance=1.0,

@@ -6,7 +6,6 @@ import torch
 from jepa_core.config import ObjectiveConfig, from_dict
 from jepa_core.objectives import (
     Objective,
-    create_objective,
     latent_loss,
     sigreg,
     variance_hinge,
@@ -26,7 +25,7 @@ def _batch(seed=0):
 
 def test_objective__latent_only_by_default():
     pred, target, weight, _ = _batch()
-    total, parts = create_objective(ObjectiveConfig())(pred, target, weight, None, seed=0, step=0)
+    total, parts = Objective.from_config(ObjectiveConfig())(pred, target, weight, None, seed=0, step=0)
     assert list(parts) == ["latent"]
     torch.testing.assert_close(total, latent_loss(pred, target, weight, "smooth_l1"))
 
@@ -63,17 +62,18 @@ def test_objective__zero_weight_terms_are_skipped():
     assert list(parts) == ["latent", "vicreg_cov"]
 
 
-def test_objective__groups_reach_the_variance_hinge():
+def test_objective__variance_hinge_over_the_batch():
     pred, target, weight, emb = _batch(3)
-    groups = torch.arange(40) // 10
     obj = Objective(loss="l1", variance_hinge=1.0, hinge_gamma=2.0)
-    _, parts = obj(pred, target, weight, emb, seed=0, step=0, groups=groups)
-    assert parts["variance_hinge"] == pytest.approx(variance_hinge(emb, 2.0, groups=groups).item())
+    _, parts = obj(pred, target, weight, emb, seed=0, step=0)
+    assert parts["variance_hinge"] == pytest.approx(variance_hinge(emb, 2.0).item())
 
 
 def test_objective__bad_config_raises():
     with pytest.raises(ValueError, match="unknown latent loss"):
         Objective(loss="mse")
+    with pytest.raises(ValueError, match="'sigreg' is a regularizer, not a latent loss"):
+        Objective(loss="sigreg")
     with pytest.raises(ValueError, match="sigreg must be a weight"):
         Objective(sigreg=-1.0)
     with pytest.raises(ValueError, match="sigreg_slices"):

@@ -15,7 +15,7 @@ from tests.helpers import tiny_table
 def _fit(tmp_path, df, ignore=()):
     df.to_csv(tmp_path / "t.csv", index=False)
     plugin = TabularModality()
-    cfg = build_config(plugin.default_config(), {"data": {"ignore_columns": list(ignore)}})
+    cfg = build_config(plugin.default_config(), {"options": {"ignore_columns": list(ignore)}})
     _, state = plugin.load(str(tmp_path / "t.csv"), cfg, None)
     return plugin, cfg, state, str(tmp_path / "t.csv")
 

@@ -117,7 +117,7 @@ def test_load__bad_state_format(tmp_path):
 
 def test_load__ignore_columns_from_config(tmp_path):
     tiny_table().to_csv(tmp_path / "t.csv", index=False)
-    ds, state = _load(tmp_path / "t.csv", data={"ignore_columns": ["color"]})
+    ds, state = _load(tmp_path / "t.csv", options={"ignore_columns": ["color"]})
     assert ds.feature_names == ["height", "weight", "active", "level"]
     with pytest.raises(DataError, match=r"ignore_columns names column\(s\) \['nope'\]"):
-        _load(tmp_path / "t.csv", data={"ignore_columns": ["nope"]})
+        _load(tmp_path / "t.csv", options={"ignore_columns": ["nope"]})
