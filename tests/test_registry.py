@@ -153,3 +153,39 @@ def test_public_api__every_name_resolves():
 
     for name in jepa_core.__all__:
         assert getattr(jepa_core, name) is not None, name
+
+
+def _fake_distribution(root, entry_points_txt):
+    """A distribution named ``broken-plugin`` on ``root`` declaring ``entry_points_txt``."""
+    info = root / "broken_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(entry_points_txt)
+    return {"PYTHONPATH": str(root)}
+
+
+def test_cli__pretrain_a_plugin_that_failed_to_import_says_why(tmp_path):
+    from tests.helpers import run_cli
+
+    env = _fake_distribution(tmp_path, "[jepa_core.modalities]\nbroken = broken_plugin_gone:Plugin\n")
+    proc = run_cli("pretrain", "broken", "--out", str(tmp_path / "run"), env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: modality 'broken' is installed but its plugin failed to load "
+        "(broken_plugin_gone:Plugin: ModuleNotFoundError: No module named 'broken_plugin_gone')")
+    listed = run_cli("modalities", env=env)
+    assert listed.returncode == 0 and "tabular\t" in listed.stdout
+    assert "broken\tfailed to load: broken_plugin_gone:Plugin: ModuleNotFoundError" in listed.stdout
+
+
+def test_cli__masker_entry_of_the_wrong_kind_is_left_out(tmp_path):
+    from tests.helpers import run_cli
+
+    env = _fake_distribution(tmp_path, "[jepa_core.maskers]\nnot-a-masker = collections:OrderedDict\n")
+    proc = run_cli("components", env=env)
+    assert proc.returncode == 0
+    assert "warning: masker plugin 'not-a-masker' (collections:OrderedDict) failed to load: " \
+           "TypeError: <class 'collections.OrderedDict'> is not a jepa_core.masking.base.Masker " \
+           "subclass (required of a masker)" in proc.stderr
+    assert "masker\tnot-a-masker\tfailed to load: collections:OrderedDict: TypeError" in proc.stdout
+    assert "masker\tmultiblock\t" in proc.stdout
