@@ -31,8 +31,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 
-class UnknownComponentError(LookupError):
-    """No component of that kind is registered under the requested name (or it failed to load)."""
+class UnknownComponentError(LookupError, ValueError):
+    """No component of that kind is registered under the requested name (or it failed to load).
+
+    Also a ``ValueError``: like any other bad config value, it ends ``jepa`` with one
+    ``error:`` line.
+    """
 
 
 class UnknownModalityError(UnknownComponentError):

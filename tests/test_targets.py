@@ -47,3 +47,16 @@ def test_frozen__needs_a_teacher_and_never_moves():
 def test_target_provider__unknown_kind():
     with pytest.raises(ValueError, match="target.kind"):
         TargetProvider("teacher", Encoder(ToyTokenizer(4, 16), CFG))
+
+
+def test_create_target__registered_kinds():
+    from jepa_core.registry import UnknownComponentError
+    from jepa_core.targets import EmaTarget, NoTarget, create_target
+
+    student = Encoder(ToyTokenizer(4, 16), CFG)
+    assert isinstance(create_target("ema", student), EmaTarget)
+    assert create_target("none", student).kind == "none"
+    assert isinstance(create_target("none", student), NoTarget)
+    with pytest.raises(UnknownComponentError, match=r"unknown target 'teacher' \(target\.kind\); "
+                                                    r"registered: ema, frozen, none"):
+        create_target("teacher", student)

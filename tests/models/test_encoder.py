@@ -56,6 +56,11 @@ def test_encoder__pooled_features_mean_and_registers():
     assert reg.pooled_features(torch.randn(3, 6)).shape == (3, 16)
     with pytest.raises(ValueError, match="num_registers"):
         Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, heads=2, num_registers=0, pooling="registers"))
+    concat = Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, depth=1, heads=2, pooling="concat"))
+    assert concat.pooled_features(torch.randn(3, 6)).shape == (3, 6 * 16)
+    with pytest.raises(LookupError, match=r"unknown pooling 'max' \(model\.pooling\); registered: "
+                                          r"concat, mean, registers"):
+        Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, heads=2, pooling="max"))
 
 
 def test_predictor__shapes_and_padding_isolation():
