@@ -11,6 +11,10 @@ it: ``mask: {name: random_subset, context_ratio: 0.5}``. A later layer that chan
 name keeps only the fields the new component shares with the old one (see
 :func:`build_config`). Configs saved by the 0.1 release still load
 (:func:`upgrade_legacy`).
+
+The coercion is written here rather than with OmegaConf structured configs: a component
+section's schema is chosen by a name that may come from any layer and from a plugin
+found at run time, and every error names the key with the valid keys on one line.
 """
 
 from __future__ import annotations

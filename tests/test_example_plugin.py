@@ -171,3 +171,12 @@ def test_reader__bad_lines_name_the_file_and_line(plugin_source, tmp_path):
             read(path)
     with pytest.raises(DataError, match="no such file"):
         read(tmp_path / "missing.jsonl")
+
+
+def test_example_plugin__docstring_examples_run(plugin_source):
+    import doctest
+
+    for name in ("loss", "masker", "modality"):
+        module = getattr(plugin_source, name)
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 0 and result.failed == 0, name
