@@ -81,8 +81,9 @@ def masked_mean(z: Tensor, weight: Tensor | None = None, *, sync: bool = True,
 
     Args:
         z: Values; rows (dim 0) are samples or tokens.
-        weight: Non-negative weights broadcastable to ``z`` (validity as 0/1); ``None``
-            weighs every row 1.
+        weight: Non-negative weights broadcastable to ``z`` (validity as 0/1, a row mask
+            as ``mask[:, None]``); ``None`` weighs every row 1. Entries of weight 0 are
+            left out whatever they hold (padding, even NaN).
         sync: Use the global batch when a process group is running.
         dtype: Precision of the sums (float64 where a shared offset dwarfs the spread).
 
@@ -94,7 +95,8 @@ def masked_mean(z: Tensor, weight: Tensor | None = None, *, sync: bool = True,
         z: ``[n, ...]``; weight: ``[n, ...]`` broadcastable to ``z``.
 
     Examples:
-        >>> masked_mean(torch.tensor([[1.0], [3.0], [9.0]]), torch.tensor([[1.0], [1.0], [0.0]]))
+        >>> masked_mean(torch.tensor([[1.0], [3.0], [float("nan")]]),
+        ...             torch.tensor([True, True, False])[:, None])
         (tensor([2.]), tensor([2.]))
     """
     z = z.to(dtype)
@@ -104,8 +106,14 @@ def masked_mean(z: Tensor, weight: Tensor | None = None, *, sync: bool = True,
     else:
         w = weight.to(device=z.device, dtype=dtype)
         n = global_sum(w.sum(0), sync)
-        total = (z * w).sum(0)
+        total = (_kept(z, w) * w).sum(0)
     return global_sum(total, sync) / n.clamp_min(1.0), n
+
+
+def _kept(x: Tensor, w: Tensor) -> Tensor:
+    """``x`` with the entries of weight 0 set to 0 (so NaN there reaches neither the value
+    nor the gradient)."""
+    return torch.where(w > 0, x, x.new_zeros(()))
 
 
 def masked_moments(z: Tensor, weight: Tensor | None = None, *, sync: bool = True,
@@ -128,7 +136,10 @@ def masked_moments(z: Tensor, weight: Tensor | None = None, *, sync: bool = True
         ([1.0], [2.0], [2.0])
     """
     mean, n = masked_mean(z, weight, sync=sync, dtype=dtype)
-    dev = (z.to(dtype) - mean).square()
-    if weight is not None:
-        dev = dev * weight.to(device=z.device, dtype=dtype)
+    z = z.to(dtype)
+    if weight is None:
+        dev = (z - mean).square()
+    else:
+        w = weight.to(device=z.device, dtype=dtype)
+        dev = (_kept(z, w) - mean).square() * w
     return mean, global_sum(dev.sum(0), sync) / (n - 1.0).clamp_min(1.0), n
