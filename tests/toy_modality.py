@@ -153,15 +153,18 @@ class ToyConditionedTokenizer(ToyTokenizer):
     """Toy grid tokens whose whole sample is also handed over as the condition.
 
     Token values are independent across positions, so the context says nothing about the
-    targets; the condition (the sample itself) says everything. With ``condition=False``
-    the same tokens come without it.
+    targets; the condition (the sample itself) says everything. ``condition``: ``"sample"``
+    hands it over as ``[B, F]``, ``"frame"`` as ``[B, F, 1]`` (each token a frame of the
+    ``(F,)`` grid, conditioned on its own value), ``None`` not at all.
     """
 
-    def __init__(self, num_features: int, dim: int, condition: bool = True) -> None:
+    def __init__(self, num_features: int, dim: int, condition: str | None = "sample") -> None:
         super().__init__(num_features, dim)
-        self.condition_dim = num_features if condition else 0
+        self.condition = condition
+        self.condition_dim = {"sample": num_features, "frame": 1, None: 0}[condition]
 
     def forward(self, batch) -> TokenBatch:
         tb = super().forward(batch)
         x = batch[0] if isinstance(batch, (list, tuple)) else batch
-        return TokenBatch(tb.tokens, tb.layout, conditions=x if self.condition_dim else None)
+        cond = {"sample": x, "frame": x[..., None], None: None}[self.condition]
+        return TokenBatch(tb.tokens, tb.layout, conditions=cond)
