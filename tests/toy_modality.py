@@ -4,6 +4,8 @@ streams without a grid (``toy_events``), and a conditioned toy tokenizer."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,9 @@ class ToyModality(ModalityPlugin):
                 "data": {"batch_size": 8}, "optim": {"epochs": 2, "lr": 1e-3},
                 "logging": {"log_every": 1, "progress": False}}
 
+    def demo_data(self) -> str:
+        return str(write_toy_data(_demo_dir() / "toy.npy"))
+
     def load(self, path, cfg, state):
         p = Path(path)
         if not p.is_file():
@@ -56,6 +61,13 @@ class ToyModality(ModalityPlugin):
         dataset, _ = self.load(path, cfg, state)
         x = dataset.tensors[0].numpy()
         return ProbeData(dataset, (x[:, 0] + x[:, 1] > 0).astype(int), x, "classification", "accuracy")
+
+
+def _demo_dir() -> Path:
+    """A per-process scratch folder for the toy modalities' demo files."""
+    d = Path(tempfile.gettempdir()) / f"jepa-toy-demo-{os.getpid()}"
+    d.mkdir(exist_ok=True)
+    return d
 
 
 def write_toy_data(path: Path, rows: int = 64, features: int = 6, seed: int = 0) -> Path:
@@ -123,6 +135,9 @@ class ToyEventModality(ModalityPlugin):
                 "objective": {"type_weights": [1.0, 0.5]},
                 "data": {"batch_size": 4}, "optim": {"epochs": 2, "lr": 1e-3},
                 "logging": {"log_every": 1, "progress": False}}
+
+    def demo_data(self) -> str:
+        return str(write_toy_events(_demo_dir() / "events.npz"))
 
     def load(self, path, cfg, state):
         p = Path(path)
