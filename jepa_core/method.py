@@ -87,6 +87,9 @@ class JEPA(nn.Module):
                              persistent=False)
         if encoder.layout is not None:  # without a grid: checked per batch in forward
             masker.check(encoder.layout)
+        elif self.standardize_targets:
+            raise ValueError("objective.standardize_targets standardizes each grid position over "
+                             "the batch; this modality's tokens have no grid (layout None)")
 
     @classmethod
     def build(cls, tokenizer: Tokenizer, cfg: Config, teacher: Encoder | None = None) -> "JEPA":

@@ -79,7 +79,8 @@ class ModalityPlugin(ABC):
     Class attributes:
         name: the registry name (``jepa pretrain NAME``).
         options_class: dataclass of the plugin's own ``options`` config section.
-        embedding_level: ``sample`` (``embed`` writes ``[S, D]``) or ``token`` (``[S, N, D]``).
+        embedding_level: ``sample`` (``embed`` writes ``[S, D]``) or ``token`` (``[S, N, D]``,
+            only for a tokenizer with a grid).
     """
 
     name: ClassVar[str]

@@ -65,6 +65,11 @@ def _event_model(**objective) -> JEPA:
     return JEPA.build(plugin.build_tokenizer(cfg, {}), cfg)
 
 
+def test_no_grid__per_position_target_standardization_refused():
+    with pytest.raises(ValueError, match="standardize_targets .* no grid"):
+        _event_model(standardize_targets=True)
+
+
 def test_type_weights__weigh_each_target_token_by_its_type():
     model = _event_model(type_weights=[1.0, 0.25, 9.0])
     seen = []

@@ -42,3 +42,16 @@ def test_fit__no_grid_batches_of_different_lengths(tmp_path, capsys):
     dataset, _ = run.plugin.load(str(data), run.cfg, run.state)
     with pytest.raises(DataError, match="token-level embeddings are not supported"):
         encode_dataset(run.model.target_encoder, run.plugin, dataset, "token", batch_size=5)
+
+
+def test_pretrain__no_grid_bad_input_is_one_error_line(tmp_path, capsys):
+    data = write_toy_events(tmp_path / "events.npz")
+    assert cli.main(["pretrain", "toy_events", "--data", str(data), "--out", str(tmp_path / "w"),
+                     "--steps", "2", "--set", "model.attention_window=1"]) == 2
+    assert "error: model.attention_window applies to token grids" in capsys.readouterr().err
+    z = dict(np.load(data))
+    z["times"][5] = np.nan
+    np.savez(tmp_path / "bad.npz", **z)
+    assert cli.main(["pretrain", "toy_events", "--data", str(tmp_path / "bad.npz"),
+                     "--out", str(tmp_path / "b"), "--steps", "8"]) == 2
+    assert "coords holds NaN or inf" in capsys.readouterr().err
