@@ -144,7 +144,8 @@ class BevMasker(Masker):
             token_empty = token_types != 0
         elif token_empty is None:
             token_empty = torch.zeros(batch_size, n, dtype=torch.bool, device=device)
-        for name, t in (("token_valid", token_valid), ("token_empty", token_empty)):
+        groups = "token_types" if token_types is not None else "token_empty"
+        for name, t in (("token_valid", token_valid), (groups, token_empty)):
             if t.shape != (batch_size, n):
                 raise ValueError(f"{name} must be [{batch_size}, {n}], got {tuple(t.shape)}")
         return bev_masks(token_empty.to(device), token_valid.to(device), sample_ids.to(device),
