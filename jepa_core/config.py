@@ -94,7 +94,8 @@ class ObjectiveConfig:
     loss: str = "smooth_l1"
     normalize_targets: bool = True
     standardize_targets: bool = False
-    empty_weight: float = 1.0
+    type_weights: list[float] = field(default_factory=list)  # by TokenBatch.types id; past the end: 1
+    empty_weight: float | None = None  # deprecated alias of type_weights[1]; wins when set
     sigreg: float = 0.0
     sigreg_slices: int = 256
     vicreg_variance: float = 0.0

@@ -20,6 +20,7 @@ from .modality import Tokenizer
 from .models import Encoder, Predictor
 from .objectives import Objective
 from .objectives._distributed import masked_moments
+from .objectives.weights import token_type_weights, type_weight_table
 from .ops import gather_tokens
 from .targets import TargetProvider, create_target
 
@@ -62,7 +63,12 @@ class JEPA(nn.Module):
         target: the target provider (EMA teacher, frozen teacher or none).
         masker: draws context/target index sets.
         objective: latent loss plus weighted regularizers.
-        cfg: the run configuration (seed, target normalization, empty-cell weight).
+        cfg: the run configuration (seed, target normalization, token-type weights).
+
+    A batch without a grid (``tokens.layout is None``) is masked on ``TokenLayout((N,))``
+    of its own padded length, checked against the masker batch by batch. The tokenizer's
+    ``conditions`` go to the predictor and its ``types`` weight the latent loss by
+    ``objective.type_weights``.
     """
 
     def __init__(self, encoder: Encoder, predictor: Predictor, target: TargetProvider,
@@ -76,8 +82,14 @@ class JEPA(nn.Module):
         self.seed = cfg.optim.seed
         self.normalize_targets = cfg.objective.normalize_targets
         self.standardize_targets = cfg.objective.standardize_targets
-        self.empty_weight = cfg.objective.empty_weight
-        masker.check(encoder.layout)
+        table = type_weight_table(cfg.objective.type_weights, cfg.objective.empty_weight)
+        self.register_buffer("type_weights", None if table is None else torch.tensor(table),
+                             persistent=False)
+        if encoder.layout is not None:  # without a grid: checked per batch in forward
+            masker.check(encoder.layout)
+        elif self.standardize_targets:
+            raise ValueError("objective.standardize_targets standardizes each grid position over "
+                             "the batch; this modality's tokens have no grid (layout None)")
 
     @classmethod
     def build(cls, tokenizer: Tokenizer, cfg: Config, teacher: Encoder | None = None) -> "JEPA":
@@ -87,8 +99,9 @@ class JEPA(nn.Module):
         encoder = Encoder(tokenizer, cfg.model)
         target = create_target(cfg.target.kind, encoder, teacher)
         out_dim = target.out_dim or encoder.dim
-        predictor = get_registry("predictor").get(cfg.model.predictor)(encoder.layout, encoder.dim,
-                                                                       out_dim, cfg.model)
+        predictor = get_registry("predictor").get(cfg.model.predictor)(
+            encoder.layout, encoder.dim, out_dim, cfg.model,
+            cond_dim=getattr(tokenizer, "condition_dim", 0))
         return cls(encoder, predictor, target, create_masker(cfg.mask), Objective.from_config(cfg.objective), cfg)
 
     @property
@@ -96,11 +109,14 @@ class JEPA(nn.Module):
         """The encoder whose features are used downstream (teacher when there is one)."""
         return self.target.encoder if self.target.kind == "ema" else self.encoder
 
-    def forward(self, batch: Any, sample_ids: Tensor, step: int, cond: Tensor | None = None) -> StepOutput:
+    def forward(self, batch: Any, sample_ids: Tensor, step: int) -> StepOutput:
         tokens = self.encoder.tokenize(batch)
         b = tokens.batch_size
-        masks = self.masker(b, tokens.layout, seed=self.seed, step=step, sample_ids=sample_ids,
-                            token_valid=tokens.valid, token_empty=tokens.empty,
+        layout = tokens.mask_layout
+        if tokens.layout is None:
+            self.masker.check(layout)
+        masks = self.masker(b, layout, seed=self.seed, step=step, sample_ids=sample_ids,
+                            token_valid=tokens.valid, token_types=tokens.types,
                             device=tokens.tokens.device)
         z_ctx = self.encoder(tokens, masks.context_idx, masks.context_valid)
 
@@ -114,12 +130,12 @@ class JEPA(nn.Module):
         z_tgt = gather_tokens(z_all, flat_idx).view(b, m, kt, -1)
 
         pred = self.predictor(z_ctx, masks.context_idx, masks.context_valid,
-                              masks.target_idx, masks.target_valid, cond)
+                              masks.target_idx, masks.target_valid, tokens.conditions, tokens.coords)
         weight = masks.target_valid & torch.gather(tokens.valid, 1, flat_idx).view(b, m, kt)
         weight = weight.to(pred.dtype)
-        if tokens.empty is not None and self.empty_weight != 1.0:
-            empty = torch.gather(tokens.empty, 1, flat_idx).view(b, m, kt)
-            weight = weight * torch.where(empty, self.empty_weight, 1.0).to(weight.dtype)
+        if tokens.types is not None and self.type_weights is not None:
+            types = torch.gather(tokens.types, 1, flat_idx).view(b, m, kt)
+            weight = weight * token_type_weights(types, self.type_weights.to(weight.dtype))
 
         ctx_keep = masks.context_valid & torch.gather(tokens.valid, 1, masks.context_idx)
         embeddings = z_ctx[ctx_keep]

@@ -27,14 +27,24 @@ class DataError(ValueError):
 
 
 class Tokenizer(nn.Module, ABC):
-    """Turns a raw batch into embedded tokens on a fixed grid.
+    """Turns a raw batch into embedded tokens, on a fixed grid or placed by coordinates.
 
-    Subclasses set ``layout`` (the grid every sample is laid out on) and ``dim`` (the
-    embedding width they output) in ``__init__``.
+    Subclasses set in ``__init__``:
+
+    - ``layout``: the grid every sample is laid out on, or ``None`` for tokens without one
+      (events, detections, ...), whose :class:`~jepa_core.tokens.TokenBatch` then carries
+      ``coords`` and may hold a different number of tokens per batch;
+    - ``dim``: the embedding width they output;
+    - ``coord_dim``: the number of coordinates per token ``C`` (required without a grid;
+      0: no coordinates);
+    - ``condition_dim``: the width ``A`` of ``TokenBatch.conditions`` (actions), 0 for
+      none; the predictor is conditioned on them when it is > 0.
     """
 
-    layout: TokenLayout
+    layout: TokenLayout | None
     dim: int
+    coord_dim: int = 0
+    condition_dim: int = 0
 
     @abstractmethod
     def forward(self, batch: Any) -> TokenBatch:  # pragma: no cover - interface
@@ -69,7 +79,8 @@ class ModalityPlugin(ABC):
     Class attributes:
         name: the registry name (``jepa pretrain NAME``).
         options_class: dataclass of the plugin's own ``options`` config section.
-        embedding_level: ``sample`` (``embed`` writes ``[S, D]``) or ``token`` (``[S, N, D]``).
+        embedding_level: ``sample`` (``embed`` writes ``[S, D]``) or ``token`` (``[S, N, D]``,
+            only for a tokenizer with a grid).
     """
 
     name: ClassVar[str]

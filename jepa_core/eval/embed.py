@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from ..models import Encoder
-from ..modality import ModalityPlugin, move_to
+from ..modality import DataError, ModalityPlugin, move_to
 
 
 @torch.no_grad()
@@ -25,9 +25,20 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
         plugin: the modality (its ``collate``).
         dataset: samples as the plugin's ``load`` returns them.
         level: ``sample`` or ``token``.
+
+    Sample-level embeddings work for any modality, also one whose batches hold different
+    numbers of tokens (no grid). Token-level embeddings need a fixed token grid, so that
+    every sample has the same ``N`` tokens in the same order.
+
+    Raises:
+        DataError: ``level='token'`` for a modality whose tokenizer has no grid.
     """
     if level not in {"sample", "token"}:
         raise ValueError(f"level must be 'sample' or 'token', got {level!r}")
+    if level == "token" and encoder.layout is None:
+        raise DataError(f"token-level embeddings are not supported for modality {plugin.name!r}: "
+                        "its tokens have no fixed grid (the count varies from sample to sample); "
+                        "use sample-level embeddings (embedding_level='sample')")
     encoder = encoder.to(device).eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
     out = []

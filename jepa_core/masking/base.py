@@ -39,12 +39,17 @@ class Masker(ABC):
     @abstractmethod
     def __call__(self, batch_size: int, layout: TokenLayout, *, seed: int, step: int,
                  sample_ids: Tensor | None = None, token_valid: Tensor | None = None,
-                 token_empty: Tensor | None = None,
+                 token_types: Tensor | None = None, token_empty: Tensor | None = None,
                  device: torch.device | str | None = None) -> MaskSet:
         """Masks for ``batch_size`` samples.
 
         Args:
             sample_ids: ``[B]`` int64 global ids of the samples (default ``arange(B)``).
             token_valid: ``[B, N]`` bool; invalid tokens are never context nor target.
-            token_empty: ``[B, N]`` bool; maskers that treat empty cells apart read it.
+            token_types: ``[B, N]`` int, the tokenizer's ``TokenBatch.types`` (0: ordinary);
+                maskers that treat some types apart (``bev``: empty cells) read it.
+            token_empty: deprecated, ``[B, N]`` bool, the same as ``token_types != 0``.
+
+        A batch without a grid comes with ``layout = TokenLayout((N,))`` of its padded
+        length (``TokenBatch.mask_layout``).
         """

@@ -111,6 +111,10 @@ class BevConfig(ComponentConfig):
 class BevMasker(Masker):
     """The empty-aware BEV masker (``mask.name: bev``) of AD-L-JEPA.
 
+    The two groups are read from the token types: ordinary tokens (type 0) and the rest
+    (lidar's empty cells are type 1); ``token_empty`` (deprecated) is the same as
+    ``token_types != 0``.
+
     Args:
         context_ratio: share of the non-empty and of the empty tokens in the context.
         target_ratio: share of each group predicted; must leave room for the context.
@@ -133,19 +137,23 @@ class BevMasker(Masker):
 
     def __call__(self, batch_size: int, layout: TokenLayout, *, seed: int, step: int,
                  sample_ids: Tensor | None = None, token_valid: Tensor | None = None,
-                 token_empty: Tensor | None = None,
+                 token_types: Tensor | None = None, token_empty: Tensor | None = None,
                  device: torch.device | str | None = None) -> MaskSet:
         self.check(layout)
         n = layout.num_tokens
         if device is None:
-            device = token_empty.device if token_empty is not None else "cpu"
+            given = token_types if token_types is not None else token_empty
+            device = given.device if given is not None else "cpu"
         if sample_ids is None:
             sample_ids = torch.arange(batch_size, device=device)
         if token_valid is None:
             token_valid = torch.ones(batch_size, n, dtype=torch.bool, device=device)
-        if token_empty is None:
+        if token_types is not None:  # ordinary tokens (type 0) are the non-empty group
+            token_empty = token_types != 0
+        elif token_empty is None:
             token_empty = torch.zeros(batch_size, n, dtype=torch.bool, device=device)
-        for name, t in (("token_valid", token_valid), ("token_empty", token_empty)):
+        groups = "token_types" if token_types is not None else "token_empty"
+        for name, t in (("token_valid", token_valid), (groups, token_empty)):
             if t.shape != (batch_size, n):
                 raise ValueError(f"{name} must be [{batch_size}, {n}], got {tuple(t.shape)}")
         return bev_masks(token_empty.to(device), token_valid.to(device), sample_ids.to(device),

@@ -47,7 +47,7 @@ class RandomSubsetMasker(Masker):
 
     def __call__(self, batch_size: int, layout: TokenLayout, *, seed: int, step: int,
                  sample_ids: Tensor | None = None, token_valid: Tensor | None = None,
-                 token_empty: Tensor | None = None,
+                 token_types: Tensor | None = None, token_empty: Tensor | None = None,
                  device: torch.device | str | None = None) -> MaskSet:
         from ..ops.masking import random_subset_masks  # the ops package imports this one
 

@@ -13,7 +13,7 @@ from ..modality import Tokenizer
 from ..ops import gather_tokens
 from ..tokens import TokenBatch
 from .pooling import create_pooling
-from .positions import sincos_positions
+from .positions import sincos_coords, sincos_positions
 from .transformer import Transformer, init_weights
 from .windows import window_mask
 
@@ -29,10 +29,16 @@ class Encoder(nn.Module):
 
     With ``cfg.attention_window = r > 0`` each token attends only to the tokens within
     ``r`` grid steps of it (and to the registers, which attend to all): local features
-    with local context, like a convolutional backbone's (see :mod:`.windows`).
+    with local context, like a convolutional backbone's (see :mod:`.windows`). Windows
+    need a grid.
+
+    Positions come from the batch's ``coords`` when it has them (continuous sin-cos,
+    :func:`.sincos_coords`), else from the grid (a table built once). A tokenizer without
+    a grid (``layout = None``) sets ``coord_dim``; its batches may differ in token count,
+    and ``pooling='concat'`` (a fixed number of tokens per sample) is refused for it.
 
     Args:
-        tokenizer: the modality's tokenizer; its ``layout`` fixes the grid.
+        tokenizer: the modality's tokenizer; its ``layout`` fixes the grid (``None``: none).
         cfg: model sizes.
     """
 
@@ -49,10 +55,25 @@ class Encoder(nn.Module):
         if cfg.attention_window < 0:
             raise ValueError(f"model.attention_window must be >= 0 (0: global), got {cfg.attention_window}")
         self.attention_window = cfg.attention_window
+        self.coord_dim = int(getattr(tokenizer, "coord_dim", 0) or 0)
+        if self.layout is None:
+            name = type(tokenizer).__name__
+            if cfg.attention_window:
+                raise ValueError(f"model.attention_window applies to token grids; the {name} "
+                                 "tokenizer has none (layout None): set model.attention_window=0")
+            if cfg.pooling == "concat":
+                raise ValueError(f"model.pooling='concat' needs a fixed token grid; the {name} "
+                                 "tokenizer has none (layout None): use 'mean' or 'registers'")
+            if self.coord_dim < 1:
+                raise ValueError(f"the {name} tokenizer has no grid (layout None), so it must set "
+                                 "coord_dim, the number of coordinates per token")
+        if self.coord_dim and cfg.dim < 2 * self.coord_dim:
+            raise ValueError(f"model.dim={cfg.dim} is too small for {self.coord_dim}-D coordinates")
         self.input_proj = nn.Identity() if tokenizer.dim == cfg.dim else nn.Linear(tokenizer.dim, cfg.dim)
         self.registers = nn.Parameter(torch.zeros(1, cfg.num_registers, cfg.dim))
         self.transformer = Transformer(cfg.dim, cfg.depth, cfg.heads, cfg.mlp_ratio, cfg.dropout)
-        self.register_buffer("pos", sincos_positions(self.layout.grid, cfg.dim), persistent=False)
+        grid_pos = None if self.layout is None else sincos_positions(self.layout.grid, cfg.dim)
+        self.register_buffer("pos", grid_pos, persistent=False)
         init_weights(self.transformer)
         nn.init.trunc_normal_(self.registers, std=0.02)
 
@@ -72,7 +93,7 @@ class Encoder(nn.Module):
     def encode(self, tokens: TokenBatch, idx: Tensor | None = None,
                idx_valid: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Like :meth:`forward`, also returning the register outputs ``[B, R, D]``."""
-        x = self.input_proj(tokens.tokens) + self.pos.to(tokens.tokens.dtype)
+        x = self.input_proj(tokens.tokens) + self.positions(tokens)
         valid = tokens.valid
         if idx is not None:
             x = gather_tokens(x, idx)
@@ -89,8 +110,28 @@ class Encoder(nn.Module):
         out = self.transformer(x, valid)
         return out[:, r:], out[:, :r]
 
+    def positions(self, tokens: TokenBatch) -> Tensor:
+        """Position embeddings of a batch: ``[B, N, D]`` from its coords, else ``[N, D]``.
+
+        Raises:
+            ValueError: coords with another number of axes than the tokenizer's
+                ``coord_dim``, or a batch with neither coords nor a grid.
+        """
+        dtype = tokens.tokens.dtype
+        if tokens.coords is not None:
+            if self.coord_dim and tokens.coords.shape[-1] != self.coord_dim:
+                raise ValueError(f"coords have {tokens.coords.shape[-1]} axes per token, the "
+                                 f"tokenizer declares coord_dim={self.coord_dim}")
+            return sincos_coords(tokens.coords, self.dim, dtype)
+        if self.pos is None:
+            raise ValueError("this encoder has no token grid: the batch needs coords")
+        return self.pos.to(dtype)
+
     def token_features(self, batch: Any) -> tuple[Tensor, Tensor]:
-        """Per-token features of a raw batch and their validity, ``[B, N, D]``, ``[B, N]``."""
+        """Per-token features of a raw batch and their validity, ``[B, N, D]``, ``[B, N]``.
+
+        Without a grid ``N`` is the batch's own (padded) token count.
+        """
         tokens = self.tokenize(batch)
         return self(tokens), tokens.valid
 

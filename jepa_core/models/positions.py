@@ -1,4 +1,4 @@
-"""Fixed N-D sine-cosine position embeddings for tokens on a grid."""
+"""Fixed sine-cosine position embeddings: N-D for tokens on a grid, continuous for coordinates."""
 
 from __future__ import annotations
 
@@ -46,3 +46,51 @@ def sincos_positions(grid: tuple[int, ...], dim: int, device: torch.device | str
     if dim < 2 * len(grid):
         raise ValueError(f"dim {dim} is too small for a {len(grid)}-D position embedding")
     return _table(tuple(grid), dim).to(device=device, dtype=dtype)
+
+
+def _axis_channels(axes: int, dim: int) -> list[int]:
+    """Channels per axis: an equal, even share each, the last axis takes the rest."""
+    base = (dim // axes) // 2 * 2
+    return [base] * (axes - 1) + [dim - base * (axes - 1)]
+
+
+def sincos_coords(coords: Tensor, dim: int, dtype: torch.dtype | None = None) -> Tensor:
+    """Continuous sine-cosine embeddings of per-token coordinates.
+
+    The same channel split and frequencies as :func:`sincos_positions`, evaluated at any
+    real coordinate: at the integer grid coordinates of a cell it gives that cell's grid
+    embedding. So a coordinate unit should be about one token spacing (a tokenizer
+    placing events in time might use seconds divided by the typical gap). Computed in
+    float32 (float64 for float64 coordinates).
+
+    Args:
+        coords: per-token coordinates, any leading shape, ``C`` axes last.
+        dim: embedding width, at least ``2 * C``.
+        dtype: output dtype (default: that of the computation).
+
+    Returns:
+        ``[..., dim]``.
+
+    Examples:
+        >>> c = torch.tensor([[0.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
+        >>> torch.equal(sincos_coords(c, 8, torch.float32), sincos_positions((2, 3), 8)[[1, 5]])
+        True
+    """
+    axes = coords.shape[-1]
+    if axes < 1:
+        raise ValueError(f"coords need at least one axis, got shape {tuple(coords.shape)}")
+    if dim < 2 * axes:
+        raise ValueError(f"dim {dim} is too small for a {axes}-D coordinate embedding")
+    work = torch.float64 if coords.dtype == torch.float64 else torch.float32
+    coords = coords.to(work)
+    parts = []
+    for axis, d in enumerate(_axis_channels(axes, dim)):
+        half = d // 2
+        freqs = 1.0 / (10000.0 ** (torch.arange(half, dtype=torch.float64, device=coords.device)
+                                   / max(half, 1)))
+        angles = coords[..., axis, None] * freqs.to(work)
+        parts += [angles.sin(), angles.cos()]
+        if d % 2:
+            parts.append(angles.new_zeros(*angles.shape[:-1], 1))
+    out = torch.cat(parts, dim=-1)
+    return out if dtype is None else out.to(dtype)

@@ -37,7 +37,8 @@ class Block(nn.Module):
     """``x + attn(norm(x))`` then ``x + mlp(norm(x))``, optionally AdaLN-zero conditioned.
 
     Shapes:
-        x ``[B, N, D]``, key_valid ``[B, N]`` bool (or per query ``[B, N, N]``), cond ``[B, C]``.
+        x ``[B, N, D]``, key_valid ``[B, N]`` bool (or per query ``[B, N, N]``), cond ``[B, C]``
+        (one per sequence) or ``[B, N, C]`` (one per token).
     """
 
     def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0, dropout: float = 0.0,
@@ -61,7 +62,10 @@ class Block(nn.Module):
             return x + self.mlp(self.norm2(x))
         if cond is None:
             raise ValueError("this block is conditioned: pass cond")
-        s1, b1, g1, s2, b2, g2 = self.modulation(cond)[:, None].chunk(6, dim=-1)
+        mod = self.modulation(cond)
+        if mod.dim() == 2:  # one condition per sequence; else one per token [B, N, C]
+            mod = mod[:, None]
+        s1, b1, g1, s2, b2, g2 = mod.chunk(6, dim=-1)
         x = x + g1 * self.attn(self.norm1(x) * (1 + s1) + b1, key_valid)
         return x + g2 * self.mlp(self.norm2(x) * (1 + s2) + b2)
 

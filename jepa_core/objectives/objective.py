@@ -2,8 +2,9 @@
 
 ``total = latent + sigreg * w_sigreg + vicreg_var * w_var + vicreg_cov * w_cov
 + variance_hinge * w_hinge``; a regularizer is computed only when its weight is > 0.
-Target normalization (``ObjectiveConfig.normalize_targets``) and the empty-cell weight
-(``ObjectiveConfig.empty_weight``) are applied by the caller (the method) before this.
+Target normalization (``ObjectiveConfig.normalize_targets``) and the token-type weights
+(``ObjectiveConfig.type_weights``, see :mod:`jepa_core.objectives.weights`) are applied
+by the caller (the method) before this.
 Under ``torchrun`` every term is a statistic of the global batch (see
 ``jepa_core.objectives._distributed``), so all ranks log the same numbers.
 """

@@ -46,7 +46,9 @@ class LidarModality(ModalityPlugin):
         0.05, the earlier default) to 0.664 mean IoU. The masker splits non-empty and empty
         cells half/half into context and targets as in AD-L-JEPA's KITTI config, and
         ``options.token_scale`` (default 2) keeps the BEV tokens ahead of the sin-cos
-        positions.
+        positions. Empty cells (token type 1) weigh 0.25 in the latent loss
+        (``objective.type_weights: [1.0, 0.25]``; the older ``objective.empty_weight``
+        still sets the weight of type 1).
 
         The encoder attends within a 3 x 3 token window (``model.attention_window=1``),
         on 1.6 m tokens (``options.patch=4``): local features with local context, the
@@ -62,7 +64,7 @@ class LidarModality(ModalityPlugin):
             "model": {"dim": 64, "depth": 4, "heads": 4, "predictor_dim": 64,
                       "predictor_depth": 2, "predictor_heads": 4, "attention_window": 1},
             "target": {"kind": "ema", "momentum": [0.98, 1.0]},
-            "objective": {"loss": "cosine", "normalize_targets": False, "empty_weight": 0.25,
+            "objective": {"loss": "cosine", "normalize_targets": False, "type_weights": [1.0, 0.25],
                           "variance_hinge": 1.0, "vicreg_covariance": 1.0},
             "optim": {"epochs": 10, "lr": 2e-3, "amp": False},
         }

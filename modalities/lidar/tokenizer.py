@@ -9,8 +9,9 @@ pillar features are written into a dense ``[B, C, H, W]`` map. Each ``patch x pa
 block of cells becomes one token: its pillar features max-pooled and averaged over the
 occupied cells, with the occupied fraction (position-invariant within the patch, so the
 token says what is there rather than where in the patch), through a linear layer and a
-LayerNorm, scaled by ``options.token_scale``. Patches with no points are flagged in
-``TokenBatch.empty`` and their token is replaced by a learnable empty token, as in
+LayerNorm, scaled by ``options.token_scale``. Patches with no points get the token type
+:data:`EMPTY` in ``TokenBatch.types`` (read by the ``bev`` masker and weighted by
+``objective.type_weights``) and their token is replaced by a learnable empty token, as in
 AD-L-JEPA.
 """
 
@@ -26,6 +27,9 @@ from jepa_core.tokens import TokenBatch, TokenLayout
 from .options import LidarOptions
 from .pillars import POINT_FEATURES, occupancy, pillarize
 
+
+#: ``TokenBatch.types`` id of a BEV patch without points (0: a patch holding points).
+EMPTY = 1
 
 #: Per-pillar statistics appended to the learned channels of :class:`PillarFeatureNet`.
 PILLAR_STATS = ("z_mean", "intensity_mean", "log_points")
@@ -84,13 +88,13 @@ class BevTokenizer(Tokenizer):
     Shapes:
         batch: ``points [P, 4]``, ``batch [P]``, ``index [B]`` (see
         :func:`~modalities.lidar.pillars.concat_clouds`). Output tokens ``[B, H' * W', dim]`` with
-        ``empty [B, H' * W']`` True where the patch holds no point.
+        ``types [B, H' * W']`` :data:`EMPTY` where the patch holds no point, else 0.
 
     Examples:
         >>> from modalities.lidar.pillars import concat_clouds
         >>> tok = BevTokenizer(LidarOptions(), dim=16)
         >>> tb = tok(concat_clouds([torch.tensor([[5.0, 0.0, -1.0, 0.3]])]))
-        >>> tuple(tb.tokens.shape), int(tb.empty.sum())
+        >>> tuple(tb.tokens.shape), int((tb.types == EMPTY).sum())
         ((1, 1024, 16), 1023)
     """
 
@@ -133,4 +137,4 @@ class BevTokenizer(Tokenizer):
         # LayerNorm'd tokens times ``options.token_scale`` (rms = token_scale), so the
         # encoder's sin-cos positions (rms ~0.7) do not drown what is in the patch
         return TokenBatch(tokens=self.norm(tokens) * self.opts.token_scale, layout=self.layout,
-                          empty=empty)
+                          types=empty.to(torch.int64) * EMPTY)

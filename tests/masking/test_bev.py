@@ -62,3 +62,13 @@ def test_bev_masker__all_empty_sample_still_gets_context_and_target():
 def test_bev_masker__bad_ratio():
     with pytest.raises(ValueError, match="target_ratio"):
         BevMasker(0.5, 1.5)
+
+
+def test_bev_masker__reads_token_types_like_empty_flags():
+    empty = _empty()
+    masker = BevMasker(0.5, 0.25)
+    want = masker(4, LAYOUT, seed=2, step=1, token_empty=empty)
+    for types in (empty.long(), empty.long() * 3):  # any non-zero type is the empty group
+        got = masker(4, LAYOUT, seed=2, step=1, token_types=types)
+        for name in ("context_idx", "context_valid", "target_idx", "target_valid"):
+            assert torch.equal(getattr(got, name), getattr(want, name)), name

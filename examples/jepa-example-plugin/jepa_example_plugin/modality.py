@@ -8,11 +8,9 @@ A file is JSON lines, one sequence per line::
 the same for every line), other fields (``label``) are labels for ``jepa probe``. Every
 event becomes one token; a token's timestamp is its coordinate.
 
-The token grid: the engine places tokens without a grid by their ``coords`` (a
-``TokenBatch`` with ``layout=None``). Until a jepa-core with that support is installed,
-``GRID = True`` pads every batch to the run's ``max_len`` on a 1-D grid (validity marks
-the events) and adds the timestamp to each token's features instead; flipping it to
-``False`` is the only change needed then.
+There is no token grid: the tokenizer sets ``layout = None`` and hands the engine each
+event's timestamp as its coordinate (``TokenBatch.coords``), from which the encoder and
+predictor compute positions. Batches differ in length, padded with validity.
 """
 
 from __future__ import annotations
@@ -26,16 +24,12 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from jepa_core.config import Config
 from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
-from jepa_core.tokens import TokenBatch, TokenLayout
-
-#: ``True``: a fixed 1-D grid of ``max_len`` tokens; ``False``: no grid, timestamps as coords.
-GRID = True
+from jepa_core.tokens import TokenBatch
 
 #: Bump when :func:`write_demo` changes, so stale caches are regenerated.
 DEMO_VERSION = 1
@@ -130,7 +124,7 @@ class SequenceTokenizer(Tokenizer):
 
     Args:
         num_values: values per event (``F``).
-        max_len: the run's longest sequence (the grid, while ``GRID``).
+        max_len: the run's longest sequence (scales the relative-time feature).
         time_scale: the typical gap between events; timestamps are divided by it so the
             coordinates step by about one per token.
         dim: token width.
@@ -138,7 +132,7 @@ class SequenceTokenizer(Tokenizer):
 
     def __init__(self, num_values: int, max_len: int, time_scale: float, dim: int) -> None:
         super().__init__()
-        self.layout = TokenLayout((max_len,)) if GRID else None
+        self.layout = None  # no grid: positions come from the timestamps
         self.coord_dim = 1
         self.dim = dim
         self.max_len = max_len
@@ -147,15 +141,11 @@ class SequenceTokenizer(Tokenizer):
 
     def forward(self, batch: dict) -> TokenBatch:
         times, values, valid = batch["times"], batch["values"], batch["valid"]
-        if GRID:  # pad to the fixed grid
-            pad = self.max_len - times.shape[1]
-            times, valid = F.pad(times, (0, pad)), F.pad(valid, (0, pad))
-            values = F.pad(values, (0, 0, 0, pad))
         t = times / self.time_scale
         gap = torch.diff(t, dim=1, prepend=t[:, :1]).clamp_min(0.0)
         feats = torch.cat([values, torch.log1p(gap)[..., None], t[..., None] / self.max_len], -1)
         tokens = self.proj(feats) * valid[..., None]
-        return TokenBatch(tokens, self.layout, valid=valid, **({} if GRID else {"coords": t[..., None]}))
+        return TokenBatch(tokens, self.layout, valid=valid, coords=t[..., None])
 
 
 class EventSequences(ModalityPlugin):

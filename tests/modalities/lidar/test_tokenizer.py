@@ -7,7 +7,7 @@ import torch
 
 from modalities.lidar.options import LidarOptions
 from modalities.lidar.pillars import concat_clouds, pillarize
-from modalities.lidar.tokenizer import BevTokenizer
+from modalities.lidar.tokenizer import EMPTY, BevTokenizer
 
 from .scans import parking_lot
 
@@ -38,17 +38,19 @@ def test_pillarize__matches_naive_reference():
         np.testing.assert_allclose(recon, np.broadcast_to(mean, recon.shape), atol=1e-4)
 
 
-def test_tokenizer__shapes_and_empty_flags():
+def test_tokenizer__shapes_and_empty_types():
     tok = BevTokenizer(OPTS, dim=16)
     clouds = _clouds(2)
     clouds[1] = clouds[1][clouds[1][:, 0] < 6.0]  # second scan: only the first 6 m
     tb = tok(concat_clouds(clouds))
     assert tuple(tb.tokens.shape) == (2, 64, 16) and tb.layout.grid == (8, 8)
-    grid = tb.empty.view(2, 8, 8)
+    assert tb.types.dtype == torch.int64 and set(tb.types.unique().tolist()) == {0, EMPTY}
+    empty = tb.types == EMPTY
+    grid = empty.view(2, 8, 8)
     assert not grid[0].any()  # the lot covers every patch of the first scan
     assert grid[1, :, 2:].all() and not grid[1, :, 0].any()  # columns past 6.4 m are empty
-    want = (OPTS.token_scale * tok.norm(tok.empty_token)).expand(int(tb.empty[1].sum()), -1)
-    torch.testing.assert_close(tb.tokens[1][tb.empty[1]], want)
+    want = (OPTS.token_scale * tok.norm(tok.empty_token)).expand(int(empty[1].sum()), -1)
+    torch.testing.assert_close(tb.tokens[1][empty[1]], want)
 
 
 def test_tokenizer__backward_reaches_every_parameter():
