@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import sys
@@ -25,9 +26,12 @@ def parse_probe_c(text: str) -> float | None:
     """``--c``: a positive float, or ``auto`` (``None``: cross-validated)."""
     if text == "auto":
         return None
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"--c must be > 0 or 'auto', got {text!r}")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"--c expects a positive number or 'auto', got {text!r}")
     return value
 
 
