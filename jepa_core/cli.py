@@ -166,7 +166,7 @@ def cmd_pretrain(args) -> int:
     plugin = create_modality(args.modality)
     cfg, state = _resolve_config(args, plugin)
     device = pick_device(cfg.optim.device, env)
-    init_distributed(env, device, cfg.dist.backend)
+    init_distributed(env, device, cfg.dist.backend, cfg.dist.timeout_s)
     try:
         if cfg.target.kind == "frozen" and state is None and cfg.target.frozen_run:
             state = RunDir(cfg.target.frozen_run).read()[1]  # the teacher's data transform
@@ -189,8 +189,10 @@ def cmd_pretrain(args) -> int:
         if env.is_main:
             print(json.dumps({"run_dir": str(run.path), "steps": result.end_step,
                               "final_loss": result.final_loss, "samples_per_s": result.samples_per_s}))
-    finally:
-        shutdown_distributed()
+    except BaseException:
+        shutdown_distributed(barrier=False)  # don't wait for a rank that may be the stalled one
+        raise
+    shutdown_distributed()
     return 0
 
 

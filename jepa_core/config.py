@@ -116,10 +116,17 @@ class LoggingConfig:
 
 @dataclass
 class DistConfig:
-    """Data-parallel strategy under torchrun: ``ddp`` or ``fsdp`` (FSDP2 ``fully_shard``)."""
+    """Data-parallel strategy under torchrun: ``ddp`` or ``fsdp`` (FSDP2 ``fully_shard``).
+
+    ``timeout_s`` bounds every collective (a stalled rank fails the job after it);
+    every ``heartbeat_every`` steps (0: only after a collective timed out) the ranks meet
+    at a monitored barrier that names the ranks that did not arrive.
+    """
 
     strategy: str = "ddp"
     backend: str | None = None
+    timeout_s: float = 600.0
+    heartbeat_every: int = 10
 
 
 @dataclass
