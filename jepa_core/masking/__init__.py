@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..config import MaskConfig
+from ..ops.masking import MaskSet
 from .base import Masker
 from .bev import BevMasker
-from .maskset import MaskSet
 from .multiblock import MultiBlockMasker
 from .random_subset import RandomSubsetMasker
 from .temporal import TemporalMasker

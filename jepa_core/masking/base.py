@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from ..tokens import TokenLayout
-from .maskset import MaskSet
+from ..ops.masking import MaskSet
 
 
 class Masker(ABC):

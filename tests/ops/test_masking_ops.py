@@ -3,10 +3,11 @@ import math
 import pytest
 import torch
 
-from jepa_core.masking import reference
 from jepa_core.ops import masking as ops
 from jepa_core.ops.capabilities import compiled_cpu
-from tests.helpers import assert_masksets_equal, check_maskset, requires_cuda
+from tests.helpers import assert_masksets_equal, check_maskset, reference_masking, requires_cuda
+
+reference = reference_masking()
 
 needs_op = pytest.mark.skipif(not compiled_cpu("multiblock_masks"), reason="extension not built")
 
