@@ -90,18 +90,13 @@ def cmd_info(args) -> int:
     import torch
 
     from . import __version__
-    from .ops import attention_backend, capabilities, masking_backend
+    from .ops import attention_backend, capabilities, masking_backend, triton_version
     from .registry import list_modalities
 
-    try:
-        import triton
-        triton_version = triton.__version__
-    except ImportError:
-        triton_version = None
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     info = {
         "jepa_core": __version__, "python": platform.python_version(), "torch": torch.__version__,
-        "torch_cuda": torch.version.cuda, "triton": triton_version, "numpy": np.__version__,
+        "torch_cuda": torch.version.cuda, "triton": triton_version(), "numpy": np.__version__,
         "compiled": capabilities(),
         "attention": {d: attention_backend(d) for d in devices},
         "masking": {d: masking_backend(d) for d in devices},
