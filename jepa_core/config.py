@@ -131,7 +131,8 @@ class DistConfig:
 
 @dataclass
 class Config:
-    """A whole run. ``modality`` holds the plugin's own section, validated by the plugin."""
+    """A whole run. ``modality`` names the plugin; ``options`` holds that plugin's own
+    section, validated by the plugin (its ``options_class``)."""
 
     modality: str = "tabular"
     data: DataConfig = field(default_factory=DataConfig)
