@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from ..capabilities import compiled_cpu, compiled_cuda, has_op, warn_once
+from .blocks import MAX_TARGETS
 from .maskset import MaskSet
 from .plans import (SubsetPlan, check_token_valid, plan_multiblock, plan_random_subset, plan_temporal,
                     resolve_sample_ids)
@@ -209,8 +210,26 @@ def temporal_masks(batch_size: int, grid: Sequence[int], *, frames: int, seed: i
     return MaskSet(*out).trimmed()
 
 
+def _check_mask_inputs(sample_ids: Tensor, token_valid: Tensor | None, num_tokens) -> None:
+    """The input checks of ``csrc/masking.h`` (``check_mask_inputs``), for the fakes."""
+    torch._check(sample_ids.dim() == 1 and sample_ids.dtype == torch.int64,
+                 lambda: f"jepa masking: sample_ids must be a 1-D int64 tensor, got {sample_ids.dtype} "
+                         f"{tuple(sample_ids.shape)}")
+    if token_valid is not None:
+        torch._check(token_valid.dtype == torch.bool, lambda: "jepa masking: token_valid must be bool")
+        torch._check(token_valid.dim() == 2, lambda: f"jepa masking: token_valid must be "
+                                                     f"[B, {num_tokens}], got {tuple(token_valid.shape)}")
+        for got, want in ((token_valid.shape[0], sample_ids.shape[0]), (token_valid.shape[1], num_tokens)):
+            torch._check(got == want, lambda: f"jepa masking: token_valid must be [{sample_ids.shape[0]}, "
+                                              f"{num_tokens}], got {tuple(token_valid.shape)}")
+
+
 def _register_fakes() -> None:
-    """Shape-only kernels so the ops trace under ``torch.compile`` (static output widths)."""
+    """Shape-only kernels so the ops trace under ``torch.compile`` (static output widths).
+
+    Each checks its inputs as the C++ kernels do (``torch._check``), so a bad call fails
+    while tracing with the kernels' message rather than later inside compiled code.
+    """
 
     def outputs(ids: Tensor, kc: int, m: int, kt: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         b = ids.shape[0]
@@ -221,17 +240,33 @@ def _register_fakes() -> None:
         @torch.library.register_fake("jepa::multiblock_masks")
         def _multiblock_fake(sample_ids, token_valid, grid, num_targets, target_shape, context_shape,
                              min_keep, allow_overlap, seed, step):
+            torch._check(1 <= len(grid) <= 3,
+                         lambda: f"jepa::multiblock_masks: grid must have 1 to 3 axes, got {list(grid)}")
+            torch._check(len(target_shape) == len(grid) and len(context_shape) == len(grid),
+                         lambda: "jepa::multiblock_masks: block shapes must have as many axes as the grid")
+            torch._check(1 <= num_targets <= MAX_TARGETS, lambda: f"jepa::multiblock_masks: num_targets "
+                                                                  f"must be in [1, {MAX_TARGETS}], got {num_targets}")
+            torch._check(all(g >= 1 and 1 <= t <= g and 1 <= c <= g
+                             for g, t, c in zip(grid, target_shape, context_shape)),
+                         lambda: f"jepa::multiblock_masks: block shapes must fit the grid {list(grid)}, got "
+                                 f"{list(target_shape)} and {list(context_shape)}")
+            _check_mask_inputs(sample_ids, token_valid, math.prod(grid))
             return outputs(sample_ids, math.prod(context_shape), num_targets, math.prod(target_shape))
 
     if has_op("random_subset_masks"):
         @torch.library.register_fake("jepa::random_subset_masks")
         def _random_subset_fake(sample_ids, token_valid, num_tokens, context_ratio, target_ratio, seed, step):
+            torch._check(num_tokens >= 1, lambda: "jepa::random_subset_masks: num_tokens must be >= 1")
+            _check_mask_inputs(sample_ids, token_valid, num_tokens)
             kc, kt = SubsetPlan(1, (num_tokens,), context_ratio, target_ratio).counts(num_tokens)
             return outputs(sample_ids, kc, 1, kt)
 
     if has_op("temporal_masks"):
         @torch.library.register_fake("jepa::temporal_masks")
         def _temporal_fake(sample_ids, token_valid, num_frames, frame_tokens, frames, random_span, seed, step):
+            torch._check(1 <= frames < num_frames and frame_tokens >= 1,
+                         lambda: "jepa::temporal_masks: need 1 <= frames < num_frames and frame_tokens >= 1")
+            _check_mask_inputs(sample_ids, token_valid, num_frames * frame_tokens)
             return outputs(sample_ids, (num_frames - frames) * frame_tokens, 1, frames * frame_tokens)
 
 
