@@ -175,7 +175,7 @@ class Trainer:
                     last_saved = done
             self._save(end, loss_value)
         except RuntimeError as e:  # a rank that never joined a collective: name it
-            if not (self.env.distributed and is_collective_timeout(e)):
+            if isinstance(e, TrainingError) or not (self.env.distributed and is_collective_timeout(e)):
                 raise
             raise TrainingError(self.heartbeat.diagnose(step, e)) from None
         finally:
