@@ -248,18 +248,26 @@ def merge(base: dict, update: dict) -> dict:
 def parse_overrides(items: list[str]) -> dict:
     """Turn ``["optim.lr=3e-4", "mask.target_scale=[0.1,0.2]"]`` into a nested mapping.
 
-    Values are read as YAML, so numbers, booleans, lists and ``null`` work.
+    Values are read as YAML, so numbers, booleans, lists and ``null`` work; a value that is
+    not valid YAML on its own (``,``, ``[x``), or a lone ``|`` or ``>``, is the plain string.
 
     Examples:
         >>> parse_overrides(["optim.lr=3e-4", "model.depth=2"])
         {'optim': {'lr': 0.0003}, 'model': {'depth': 2}}
+        >>> parse_overrides(["options.delimiter=,"])
+        {'options': {'delimiter': ','}}
     """
     out: dict = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set expects key=value, got {item!r}")
-        value = yaml.safe_load(raw) if raw.strip() else None
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        if raw.strip() in ("|", ">"):  # YAML block-scalar marks, which it reads as ''
+            value = raw.strip()
         if isinstance(value, str) and _looks_numeric(value):
             value = float(value)
         node = out

@@ -22,8 +22,8 @@ class TabularOptions:
         encoding: text encoding of CSV files.
         delimiter: CSV field separator; ``None`` (auto) keeps ``,`` (``\\t`` for ``.tsv``)
             when it splits the first rows evenly, else takes the one of ``;``, ``\\t``,
-            ``|`` that does. With ``;``, numbers written with a decimal comma (``3,5``)
-            are read as numbers.
+            ``|`` that does (``auto`` means the same; ``tab`` or ``\\t`` is a tab). With
+            ``;``, numbers written with a decimal comma (``3,5``) are read as numbers.
         na_values: extra strings that mean "missing" (e.g. ``"?"``), on top of pandas'
             defaults (empty, ``NA``, ``NaN``, ``null``...).
 

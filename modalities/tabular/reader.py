@@ -189,6 +189,10 @@ def _splits_evenly(text: str, sep: str) -> bool:
     return bool(counts) and counts[0] > 1 and len(set(counts)) == 1
 
 
+#: Spellings of ``options.delimiter`` that a YAML file or ``--set`` can carry.
+_ALIASES = {"auto": None, "": None, "tab": "\t", "\\t": "\t"}
+
+
 def _delimiter(p: Path, text: str, requested: str | None) -> str:
     """``options.delimiter``, or the separator that splits the first rows evenly.
 
@@ -197,6 +201,10 @@ def _delimiter(p: Path, text: str, requested: str | None) -> str:
     field while another splits every row is an error naming that other separator.
     """
     preferred = "\t" if p.suffix.lower() == ".tsv" else ","
+    requested = _ALIASES.get(requested, requested)
+    if requested is not None and len(requested) != 1:
+        raise DataError(f"{p}: options.delimiter must be one character (or 'auto', 'tab'), "
+                        f"got {requested!r}")
     if requested:
         counts = _field_counts(text, requested)
         if counts and counts[0] == 1:

@@ -163,3 +163,23 @@ def test_read_table__xls_renamed_csv_says_spreadsheet(tmp_path):
     (tmp_path / "old.csv").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504))
     with pytest.raises(DataError, match=r"old\.csv: is a legacy Excel workbook \(\.xls\).*export"):
         read_table(tmp_path / "old.csv")
+
+
+@pytest.mark.parametrize("spelling, text, columns", [
+    ("auto", "a;b\n1;2\n", ["a", "b"]),
+    ("tab", "a;b\tc\n1;2\t3\n", ["a;b", "c"]),
+    ("\\t", "a;b\tc\n1;2\t3\n", ["a;b", "c"]),
+])
+def test_read_table__delimiter_spellings(tmp_path, spelling, text, columns):
+    from modalities.tabular import TabularOptions
+
+    (tmp_path / "t.csv").write_text(text)
+    assert list(read_table(tmp_path / "t.csv", TabularOptions(delimiter=spelling)).columns) == columns
+
+
+def test_read_table__delimiter_of_two_characters(tmp_path):
+    from modalities.tabular import TabularOptions
+
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match=r"t\.csv: options\.delimiter must be one character"):
+        read_table(tmp_path / "t.csv", TabularOptions(delimiter=";;"))
