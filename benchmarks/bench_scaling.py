@@ -7,7 +7,7 @@ batch. samples/s is the median of the per-step rates the trainer logs (forward, 
 optimizer and EMA update; data loading excluded), after ``--warmup`` steps.
 
 GPU part (only where CUDA is available): the step time of one GPU training the default
-model of ``--gpu-modality`` (image) plain vs wrapped in DDP on a one-rank NCCL group.
+model of ``--gpu-modality`` (default lidar) plain vs wrapped in DDP on a one-rank NCCL group.
 
 Usage: ``python benchmarks/bench_scaling.py --out benchmarks/results``
 (writes ``scaling_cpu.json``, and ``scaling_gpu.json`` on a CUDA machine).
@@ -122,7 +122,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--steps", type=int, default=40, help="steps per run (after warm-up)")
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--gpu-modality", default="image")
+    from jepa_core.registry import list_modalities
+
+    parser.add_argument("--gpu-modality", default="lidar", choices=sorted(list_modalities()),
+                        help="registered modality whose default model the GPU part trains")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="extra --set for the CPU runs (e.g. a larger model)")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 // Mask sampling shared by the CPU and CUDA kernels: Philox4x32-10, per-sample samplers
 // (host + device functions, so both backends give the same bits) and the input checks.
-// The pure-PyTorch reference in jepa_core/masking/reference.py follows the same draws.
+// The pure-PyTorch reference in jepa_core/ops/masking/reference.py follows the same draws.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import sys
@@ -25,9 +26,12 @@ def parse_probe_c(text: str) -> float | None:
     """``--c``: a positive float, or ``auto`` (``None``: cross-validated)."""
     if text == "auto":
         return None
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"--c must be > 0 or 'auto', got {text!r}")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"--c expects a positive number or 'auto', got {text!r}")
     return value
 
 
@@ -89,18 +93,13 @@ def cmd_info(args) -> int:
     import torch
 
     from . import __version__
-    from .ops import attention_backend, capabilities, masking_backend
+    from .ops import attention_backend, capabilities, masking_backend, triton_version
     from .registry import list_modalities
 
-    try:
-        import triton
-        triton_version = triton.__version__
-    except ImportError:
-        triton_version = None
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     info = {
         "jepa_core": __version__, "python": platform.python_version(), "torch": torch.__version__,
-        "torch_cuda": torch.version.cuda, "triton": triton_version, "numpy": np.__version__,
+        "torch_cuda": torch.version.cuda, "triton": triton_version(), "numpy": np.__version__,
         "compiled": capabilities(),
         "attention": {d: attention_backend(d) for d in devices},
         "masking": {d: masking_backend(d) for d in devices},
@@ -180,7 +179,7 @@ def cmd_pretrain(args) -> int:
     plugin = create_modality(args.modality)
     cfg, state = _resolve_config(args, plugin)
     device = pick_device(cfg.optim.device, env)
-    init_distributed(env, device, cfg.dist.backend)
+    init_distributed(env, device, cfg.dist.backend, cfg.dist.timeout_s)
     try:
         if cfg.target.kind == "frozen" and state is None and cfg.target.frozen_run:
             state = RunDir(cfg.target.frozen_run).read()[1]  # the teacher's data transform
@@ -203,8 +202,10 @@ def cmd_pretrain(args) -> int:
         if env.is_main:
             print(json.dumps({"run_dir": str(run.path), "steps": result.end_step,
                               "final_loss": result.final_loss, "samples_per_s": result.samples_per_s}))
-    finally:
-        shutdown_distributed()
+    except BaseException:
+        shutdown_distributed(barrier=False)  # don't wait for a rank that may be the stalled one
+        raise
+    shutdown_distributed()
     return 0
 
 

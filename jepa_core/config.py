@@ -131,15 +131,23 @@ class LoggingConfig:
 
 @dataclass
 class DistConfig:
-    """Data-parallel strategy under torchrun: ``ddp`` or ``fsdp`` (FSDP2 ``fully_shard``)."""
+    """Data-parallel strategy under torchrun: ``ddp`` or ``fsdp`` (FSDP2 ``fully_shard``).
+
+    ``timeout_s`` bounds every collective (a stalled rank fails the job after it);
+    every ``heartbeat_every`` steps (0: only after a collective timed out) the ranks meet
+    at a monitored barrier that names the ranks that did not arrive.
+    """
 
     strategy: str = "ddp"
     backend: str | None = None
+    timeout_s: float = 600.0
+    heartbeat_every: int = 10
 
 
 @dataclass
 class Config:
-    """A whole run. ``modality`` holds the plugin's own section, validated by the plugin."""
+    """A whole run. ``modality`` names the plugin; ``options`` holds that plugin's own
+    section, validated by the plugin (its ``options_class``)."""
 
     modality: str = "tabular"
     data: DataConfig = field(default_factory=DataConfig)
@@ -257,18 +265,26 @@ def merge(base: dict, update: dict) -> dict:
 def parse_overrides(items: list[str]) -> dict:
     """Turn ``["optim.lr=3e-4", "mask.target_scale=[0.1,0.2]"]`` into a nested mapping.
 
-    Values are read as YAML, so numbers, booleans, lists and ``null`` work.
+    Values are read as YAML, so numbers, booleans, lists and ``null`` work; a value that is
+    not valid YAML on its own (``,``, ``[x``), or a lone ``|`` or ``>``, is the plain string.
 
     Examples:
         >>> parse_overrides(["optim.lr=3e-4", "model.depth=2"])
         {'optim': {'lr': 0.0003}, 'model': {'depth': 2}}
+        >>> parse_overrides(["options.delimiter=,"])
+        {'options': {'delimiter': ','}}
     """
     out: dict = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set expects key=value, got {item!r}")
-        value = yaml.safe_load(raw) if raw.strip() else None
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        if raw.strip() in ("|", ">"):  # YAML block-scalar marks, which it reads as ''
+            value = raw.strip()
         if isinstance(value, str) and _looks_numeric(value):
             value = float(value)
         node = out

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -13,6 +15,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def reference_masking() -> SimpleNamespace:
+    """The masking ops pinned to their pure-PyTorch references (``backend="reference"``)."""
+    from jepa_core.ops import masking
+
+    return SimpleNamespace(**{name: functools.partial(getattr(masking, name), backend="reference")
+                              for name in ("multiblock_masks", "random_subset_masks", "temporal_masks")})
 
 
 def run_cli(*args: str, cwd: str | Path | None = None, env: dict | None = None,

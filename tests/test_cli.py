@@ -121,3 +121,17 @@ def test_probe__c_is_a_positive_float_or_auto():
     assert parser.parse_args([*args, "--c", "10"]).c == 10.0
     with pytest.raises(SystemExit):
         parser.parse_args([*args, "--c", "0"])
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-1", "nan", "inf"])
+def test_probe__c_not_a_positive_number_is_a_clear_usage_error(bad, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli._parser().parse_args(["probe", "run", "--label", "y", "--c", bad])
+    assert e.value.code == 2
+    assert f"--c expects a positive number or 'auto', got '{bad}'" in capsys.readouterr().err
+
+
+def test_info__triton_version_comes_from_ops():
+    from jepa_core.ops import triton_version
+
+    assert json.loads(jepa("info").stdout)["triton"] == triton_version()

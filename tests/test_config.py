@@ -39,6 +39,11 @@ def test_build_config__wrong_type():
         build_config({"mask": {"target_scale": [0.1]}})
 
 
+@pytest.mark.parametrize("raw", [",", "|", ">", "[x", ";"])
+def test_parse_overrides__non_yaml_values_are_plain_strings(raw):
+    assert parse_overrides([f"options.delimiter={raw}"]) == {"options": {"delimiter": raw}}
+
+
 def test_parse_overrides__needs_equals():
     with pytest.raises(ConfigError, match="key=value"):
         parse_overrides(["optim.lr"])

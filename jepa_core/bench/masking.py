@@ -17,7 +17,6 @@ from typing import Callable
 
 import torch
 
-from ..masking import reference
 from ..ops import masking as ops
 
 KW = dict(num_targets=4, target_scale=(0.15, 0.2), target_aspect=(0.75, 1.5),
@@ -131,7 +130,8 @@ def run(device: str, out_dir: Path, quick: bool = False) -> dict:
             step = iter(range(1 << 30))
             op_s = _time(lambda: ops.multiblock_masks(b, grid, seed=0, step=next(step), device=dev, **KW),
                          sync, budget, reps * 5)
-            ref_s = _time(lambda: reference.multiblock_masks(b, grid, seed=0, step=next(step), device=dev, **KW),
+            ref_s = _time(lambda: ops.multiblock_masks(b, grid, seed=0, step=next(step), device=dev,
+                                                       backend="reference", **KW),
                           sync, budget, reps)
             col_s = _time(lambda: ijepa_style_collator(b, grid, gen), lambda: None, budget, reps)
             rows.append(dict(grid=list(grid), batch=b, op_us=op_s * 1e6, reference_us=ref_s * 1e6,

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, r2_score
+from sklearn.metrics import accuracy_score, jaccard_score, log_loss, r2_score
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -40,11 +40,7 @@ def mean_iou(y_true: np.ndarray, y_pred: np.ndarray) -> float:
         >>> mean_iou(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]))
         0.5833333333333333
     """
-    labels = np.union1d(y_true, y_pred)
-    cm = confusion_matrix(y_true, y_pred, labels=labels)
-    inter = np.diag(cm)
-    union = cm.sum(0) + cm.sum(1) - inter
-    return float(np.mean(inter / np.maximum(union, 1)))
+    return float(jaccard_score(y_true, y_pred, labels=np.union1d(y_true, y_pred), average="macro"))
 
 
 def _score(metric: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..ops.masking import MaskSet
 from .base import Masker
 from .bev import BevConfig, BevMasker
-from .maskset import MaskSet
 from .multiblock import MultiBlockConfig, MultiBlockMasker
 from .random_subset import RandomSubsetConfig, RandomSubsetMasker
 from .temporal import TemporalConfig, TemporalMasker

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from ..tokens import TokenLayout
-from .maskset import MaskSet
+from ..ops.masking import MaskSet
 
 
 class Masker(ABC):

@@ -6,7 +6,7 @@ splits the non-empty tokens and the empty tokens *separately* with the same rati
 ``target_ratio`` share of each group becomes the target set, a ``context_ratio`` share of
 each group (taken from the rest) the context. Targets and context are disjoint.
 
-Every draw is counter-based Philox (:mod:`jepa_core.masking.philox`): token ``j`` of
+Every draw is counter-based Philox (:mod:`jepa_core.ops.masking.philox`): token ``j`` of
 sample ``id`` at ``step`` gets the word ``philox((j, step, id, TAG_BEV), seed)``, so the
 masks do not depend on the batch composition, the rank or a resume.
 
@@ -22,9 +22,9 @@ from torch import Tensor
 
 from ..config import ComponentConfig
 from ..tokens import TokenLayout
+from ..ops.masking import MaskSet
+from ..ops.masking.philox import philox4x32, sample_counters, seed_key
 from .base import Masker
-from .maskset import MaskSet
-from .philox import philox4x32, sample_counters, seed_key
 
 #: Philox stream tag of the BEV masker (counter word 3, low byte).
 TAG_BEV = 16

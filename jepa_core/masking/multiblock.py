@@ -9,9 +9,9 @@ from torch import Tensor
 
 from ..config import ComponentConfig
 from ..tokens import TokenLayout
+from ..ops.masking import MaskSet, multiblock_masks
+from ..ops.masking.plans import plan_multiblock
 from .base import Masker
-from .maskset import MaskSet
-from .plans import plan_multiblock
 
 
 @dataclass
@@ -33,7 +33,7 @@ class MultiBlockMasker(Masker):
     """``num_targets`` target blocks and a context block minus them, per sample.
 
     Block shapes are drawn once per batch from ``(seed, step)``; positions per sample from
-    its global id. See :func:`jepa_core.masking.reference.multiblock_masks`.
+    its global id. See :func:`jepa_core.ops.masking.multiblock_masks`.
 
     Examples:
         >>> masker = MultiBlockMasker(num_targets=2)
@@ -64,7 +64,5 @@ class MultiBlockMasker(Masker):
                  sample_ids: Tensor | None = None, token_valid: Tensor | None = None,
                  token_types: Tensor | None = None, token_empty: Tensor | None = None,
                  device: torch.device | str | None = None) -> MaskSet:
-        from ..ops.masking import multiblock_masks  # the ops package imports this one
-
         return multiblock_masks(batch_size, layout.grid, seed=seed, step=step, device=device,
                                 token_valid=token_valid, sample_ids=sample_ids, **self._kwargs())

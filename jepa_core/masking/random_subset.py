@@ -9,9 +9,9 @@ from torch import Tensor
 
 from ..config import ComponentConfig
 from ..tokens import TokenLayout
+from ..ops.masking import MaskSet, random_subset_masks
+from ..ops.masking.plans import plan_random_subset
 from .base import Masker
-from .maskset import MaskSet
-from .plans import plan_random_subset
 
 
 @dataclass
@@ -49,8 +49,6 @@ class RandomSubsetMasker(Masker):
                  sample_ids: Tensor | None = None, token_valid: Tensor | None = None,
                  token_types: Tensor | None = None, token_empty: Tensor | None = None,
                  device: torch.device | str | None = None) -> MaskSet:
-        from ..ops.masking import random_subset_masks  # the ops package imports this one
-
         return random_subset_masks(batch_size, layout.grid, context_ratio=self.context_ratio,
                                    target_ratio=self.target_ratio, seed=seed, step=step,
                                    device=device, token_valid=token_valid, sample_ids=sample_ids)

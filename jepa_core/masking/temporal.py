@@ -10,9 +10,9 @@ from torch import Tensor
 
 from ..config import ComponentConfig
 from ..tokens import TokenLayout
+from ..ops.masking import MaskSet, temporal_masks
+from ..ops.masking.plans import plan_temporal
 from .base import Masker
-from .maskset import MaskSet
-from .plans import plan_temporal
 
 
 @dataclass
@@ -52,8 +52,6 @@ class TemporalMasker(Masker):
                  sample_ids: Tensor | None = None, token_valid: Tensor | None = None,
                  token_types: Tensor | None = None, token_empty: Tensor | None = None,
                  device: torch.device | str | None = None) -> MaskSet:
-        from ..ops.masking import temporal_masks  # the ops package imports this one
-
         return temporal_masks(batch_size, layout.grid, frames=self.frames, seed=seed, step=step,
                               random_span=self.random_span, device=device, token_valid=token_valid,
                               sample_ids=sample_ids)

@@ -24,7 +24,7 @@ class Encoder(nn.Module):
     The same surface for every modality: :meth:`tokenize` a raw batch, run
     :meth:`forward` on a :class:`TokenBatch` (optionally on a subset of its tokens, the
     context), or ask for :meth:`token_features` / :meth:`pooled_features` of a raw batch.
-    Register tokens (T-JEPA's regularization tokens, ViT registers) are appended to every
+    Register tokens (T-JEPA's regularization tokens, ViT registers) are prepended to every
     sequence and never masked; they are dropped from the per-token output.
 
     With ``cfg.attention_window = r > 0`` each token attends only to the tokens within

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.metadata
 import os
 import warnings
 
@@ -65,6 +66,19 @@ def triton_available() -> bool:
     return True
 
 
+def triton_version() -> str | None:
+    """The installed Triton's version (from its package metadata), ``None`` without Triton.
+
+    Examples:
+        >>> triton_version() is None or isinstance(triton_version(), str)
+        True
+    """
+    try:
+        return importlib.metadata.version("triton")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def triton_interpreting() -> bool:
     """True when Triton runs kernels in its CPU interpreter (``TRITON_INTERPRET=1``)."""
     return os.environ.get("TRITON_INTERPRET", "0") == "1"
@@ -88,6 +102,7 @@ def summary() -> dict:
         "extension": extension_loaded(),
         "ops": ops,
         "triton": triton_available(),
+        "triton_version": triton_version(),
         "triton_interpreter": triton_interpreting(),
         "cuda_available": torch.cuda.is_available(),
     }

@@ -61,11 +61,27 @@ def _register() -> None:
         return
 
     @torch.library.register_fake("jepa::gather_tokens")
-    def _gather_fake(tokens, idx):
+    def _gather_fake(tokens, idx):  # the checks of csrc/gather.h
+        torch._check(tokens.dim() == 3, lambda: f"jepa::gather_tokens: tokens must be [B, N, D], "
+                                                f"got {tuple(tokens.shape)}")
+        torch._check(idx.dim() == 2, lambda: f"jepa::gather_tokens: idx must be [B, K], got {tuple(idx.shape)}")
+        torch._check(idx.shape[0] == tokens.shape[0],
+                     lambda: f"jepa::gather_tokens: idx must be [B, K] with B = {tokens.shape[0]}, "
+                             f"got {tuple(idx.shape)}")
+        torch._check(idx.dtype == torch.int64, lambda: f"jepa::gather_tokens: idx must be int64, got {idx.dtype}")
         return tokens.new_empty((tokens.shape[0], idx.shape[1], tokens.shape[2]))
 
     @torch.library.register_fake("jepa::gather_tokens_backward")
     def _gather_backward_fake(grad, idx, num_tokens):
+        def message() -> str:
+            return (f"jepa::gather_tokens_backward: grad must be [B, K, D] for idx [B, K], got "
+                    f"{tuple(grad.shape)} and {tuple(idx.shape)}")
+
+        torch._check(grad.dim() == 3 and idx.dim() == 2, message)
+        torch._check(grad.shape[0] == idx.shape[0], message)
+        torch._check(grad.shape[1] == idx.shape[1], message)
+        torch._check(idx.dtype == torch.int64, lambda: "jepa::gather_tokens_backward: idx must be int64")
+        torch._check(num_tokens >= 0, lambda: "jepa::gather_tokens_backward: num_tokens must be >= 0")
         return grad.new_empty((grad.shape[0], num_tokens, grad.shape[2]))
 
     def _setup(ctx, inputs, output):

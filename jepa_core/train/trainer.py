@@ -18,7 +18,7 @@ from ..modality import move_to
 from ..targets import ema_momentum
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .data import EpochBatches
-from .distributed import DistEnv
+from .distributed import DistEnv, Heartbeat, is_collective_timeout
 from .monitors import effective_rank, embedding_std
 from .optim import build_optimizer, set_hyperparameters
 from .parallel import clip_grad_norm_, full_optimizer_state, full_state_dict, load_full_state, wrap_model
@@ -65,6 +65,7 @@ class Trainer:
         self.model = model.to(device)
         self.total_steps = self._total_steps()
         self.wrapped: nn.Module = wrap_model(self.model, cfg.dist, env, device)
+        self.heartbeat = Heartbeat(env, cfg.dist.timeout_s, cfg.dist.heartbeat_every)
         self.optimizer = build_optimizer(self.model, cfg.optim)
         self.warmup_steps = int(round(cfg.optim.warmup * self.total_steps))
 
@@ -113,6 +114,11 @@ class Trainer:
             value /= self.env.world_size
         return value
 
+    def _check_ranks(self, step: int) -> None:
+        stalled = self.heartbeat.check(step)
+        if stalled:
+            raise TrainingError(stalled)
+
     def fit(self, resume: bool = False, stop_after: int | None = None) -> FitResult:
         """Train until ``total_steps``; with ``resume``, continue from the latest checkpoint.
 
@@ -133,8 +139,10 @@ class Trainer:
         global_batch = self.batches.local_batch * self.env.world_size
         loss_value, rate, last_saved = None, None, start
         end = self.total_steps if stop_after is None else min(self.total_steps, start + stop_after)
+        step = start
         try:
             for step, ids, batch in self.batches.iterate(start, end):
+                self._check_ranks(step)
                 tic = time.perf_counter()
                 lr, wd, momentum = self.schedule(step)
                 set_hyperparameters(self.optimizer, lr, wd)
@@ -166,6 +174,10 @@ class Trainer:
                     self._save(done, loss_value)
                     last_saved = done
             self._save(end, loss_value)
+        except RuntimeError as e:  # a rank that never joined a collective: name it
+            if isinstance(e, TrainingError) or not (self.env.distributed and is_collective_timeout(e)):
+                raise
+            raise TrainingError(self.heartbeat.diagnose(step, e)) from None
         finally:
             logger.close()
         return FitResult(start, end, loss_value, rate)

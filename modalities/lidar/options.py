@@ -20,9 +20,8 @@ class LidarOptions:
             outside are cropped.
         pillar_size: ``[dx, dy]`` of one BEV cell (pillar) in metres.
         patch: BEV cells per token side; the map size must be divisible by it. 4 (1.6 m
-            tokens: a car spans a few) with the encoder's local attention window put the
-            pretrained encoder ahead of random init on the demo probe, where 8 (3.2 m
-            tokens) left them level; see ``LidarPlugin.default_config``.
+            tokens: a car spans a few), with the encoder's local attention window; see
+            ``LidarModality.default_config``.
         bin_columns: float32 columns per point in ``.bin`` files (KITTI 4, nuScenes 5);
             the first four are read as x, y, z, intensity.
         intensity_scale: divide intensities by this; ``null`` picks per file (1 if the
@@ -31,9 +30,8 @@ class LidarOptions:
         pillar_channels: width of the per-point PointNet in the pillar feature net.
         token_scale: the LayerNorm'd BEV tokens are multiplied by this before the encoder
             adds its sin-cos positions (rms ~0.7). 2 keeps the patch content ahead of the
-            position: on the demo probe 0.5 and 1 left the tokens position-dominated (80 %
-            of the pretrained features' variance was per-position) and the pretrained
-            encoder behind random init; 4 helped random init, not pretraining.
+            position; smaller scales left the pretrained features dominated by position
+            (``benchmarks/results/lidar_probe.md``).
         extensions: file suffixes read as scans, in the order they are tried.
         ignore_labels: label values that count as unlabeled when probing (SemanticKITTI
             class 0 is "unlabeled").

@@ -25,7 +25,7 @@ class LidarModality(ModalityPlugin):
 
     ``embed`` writes one embedding per BEV token, ``[S, H' * W', D]`` in row-major order
     of the ``(H', W')`` token grid (rows along y, columns along x); with the default
-    options ``H' = W' = 16``. ``probe --label DIR`` matches label files
+    options ``H' = W' = 32``. ``probe --label DIR`` matches label files
     (SemanticKITTI ``.label`` or ``.npy``) to scans by file stem and scores the majority
     class per token by mean IoU.
     """
@@ -37,26 +37,24 @@ class LidarModality(ModalityPlugin):
     def default_config(self) -> dict:
         """AD-L-JEPA objective (cosine, down-weighted empty cells, variance hinge), CPU sizes.
 
-        Sized to pretrain on the demo scenes in about a minute on 2 CPU cores (96 scans,
-        10 epochs of batch 8 = 120 steps). For such short runs the EMA momentum starts at
+        Sized to pretrain on the demo scenes in minutes on 2 CPU cores (96 scans, 10
+        epochs of batch 8 = 120 steps). For such short runs the EMA momentum starts at
         0.98 (not 0.996) so the teacher moves within the run. Beside the AD-L-JEPA
         variance hinge, VICReg's covariance term decorrelates the embedding dimensions
-        (``objective.vicreg_covariance=0`` for the paper's objective alone): over pretrain
-        seeds 0-4 it lifted the demo probe (``jepa probe --c auto``, earlier tokenizer) from 0.652 (SIGReg
-        0.05, the earlier default) to 0.664 mean IoU. The masker splits non-empty and empty
-        cells half/half into context and targets as in AD-L-JEPA's KITTI config, and
-        ``options.token_scale`` (default 2) keeps the BEV tokens ahead of the sin-cos
-        positions. Empty cells (token type 1) weigh 0.25 in the latent loss
+        (``objective.vicreg_covariance=0`` for the paper's objective alone); it scored
+        above SIGReg on the demo probe. The masker splits non-empty and empty cells
+        half/half into context and targets as in AD-L-JEPA's KITTI config, and
+        ``options.token_scale`` keeps the BEV tokens ahead of the sin-cos positions.
+        Empty cells (token type 1) weigh 0.25 in the latent loss
         (``objective.type_weights: [1.0, 0.25]``; the older ``objective.empty_weight``
         still sets the weight of type 1).
 
         The encoder attends within a 3 x 3 token window (``model.attention_window=1``),
         on 1.6 m tokens (``options.patch=4``): local features with local context, the
-        inductive bias of AD-L-JEPA's convolutional BEV backbones. With global attention
-        on 3.2 m tokens the pretrained encoder was level with the random-init one on the
-        demo probe (mean IoU 0.735 against 0.735 over pretrain seeds 0-4); with the
-        window on 1.6 m tokens it is ahead on all five seeds (0.790 against 0.784). The
-        settings tried and the diagnosis are in ``benchmarks/results/lidar_probe.md``.
+        inductive bias of AD-L-JEPA's convolutional BEV backbones. This is what puts the
+        pretrained encoder ahead of its random-init twin on the demo probe, where global
+        attention left them level. The numbers, the settings tried and the diagnosis are
+        in ``benchmarks/results/lidar_probe.md``.
         """
         return {
             "data": {"batch_size": 8},

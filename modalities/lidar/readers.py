@@ -35,8 +35,43 @@ def read_bin(path: str | Path, columns: int = 4) -> np.ndarray:
     if size % row:
         raise DataError(f"{path}: {size} bytes is not a multiple of the {row}-byte row "
                         f"({columns} float32 columns; set options.bin_columns for another layout)")
-    data = np.fromfile(path, dtype="<f4").reshape(-1, columns)
-    return _xyzi(data)
+    flat = np.fromfile(path, dtype="<f4")
+    _check_bin_layout(path, flat, columns)
+    return _xyzi(flat.reshape(-1, columns))
+
+
+#: Column counts tried when a ``.bin`` file's intensities look wrong (KITTI 4, nuScenes 5, ...).
+BIN_LAYOUTS = range(4, 9)
+#: Share of intensities that may fall outside [0, 65535] before a layout looks wrong.
+IMPLAUSIBLE_SHARE = 0.01
+
+
+def _implausible_share(values: np.ndarray) -> float:
+    """Share of the finite ``values`` that no sensor writes as an intensity (< 0 or > 65535)."""
+    values = values[np.isfinite(values)]
+    return float(((values < 0) | (values > 65535)).mean()) if values.size else 0.0
+
+
+def _check_bin_layout(path: Path, flat: np.ndarray, columns: int) -> None:
+    """Catch a ``.bin`` read with the wrong column count whose size happens to divide.
+
+    Read with too few or too many columns, every column cycles through x, y, z and the
+    rest, so the intensity column takes negative heights: a DataError when another
+    column count reads plausibly (a nuScenes file read as KITTI), else a warning.
+    """
+    if columns < 4 or flat.size < columns:
+        return
+    share = _implausible_share(flat.reshape(-1, columns)[:, 3])
+    if share <= IMPLAUSIBLE_SHARE:
+        return
+    fits = [c for c in BIN_LAYOUTS if c != columns and flat.size % c == 0
+            and _implausible_share(flat.reshape(-1, c)[:, 3]) <= IMPLAUSIBLE_SHARE]
+    what = (f"{path}: read as {columns} float32 values per point (options.bin_columns), "
+            f"{share:.0%} of the intensities (4th values) are negative or above 65535")
+    if fits:
+        raise DataError(f"{what}; the file reads plausibly with {fits[0]} values per point "
+                        f"(nuScenes .bin files have 5): set options.bin_columns={fits[0]}")
+    warnings.warn(f"{what}; if the file has another layout, set options.bin_columns", stacklevel=3)
 
 
 def read_npy(path: str | Path) -> np.ndarray:

@@ -38,22 +38,18 @@ PILLAR_STATS = ("z_mean", "intensity_mean", "log_points")
 class PillarFeatureNet(nn.Module):
     """Per-point linear + ReLU, max-pooled per pillar, beside the pillar's statistics.
 
-    Max-pooled random ReLU features keep extremes, not averages or counts: on the demo
-    probe the pooled features of the random-init tokenizer scored 0.53 mean IoU on scans
-    at random headings, where seven per-token statistics (mean intensity above all)
-    scored 0.66. So each pillar also carries :data:`PILLAR_STATS`: the mean height (in
-    metres above the range floor) and intensity (times 4, on the scale of the learned
-    channels) of its points and ``log(1 + points)``. With them (and occupied-cell means
-    per token, see :class:`BevTokenizer`) the random-init encoder went from 0.66 to 0.73
-    on the demo probe, above the raw statistics' 0.69.
+    Max-pooled random ReLU features keep extremes, not averages or counts, and lost to
+    plain per-token statistics on the demo probe. So each pillar also carries
+    :data:`PILLAR_STATS`: the mean height (in metres above the range floor) and
+    intensity (times 4, on the scale of the learned channels) of its points and
+    ``log(1 + points)``.
 
     PointPillars normalizes here with BatchNorm (per channel, over points). A per-point
     LayerNorm does not fit: it rescales each point's channel vector to unit variance,
-    throwing away much of the height and intensity signal. With it the random-init
-    encoder scored 0.617 mean IoU on the demo probe against 0.639 without (car IoU 0.70,
-    where the raw pillar statistics give 0.92). BatchNorm's running statistics are
-    buffers, which the EMA teacher does not average, so no norm is used; ``pillarize``
-    scales the inputs to order one instead.
+    throwing away much of the height and intensity signal. BatchNorm's running
+    statistics are buffers, which the EMA teacher does not average, so no norm is used;
+    ``pillarize`` scales the inputs to order one instead. The probe numbers behind both
+    choices are in ``benchmarks/results/lidar_probe.md``.
 
     Args:
         channels: learned channels ``C``; the output has ``C + 3``.

@@ -22,8 +22,10 @@ class TabularOptions:
             frequent); the rest map to the unknown bucket.
         clip: standardized numerics are clipped to ``[-clip, clip]``.
         encoding: text encoding of CSV files.
-        delimiter: CSV field separator; ``None`` means ``\\t`` for ``.tsv`` files and
-            ``,`` otherwise.
+        delimiter: CSV field separator; ``None`` (auto) keeps ``,`` (``\\t`` for ``.tsv``)
+            when it splits the first rows evenly, else takes the one of ``;``, ``\\t``,
+            ``|`` that does (``auto`` means the same; ``tab`` or ``\\t`` is a tab). With
+            ``;``, numbers written with a decimal comma (``3,5``) are read as numbers.
         na_values: extra strings that mean "missing" (e.g. ``"?"``), on top of pandas'
             defaults (empty, ``NA``, ``NaN``, ``null``...).
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +18,11 @@ from .options import TabularOptions
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 PARQUET_MAGIC = b"PAR1"
+ZIP_MAGIC = b"PK\x03\x04"  # .xlsx / .ods workbooks are zip archives
+OLE2_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # legacy .xls workbooks
+#: Field separators tried when ``options.delimiter`` is not set, after ``,`` (``\t`` first for .tsv).
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_LINES = 20
 
 
 def file_kind(path: Path) -> str:
@@ -92,6 +99,7 @@ def _read_parquet(p: Path) -> pd.DataFrame:
 
 def _read_csv(p: Path, options: TabularOptions) -> pd.DataFrame:
     raw = p.read_bytes()
+    _check_not_binary(p, raw)
     encoding = "utf-8-sig" if options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") \
         else options.encoding
     try:
@@ -107,11 +115,11 @@ def _read_csv(p: Path, options: TabularOptions) -> pd.DataFrame:
                         f"options.encoding") from None
     if not text.strip():
         raise DataError(f"{p}: file is empty; expected a header line and data rows")
-    sep = options.delimiter or ("\t" if p.suffix.lower() == ".tsv" else ",")
+    sep = _delimiter(p, text, options.delimiter)
     _check_ragged(p, text, sep)
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep,
-                           na_values=list(options.na_values) or None)
+        df = pd.read_csv(io.StringIO(text), sep=sep, na_values=list(options.na_values) or None)
+        return _decimal_commas(df) if sep == ";" else df
     except pd.errors.EmptyDataError:
         raise DataError(f"{p}: file is empty; expected a header line and data rows") from None
     except pd.errors.ParserError as e:
@@ -142,3 +150,89 @@ def _check_ragged(p: Path, text: str, sep: str) -> None:
                                 f"expected {width} (as many as the header)")
     except csv.Error as e:
         raise DataError(f"{p}: line {reader.line_num} is not well-formed CSV: {e}") from None
+
+
+def _check_not_binary(p: Path, raw: bytes) -> None:
+    """A spreadsheet or archive saved under a CSV name: say what it is (no encoding fits it)."""
+    if raw.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as z:
+                names = z.namelist()
+        except zipfile.BadZipFile:
+            names = []
+        if any(n.startswith("xl/") for n in names):
+            what, fix = "an Excel workbook (.xlsx)", "export the sheet as CSV (or Parquet)"
+        elif "content.xml" in names:
+            what, fix = "an OpenDocument spreadsheet (.ods)", "export the sheet as CSV (or Parquet)"
+        else:
+            what, fix = "a zip archive", "unzip it"
+    elif raw.startswith(OLE2_MAGIC):
+        what, fix = "a legacy Excel workbook (.xls)", "export the sheet as CSV (or Parquet)"
+    else:
+        return
+    raise DataError(f"{p}: is {what}, not CSV text; {fix} and point --data at the result "
+                    f"(no options.encoding will read it)")
+
+
+def _field_counts(text: str, sep: str) -> list[int]:
+    """Fields per non-blank row in the first :data:`SNIFF_LINES` rows, split on ``sep``."""
+    try:
+        rows = itertools.islice(csv.reader(io.StringIO(text), delimiter=sep), SNIFF_LINES)
+        return [len(row) for row in rows if row and any(f.strip() for f in row)]
+    except csv.Error:
+        return []
+
+
+def _splits_evenly(text: str, sep: str) -> bool:
+    """``sep`` cuts the header into two or more fields and every sampled row alike."""
+    counts = _field_counts(text, sep)
+    return bool(counts) and counts[0] > 1 and len(set(counts)) == 1
+
+
+#: Spellings of ``options.delimiter`` that a YAML file or ``--set`` can carry.
+_ALIASES = {"auto": None, "": None, "tab": "\t", "\\t": "\t"}
+
+
+def _delimiter(p: Path, text: str, requested: str | None) -> str:
+    """``options.delimiter``, or the separator that splits the first rows evenly.
+
+    ``,`` (``\\t`` for ``.tsv``) is kept when it fits; otherwise the one other separator in
+    :data:`DELIMITERS` that does. A requested separator that leaves the header in one
+    field while another splits every row is an error naming that other separator.
+    """
+    preferred = "\t" if p.suffix.lower() == ".tsv" else ","
+    requested = _ALIASES.get(requested, requested)
+    if requested is not None and len(requested) != 1:
+        raise DataError(f"{p}: options.delimiter must be one character (or 'auto', 'tab'), "
+                        f"got {requested!r}")
+    if requested:
+        counts = _field_counts(text, requested)
+        if counts and counts[0] == 1:
+            fits = [d for d in DELIMITERS if d != requested and _splits_evenly(text, d)]
+            if len(fits) == 1:
+                raise DataError(f"{p}: the header is one field when split on "
+                                f"options.delimiter={requested!r}, but the file looks "
+                                f"{fits[0]!r}-separated: set options.delimiter={fits[0]!r}")
+        return requested
+    if _splits_evenly(text, preferred):
+        return preferred
+    fits = [d for d in DELIMITERS if d != preferred and _splits_evenly(text, d)]
+    if len(fits) > 1:
+        raise DataError(f"{p}: cannot tell the field separator: each of {fits} splits the first "
+                        f"rows evenly; set options.delimiter")
+    return fits[0] if fits else preferred
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$|^\s*[+-]?\d+\s*$")
+
+
+def _decimal_commas(df: pd.DataFrame) -> pd.DataFrame:
+    """Numbers written ``3,14`` (the decimal comma of ``;``-separated files) as floats."""
+    for name in df.columns:
+        values = df[name].dropna()
+        if not (pd.api.types.is_string_dtype(values) and len(values)
+                and values.map(lambda v: isinstance(v, str)).all()):
+            continue
+        if values.str.contains(",").any() and values.str.match(_DECIMAL_COMMA).all():
+            df[name] = pd.to_numeric(df[name].str.replace(",", ".", regex=False))
+    return df

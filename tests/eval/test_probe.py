@@ -12,6 +12,25 @@ def test_mean_iou__direct_formula():
     assert mean_iou(y_true, y_pred) == pytest.approx((1 / 3 + 2 / 3 + 0) / 3)
 
 
+def _confusion_matrix_miou(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """The hand-written formula ``mean_iou`` had before it used ``jaccard_score``."""
+    from sklearn.metrics import confusion_matrix
+
+    cm = confusion_matrix(y_true, y_pred, labels=np.union1d(y_true, y_pred))
+    inter = np.diag(cm)
+    return float(np.mean(inter / np.maximum(cm.sum(0) + cm.sum(1) - inter, 1)))
+
+
+def test_mean_iou__same_numbers_as_the_confusion_matrix_formula():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        k, n = rng.integers(1, 12), rng.integers(2, 300)
+        y_true = rng.integers(0, k, n)
+        y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, k + 2, n))  # + unseen classes
+        assert mean_iou(y_true, y_pred) == _confusion_matrix_miou(y_true, y_pred)
+    assert mean_iou(np.array([3, 3]), np.array([3, 3])) == 1.0
+
+
 def test_linear_probe__informative_beats_noise_and_returns_all_metrics():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 400)

@@ -3,9 +3,10 @@ import math
 import pytest
 import torch
 
-from jepa_core.masking.blocks import draw_block_shape
-from jepa_core.masking.reference import multiblock_masks
-from tests.helpers import assert_masksets_equal, check_maskset
+from jepa_core.ops.masking.blocks import draw_block_shape
+from tests.helpers import assert_masksets_equal, check_maskset, reference_masking
+
+multiblock_masks = reference_masking().multiblock_masks
 
 KW = dict(num_targets=4, target_scale=(0.15, 0.2), target_aspect=(0.75, 1.5),
           context_scale=(0.85, 1.0), context_aspect=(1.0, 1.0), min_keep=4)

@@ -1,6 +1,6 @@
 import torch
 
-from jepa_core.masking.philox import MASK32, below, philox4x32, philox4x32_scalar, seed_key
+from jepa_core.ops.masking.philox import MASK32, below, philox4x32, philox4x32_scalar, seed_key
 
 
 def test_philox__known_answer_vectors():

@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from jepa_core.masking.reference import random_subset_masks
-from tests.helpers import assert_masksets_equal, check_maskset
+from tests.helpers import assert_masksets_equal, check_maskset, reference_masking
+
+random_subset_masks = reference_masking().random_subset_masks
 
 
 def test_random_subset__counts_and_disjoint():

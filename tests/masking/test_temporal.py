@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from jepa_core.masking.reference import temporal_masks
-from tests.helpers import check_maskset
+from tests.helpers import check_maskset, reference_masking
+
+temporal_masks = reference_masking().temporal_masks
 
 
 def test_temporal__last_frames_hidden():

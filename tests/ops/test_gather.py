@@ -47,6 +47,36 @@ def test_gather_tokens__gradcheck_and_compile():
 
 
 @needs_op
+def test_gather_tokens__torch_compile_inductor_forward_and_backward():
+    tokens, idx = _inputs(dtype=torch.float64)
+    a, b = tokens.clone().requires_grad_(), tokens.clone().requires_grad_()
+    compiled = torch.compile(lambda t, i: torch.ops.jepa.gather_tokens(t, i), fullgraph=True)  # inductor
+    out, ref = compiled(a, idx), gather_tokens_reference(b, idx)
+    assert torch.equal(out, ref)
+    w = torch.randn_like(out)
+    out.backward(w)
+    ref.backward(w)
+    torch.testing.assert_close(a.grad, b.grad)
+
+
+@needs_op
+@pytest.mark.parametrize("call, message", [
+    (lambda t, i: torch.ops.jepa.gather_tokens(t[0], i), r"tokens must be \[B, N, D\]"),
+    (lambda t, i: torch.ops.jepa.gather_tokens(t, i[:2]), r"idx must be \[B, K\] with B = 3"),
+    (lambda t, i: torch.ops.jepa.gather_tokens(t, i.int()), "idx must be int64"),
+    (lambda t, i: torch.ops.jepa.gather_tokens_backward(t, i, 10), r"grad must be \[B, K, D\] for idx"),
+    (lambda t, i: torch.ops.jepa.gather_tokens_backward(t[:, :7], i, -1), "num_tokens must be >= 0"),
+])
+def test_gather_tokens__fakes_check_inputs_like_the_kernel(call, message):
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    with FakeTensorMode():
+        tokens, idx = torch.empty(3, 10, 5), torch.zeros(3, 7, dtype=torch.long)
+        with pytest.raises(RuntimeError, match=message):
+            call(tokens, idx)
+
+
+@needs_op
 def test_gather_tokens__bad_inputs_raise():
     tokens, idx = _inputs()
     with pytest.raises(ValueError, match="tokens"):

@@ -3,10 +3,11 @@ import math
 import pytest
 import torch
 
-from jepa_core.masking import reference
 from jepa_core.ops import masking as ops
 from jepa_core.ops.capabilities import compiled_cpu
-from tests.helpers import assert_masksets_equal, check_maskset, requires_cuda
+from tests.helpers import assert_masksets_equal, check_maskset, reference_masking, requires_cuda
+
+reference = reference_masking()
 
 needs_op = pytest.mark.skipif(not compiled_cpu("multiblock_masks"), reason="extension not built")
 
@@ -90,6 +91,42 @@ def test_masking_ops__torch_compile_fullgraph():
         compiled = torch.compile(lambda *a, op=op: op(*a), backend="eager", fullgraph=True)
         for x, y in zip(compiled(*args), op(*args)):
             assert torch.equal(x, y)
+
+
+@needs_op
+def test_masking_ops__torch_compile_inductor():
+    """The default backend: the ops stay extern calls, traced through their fakes."""
+    ids, valid = torch.arange(4), _valid(4, (6, 6))
+
+    def draw(ids, valid):
+        return (*torch.ops.jepa.multiblock_masks(ids, valid, [6, 6], 2, [2, 3], [5, 5], 2, False, 0, 1),
+                *torch.ops.jepa.random_subset_masks(ids, valid, 36, 0.5, 0.25, 1, 2),
+                *torch.ops.jepa.temporal_masks(ids, None, 6, 6, 2, True, 1, 2))
+
+    compiled = torch.compile(draw, fullgraph=True)  # backend="inductor"
+    for x, y in zip(compiled(ids, valid), draw(ids, valid)):
+        assert torch.equal(x, y)
+
+
+@needs_op
+@pytest.mark.parametrize("call, message", [
+    (lambda ids, v: torch.ops.jepa.random_subset_masks(ids, v[:, :5], 36, 0.5, 0.25, 1, 2),
+     r"token_valid must be \[4, 36\], got \(4, 5\)"),
+    (lambda ids, v: torch.ops.jepa.random_subset_masks(ids.int(), v, 36, 0.5, 0.25, 1, 2),
+     "sample_ids must be a 1-D int64 tensor"),
+    (lambda ids, v: torch.ops.jepa.multiblock_masks(ids, None, [4, 4], 1, [5, 1], [2, 2], 1, False, 0, 0),
+     "block shapes must fit the grid"),
+    (lambda ids, v: torch.ops.jepa.multiblock_masks(ids, None, [4, 4], 40, [1, 1], [2, 2], 1, False, 0, 0),
+     r"num_targets must be in \[1, 32\]"),
+    (lambda ids, v: torch.ops.jepa.temporal_masks(ids, None, 3, 2, 3, False, 0, 0), "1 <= frames < num_frames"),
+])
+def test_masking_ops__fakes_check_inputs_like_the_kernels(call, message):
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    with FakeTensorMode():  # runs the fake kernels, as torch.compile does while tracing
+        ids, valid = torch.arange(4), torch.ones(4, 36, dtype=torch.bool)
+        with pytest.raises(RuntimeError, match=message):
+            call(ids, valid)
 
 
 @needs_op

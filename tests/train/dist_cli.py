@@ -3,13 +3,15 @@
 ``python dist_cli.py pretrain toy --data X --out RUN ...`` behaves like the ``jepa``
 command. With ``JEPA_TEST_RANK_STATE=DIR`` set, every rank also writes its own local
 parameters after ``Trainer.fit`` to ``DIR/rank{r}.pt``, so a test can check that the
-ranks hold the same model.
+ranks hold the same model. With ``JEPA_TEST_STALL=RANK:STEP:SECONDS`` that rank sleeps
+before it gets the batch of that step (a stalled data loader).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -18,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from jepa_core import cli  # noqa: E402
 from jepa_core.registry import register_modality  # noqa: E402
-from jepa_core.train import Trainer  # noqa: E402
+from jepa_core.train import EpochBatches, Trainer  # noqa: E402
 from tests.toy_modality import ToyModality  # noqa: E402
 
 
@@ -33,8 +35,20 @@ def _dump_rank_state(fit):
     return wrapper
 
 
+def _stall(iterate, rank: int, at: int, seconds: float):
+    def wrapper(self: EpochBatches, *args, **kwargs):
+        for step, ids, batch in iterate(self, *args, **kwargs):
+            if step == at and self.env.rank == rank:
+                time.sleep(seconds)
+            yield step, ids, batch
+    return wrapper
+
+
 if __name__ == "__main__":
     register_modality("toy", ToyModality, source="tests")
     if os.environ.get("JEPA_TEST_RANK_STATE"):
         Trainer.fit = _dump_rank_state(Trainer.fit)
+    if os.environ.get("JEPA_TEST_STALL"):
+        r, s, secs = os.environ["JEPA_TEST_STALL"].split(":")
+        EpochBatches.iterate = _stall(EpochBatches.iterate, int(r), int(s), float(secs))
     sys.exit(cli.main(sys.argv[1:]))

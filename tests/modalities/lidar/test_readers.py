@@ -124,3 +124,30 @@ def test_read_labels__count_mismatch(tmp_path):
     np.zeros(5, dtype=np.uint32).tofile(tmp_path / "a.label")
     with pytest.raises(DataError, match=r"a\.label: 5 labels but the scan .*scan\.bin has 7 points"):
         read_labels(tmp_path / "a.label", 7, scan=tmp_path / "scan.bin")
+
+
+def _nuscenes(cloud: np.ndarray) -> np.ndarray:
+    """x, y, z, intensity 0-255, ring index 0-31: nuScenes' five float32 values per point."""
+    return np.c_[cloud[:, :3], cloud[:, 3:] * 255, np.arange(len(cloud)) % 32].astype(np.float32)
+
+
+def test_read_scan__five_column_bin_read_as_four_names_the_option(tmp_path, cloud):
+    _nuscenes(cloud).tofile(tmp_path / "nu.bin")  # 500 x 5 floats also divide into 625 x 4
+    with pytest.raises(DataError, match=r"nu\.bin: read as 4 float32 values per point .*intensities.*"
+                                        r"negative.*set options\.bin_columns=5"):
+        read_scan(tmp_path / "nu.bin")
+
+
+def test_read_scan__four_column_bin_read_as_five_names_the_option(tmp_path, cloud):
+    cloud.tofile(tmp_path / "kitti.bin")  # 500 x 4 floats also divide into 400 x 5
+    with pytest.raises(DataError, match=r"kitti\.bin: read as 5 .*set options\.bin_columns=4"):
+        read_scan(tmp_path / "kitti.bin", bin_columns=5)
+
+
+def test_read_scan__implausible_intensity_without_other_layout_warns(tmp_path, cloud):
+    odd = cloud[:499].copy()  # 499 x 4 floats: no other column count divides them
+    odd[:, 3] = -1.0
+    odd.tofile(tmp_path / "odd.bin")
+    with pytest.warns(UserWarning, match=r"odd\.bin: read as 4 .*100% of the intensities.*"
+                                         r"set options\.bin_columns"):
+        read_scan(tmp_path / "odd.bin")

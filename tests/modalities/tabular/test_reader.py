@@ -111,3 +111,75 @@ def test_read_table__na_values_in_parquet(tmp_path):
     pd.DataFrame({"a": ["x", "?", "y"], "b": [1.5, 2.5, 3.5]}).to_parquet(tmp_path / "n.parquet")
     df = read_table(tmp_path / "n.parquet", TabularOptions(na_values=["?"]))
     assert df["a"].isna().tolist() == [False, True, False]
+
+
+def test_read_table__semicolon_separated_is_detected(tmp_path):
+    (tmp_path / "s.csv").write_text("height;color;weight\n170,5;red;70\n160;blue;61,25\n")
+    df = read_table(tmp_path / "s.csv")
+    assert list(df.columns) == ["height", "color", "weight"]
+    assert df["height"].tolist() == [170.5, 160.0]  # decimal commas of ;-separated files
+    assert df["weight"].tolist() == [70.0, 61.25]
+    assert df["color"].tolist() == ["red", "blue"]
+
+
+@pytest.mark.parametrize("sep", ["\t", "|"])
+def test_read_table__other_separators_are_detected(tmp_path, sep):
+    (tmp_path / "s.csv").write_text(f"a{sep}b\n1.5{sep}x\n2.5{sep}y\n")
+    df = read_table(tmp_path / "s.csv")
+    assert list(df.columns) == ["a", "b"] and df["a"].tolist() == [1.5, 2.5]
+
+
+def test_read_table__comma_wins_when_it_splits_evenly(tmp_path):
+    (tmp_path / "c.csv").write_text("a,b\nx;y,1\nz;w,2\n")
+    assert read_table(tmp_path / "c.csv")["a"].tolist() == ["x;y", "z;w"]
+
+
+def test_read_table__wrong_delimiter_option_names_the_right_one(tmp_path):
+    from modalities.tabular import TabularOptions
+
+    (tmp_path / "s.csv").write_text("a;b;c\n1;2;3\n4;5;6\n")
+    with pytest.raises(DataError, match=r"s\.csv: .*looks ';'-separated: set options\.delimiter=';'"):
+        read_table(tmp_path / "s.csv", TabularOptions(delimiter=","))
+
+
+def test_read_table__ambiguous_separator_asks_for_the_option(tmp_path):
+    (tmp_path / "a.csv").write_text("a;b|c\n1;2|3\n")
+    with pytest.raises(DataError, match=r"a\.csv: cannot tell the field separator.*set options\.delimiter"):
+        read_table(tmp_path / "a.csv")
+
+
+def test_read_table__xlsx_renamed_csv_says_spreadsheet(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "book.csv", "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(DataError, match=r"book\.csv: is an Excel workbook \(\.xlsx\), not CSV text; "
+                                        r"export the sheet as CSV .*no options\.encoding will read it"):
+        read_table(tmp_path / "book.csv")
+
+
+def test_read_table__xls_renamed_csv_says_spreadsheet(tmp_path):
+    (tmp_path / "old.csv").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504))
+    with pytest.raises(DataError, match=r"old\.csv: is a legacy Excel workbook \(\.xls\).*export"):
+        read_table(tmp_path / "old.csv")
+
+
+@pytest.mark.parametrize("spelling, text, columns", [
+    ("auto", "a;b\n1;2\n", ["a", "b"]),
+    ("tab", "a;b\tc\n1;2\t3\n", ["a;b", "c"]),
+    ("\\t", "a;b\tc\n1;2\t3\n", ["a;b", "c"]),
+])
+def test_read_table__delimiter_spellings(tmp_path, spelling, text, columns):
+    from modalities.tabular import TabularOptions
+
+    (tmp_path / "t.csv").write_text(text)
+    assert list(read_table(tmp_path / "t.csv", TabularOptions(delimiter=spelling)).columns) == columns
+
+
+def test_read_table__delimiter_of_two_characters(tmp_path):
+    from modalities.tabular import TabularOptions
+
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match=r"t\.csv: options\.delimiter must be one character"):
+        read_table(tmp_path / "t.csv", TabularOptions(delimiter=";;"))
