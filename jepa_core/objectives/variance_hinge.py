@@ -17,11 +17,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from jepa_core.objectives._distributed import global_sum
-from jepa_core.objectives.vicreg import per_dim_std
+from jepa_core.objectives.vicreg import masked_rows, per_dim_std
 
 
 def variance_hinge(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *,
-                   groups: Tensor | None = None, sync: bool = True) -> Tensor:
+                   groups: Tensor | None = None, sync: bool = True,
+                   mask: Tensor | None = None) -> Tensor:
     """Hinge on the per-dimension standard deviation, over the batch or per group.
 
     Args:
@@ -33,6 +34,7 @@ def variance_hinge(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *,
             given, the hinge is computed within each group having at least 2 rows and
             averaged over those groups (over all ranks' groups under ``torchrun``).
         sync: Use the global batch when a process group is running.
+        mask: Rows to use (``[n]`` bool); ``None``: all rows.
 
     Returns:
         A scalar float32 tensor.
@@ -51,22 +53,24 @@ def variance_hinge(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *,
     if z.dim() != 2:
         raise ValueError(f"variance_hinge expects embeddings [n, D], got shape {tuple(z.shape)}")
     if groups is None:
-        return F.relu(gamma - per_dim_std(z, eps, sync=sync)).mean()
+        return F.relu(gamma - per_dim_std(z, eps, sync=sync, mask=mask)).mean()
     if groups.shape != z.shape[:1]:
         raise ValueError(f"groups must have shape [{z.shape[0]}] (one id per row), "
                          f"got {tuple(groups.shape)}")
     if groups.is_floating_point() or groups.is_complex():
         raise ValueError(f"groups must hold integer ids, got dtype {groups.dtype}")
-    z = z.float()
+    z, _ = masked_rows(z, mask)
     ids = groups.to(device=z.device, dtype=torch.long)
     num_groups = int(ids.max().item()) + 1 if ids.numel() else 0
     if ids.numel() and int(ids.min().item()) < 0:
         raise ValueError("groups ids must be >= 0")
     ones = torch.ones_like(ids, dtype=torch.float32)
+    if mask is not None:
+        ones = mask.to(device=z.device, dtype=torch.float32)
     counts = torch.zeros(num_groups, device=z.device).index_add_(0, ids, ones)
     sums = torch.zeros(num_groups, z.shape[1], device=z.device).index_add(0, ids, z)
     mean = sums / counts.clamp_min(1.0)[:, None]
-    sq = torch.zeros_like(sums).index_add(0, ids, (z - mean[ids]).square())
+    sq = torch.zeros_like(sums).index_add(0, ids, (z - mean[ids]).square() * ones[:, None])
     std = torch.sqrt(sq / (counts - 1.0).clamp_min(1.0)[:, None] + eps)
     per_group = F.relu(gamma - std).mean(1)
     usable = (counts >= 2).float()
