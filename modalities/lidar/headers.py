@@ -35,7 +35,7 @@ def check_scan_file(path: Path, bin_columns: int = 4) -> None:
         >>> try:
         ...     check_scan_file(f)
         ... except DataError as e:
-        ...     print(str(e).split(": ", 1)[1][:43])
+        ...     print(str(e).split(": ", 1)[1].split(" (")[0])
         24 bytes is not a multiple of the 16-byte row
     """
     try:
