@@ -27,7 +27,8 @@ class Numbers(Dataset):
 
 
 def _run(batches: EpochBatches, start: int, end: int) -> list[tuple[int, list[int], list[int]]]:
-    return [(step, ids.tolist(), batch.flatten().tolist()) for step, ids, batch in batches.iterate(start, end)]
+    return [(step, ids.tolist(), batch.flatten().tolist())
+            for step, ids, batch in batches.iterate(start, end)]
 
 
 def test_epoch_batches__workers_keep_the_order_across_epochs_and_resume():
