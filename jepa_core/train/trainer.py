@@ -207,7 +207,7 @@ class Trainer:
         loss_value, rate, last_saved = None, None, start
         pending: tuple[StepStats, float] | None = None  # the previous step, its loss not read yet
         end = self.total_steps if stop_after is None else min(self.total_steps, start + stop_after)
-        step = start
+        next_step = start
         try:
             for step, ids, batch in self.batches.iterate(start, end):
                 tic = time.perf_counter()
@@ -216,7 +216,7 @@ class Trainer:
                     logger.step(self._checked_loss(pending[0], last_saved), pending[1])
                     pending = None
                 rate = global_batch / max(time.perf_counter() - tic, 1e-9)
-                done = step + 1
+                done = next_step = step + 1
                 log_now = done % log_every == 0 or done == self.total_steps
                 save_now = done % ckpt_every == 0 and done != end
                 if not (log_now or save_now or done == end):
@@ -231,7 +231,7 @@ class Trainer:
                     last_saved = done
             self._save(end, loss_value)
         except DataError as e:
-            raise DataError(f"{e}; training stopped at step {step}. The last checkpoint (step "
+            raise DataError(f"{e}; training stopped at step {next_step}. The last checkpoint (step "
                             f"{last_saved}) in {self.run.checkpoints} is intact.") from None
         finally:
             logger.close()
