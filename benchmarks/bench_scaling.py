@@ -7,7 +7,8 @@ batch. samples/s is the median of the per-step rates the trainer logs (forward, 
 optimizer and EMA update; data loading excluded), after ``--warmup`` steps.
 
 GPU part (only where CUDA is available): the step time of one GPU training the default
-model of ``--gpu-modality`` (default lidar) plain vs wrapped in DDP on a one-rank NCCL group.
+model of ``--gpu-modality`` (default lidar) plain vs wrapped in DDP on a one-rank NCCL group,
+timing the trainer's own ``Trainer.train_step``.
 
 Usage: ``python benchmarks/bench_scaling.py --out benchmarks/results``
 (writes ``scaling_cpu.json``, and ``scaling_gpu.json`` on a CUDA machine).
@@ -74,18 +75,15 @@ def gpu_ddp_overhead(modality: str, steps: int, warmup: int) -> dict:
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
 
+    from jepa_core.bench.trainer_steps import bench_trainer, device_batches
     from jepa_core.config import build_config
-    from jepa_core.modality import move_to
     from jepa_core.registry import create_modality
     from jepa_core.run import build_model
-    from jepa_core.train.optim import build_optimizer
 
     plugin = create_modality(modality)
     cfg = build_config({"modality": modality}, plugin.default_config())
     dataset, state = plugin.load(plugin.demo_data(), cfg, None)
     device = torch.device("cuda", 0)
-    batch = move_to(plugin.collate([dataset[i % len(dataset)] for i in range(cfg.data.batch_size)]), device)
-    ids = torch.arange(cfg.data.batch_size, device=device)
     os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
     os.environ.setdefault("MASTER_PORT", "29533")
     dist.init_process_group("nccl", rank=0, world_size=1, device_id=device)
@@ -93,19 +91,17 @@ def gpu_ddp_overhead(modality: str, steps: int, warmup: int) -> dict:
               "global_batch": cfg.data.batch_size, "rows": []}
     try:
         for wrap in ("plain", "ddp"):
-            model = build_model(cfg, plugin, state).to(device)
-            net = DistributedDataParallel(model, device_ids=[0]) if wrap == "ddp" else model
-            opt = build_optimizer(model, cfg.optim)
+            trainer = bench_trainer(build_model(cfg, plugin, state), cfg, dataset, plugin.collate, device,
+                                    warmup + steps)
+            if wrap == "ddp":  # the trainer's own step, on the model wrapped as under torchrun
+                trainer.wrapped = DistributedDataParallel(trainer.model, device_ids=[0])
+            trainer.model.train()
+            ids, batch = device_batches(trainer, 1)[0]
             times = []
             for step in range(warmup + steps):
                 torch.cuda.synchronize()
                 tic = time.perf_counter()
-                with torch.autocast("cuda", dtype=torch.bfloat16):
-                    out = net(batch, ids, step)
-                opt.zero_grad(set_to_none=True)
-                out.loss.backward()
-                opt.step()
-                model.target.update(model.encoder, 0.996)
+                trainer.train_step(step, ids, batch)
                 torch.cuda.synchronize()
                 if step >= warmup:
                     times.append(time.perf_counter() - tic)

@@ -27,12 +27,25 @@ from .targets import TargetProvider, create_target
 
 @dataclass
 class StepOutput:
-    """What one forward pass returns: the loss, its parts, and targets for the monitors."""
+    """What one forward pass returns: the loss, its parts, and targets for the monitors.
+
+    Everything stays on the device: ``parts`` are detached 0-d tensors (read them when
+    logging), and the monitors' targets are selected only when asked for.
+
+    Shapes:
+        target_embeddings ``[B, M, Kt, D]`` (detached), target_weight ``[B, M, Kt]``.
+    """
 
     loss: Tensor
-    parts: dict[str, float]
-    targets: Tensor
+    parts: dict[str, Tensor]
+    target_embeddings: Tensor
+    target_weight: Tensor
     masks: MaskSet
+
+    @property
+    def targets(self) -> Tensor:
+        """``[n, D]`` target embeddings of the tokens with weight > 0 (waits for the device)."""
+        return self.target_embeddings[self.target_weight > 0]
 
 
 def standardize_per_position(z: Tensor, valid: Tensor, eps: float = 1e-4) -> Tensor:
@@ -138,8 +151,9 @@ class JEPA(nn.Module):
             weight = weight * token_type_weights(types, self.type_weights.to(weight.dtype))
 
         ctx_keep = masks.context_valid & torch.gather(tokens.valid, 1, masks.context_idx)
-        embeddings = z_ctx[ctx_keep]
-        loss, parts = self.objective(pred.float(), z_tgt.float(), weight.float(), embeddings.float(),
-                                     seed=self.seed, step=step)
-        tgt_keep = weight > 0
-        return StepOutput(loss=loss, parts=parts, targets=z_tgt.detach()[tgt_keep], masks=masks)
+        # the regularizers take a row mask, not z_ctx[ctx_keep], which would wait for the device
+        loss, parts = self.objective.terms(pred.float(), z_tgt.float(), weight.float(),
+                                           z_ctx.reshape(-1, z_ctx.shape[-1]).float(), seed=self.seed,
+                                           step=step, embedding_mask=ctx_keep.reshape(-1))
+        return StepOutput(loss=loss, parts=parts, target_embeddings=z_tgt.detach(),
+                          target_weight=weight.detach(), masks=masks)

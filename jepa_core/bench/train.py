@@ -1,8 +1,10 @@
 """Training-step benchmark: tabular pretraining throughput (rows/s) for the default model.
 
 A synthetic table (numeric and categorical columns, some missing values) is pretrained
-through the same path as ``jepa pretrain tabular`` (plugin, JEPA model, trainer step)
-at batch 256, after a few warm-up steps; ``train.json`` and ``train.png`` are written.
+through the same path as ``jepa pretrain tabular`` (plugin, JEPA model, and the
+trainer's own :meth:`~jepa_core.train.Trainer.train_step`) at batch 256, after a few
+warm-up steps, with the batches already on the device; ``train.json`` and ``train.png``
+are written.
 The model is also timed under eager PyTorch and under ``torch.compile`` where it works.
 """
 
@@ -18,10 +20,10 @@ import numpy as np
 import torch
 
 from ..config import build_config
-from ..modality import move_to
 from ..registry import create_modality
 from ..run import build_model
-from ..train.optim import build_optimizer
+from ..train import Trainer
+from .trainer_steps import bench_trainer, device_batches, synchronize
 
 
 def synthetic_table(path: Path, rows: int = 4096, seed: int = 0) -> Path:
@@ -39,17 +41,15 @@ def synthetic_table(path: Path, rows: int = 4096, seed: int = 0) -> Path:
     return path
 
 
-def _time_steps(model, optimizer, batches, steps: int, warmup: int) -> float:
-    model.train()
+def _time_steps(trainer: Trainer, batches: list, steps: int, warmup: int) -> float:
+    trainer.model.train()
     for i in range(warmup + steps):
         if i == warmup:
+            synchronize(trainer.device)
             tic = time.perf_counter()
         ids, batch = batches[i % len(batches)]
-        out = model(batch, ids, i)
-        optimizer.zero_grad(set_to_none=True)
-        out.loss.backward()
-        optimizer.step()
-        model.target.update(model.encoder, 0.996)
+        trainer.train_step(i, ids, batch)
+    synchronize(trainer.device)
     return time.perf_counter() - tic
 
 
@@ -63,23 +63,19 @@ def run(device: str, out_dir: Path, quick: bool = False, batch_size: int = 256) 
         cfg = build_config({"modality": "tabular"}, plugin.default_config(),
                            {"data": {"batch_size": batch_size}})
         dataset, state = plugin.load(str(csv), cfg, None)
-    batches = []
-    for start in range(0, len(dataset) - batch_size + 1, batch_size):
-        ids = torch.arange(start, start + batch_size)
-        batch = plugin.collate([dataset[int(i)] for i in ids])
-        batches.append((ids.to(dev), move_to(batch, dev)))
     results = {"device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda"
                else platform.processor() or platform.machine(), "torch": torch.__version__,
                "threads": torch.get_num_threads(), "batch_size": batch_size, "steps": steps,
                "features": dataset[0]["num"].numel() + dataset[0]["cat"].numel(), "runs": {}}
     for mode in ("eager", "compile"):
-        model = build_model(cfg, plugin, state).to(dev)
-        optimizer = build_optimizer(model, cfg.optim)
+        model = build_model(cfg, plugin, state)
         if mode == "compile":
             model.encoder.transformer.compile()
             model.predictor.transformer.compile()
+        trainer = bench_trainer(model, cfg, dataset, plugin.collate, dev, warmup + steps)
+        batches = device_batches(trainer, len(dataset) // batch_size)
         try:
-            seconds = _time_steps(model, optimizer, batches, steps, warmup)
+            seconds = _time_steps(trainer, batches, steps, warmup)
         except Exception as e:  # torch.compile needs a C++ toolchain; report, don't fail
             results["runs"][mode] = {"error": f"{type(e).__name__}: {e}"[:300]}
             continue

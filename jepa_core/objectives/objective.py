@@ -96,27 +96,44 @@ class Objective(nn.Module):
                                    self.vicreg_covariance_weight, self.variance_hinge_weight))
 
     def forward(self, pred: Tensor, target: Tensor, weight: Tensor | None,
-                embeddings: Tensor | None = None, *, seed: int,
-                step: int) -> tuple[Tensor, dict[str, float]]:
-        """Total loss and its unweighted parts.
+                embeddings: Tensor | None = None, *, seed: int, step: int,
+                embedding_mask: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
+        """Total loss and its unweighted parts as Python floats (see :meth:`terms`).
+
+        Reading the parts as floats waits for the device; the training step calls
+        :meth:`terms` instead, which keeps them as tensors.
+        """
+        total, parts = self.terms(pred, target, weight, embeddings, seed=seed, step=step,
+                                  embedding_mask=embedding_mask)
+        values = torch.stack(list(parts.values())).tolist()
+        return total, dict(zip(parts, values))
+
+    def terms(self, pred: Tensor, target: Tensor, weight: Tensor | None,
+              embeddings: Tensor | None = None, *, seed: int, step: int,
+              embedding_mask: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        """Total loss and its unweighted parts, all tensors (no host synchronisation).
 
         Args:
             pred: Predicted embeddings at the target positions.
             target: Target embeddings (detached and normalized by the caller).
             weight: Per-token weights (validity 0/1 or soft); ``None`` weighs all 1.
-            embeddings: The embeddings to regularize (valid tokens, flattened); required
-                when a regularizer is enabled.
+            embeddings: The embeddings to regularize (flattened tokens); required when a
+                regularizer is enabled.
             seed: Run seed (fixes SIGReg's slices together with ``step``).
             step: Training step.
+            embedding_mask: Which rows of ``embeddings`` to regularize (``[n]`` bool, e.g.
+                the valid context tokens); ``None`` uses them all. A mask keeps shapes
+                fixed where ``embeddings[mask]`` would wait for the device.
 
         Returns:
             ``(total, parts)``: the scalar float32 loss to backpropagate, and a dict of
-            the unweighted terms as Python floats, keyed ``"latent"`` plus those of
-            ``"sigreg"``, ``"vicreg_var"``, ``"vicreg_cov"``, ``"variance_hinge"`` that
+            the unweighted terms as detached 0-d tensors, keyed ``"latent"`` plus those
+            of ``"sigreg"``, ``"vicreg_var"``, ``"vicreg_cov"``, ``"variance_hinge"`` that
             are enabled.
 
         Shapes:
-            pred, target: ``[..., D]``; weight: ``[...]``; embeddings: ``[n, E]``.
+            pred, target: ``[..., D]``; weight: ``[...]``; embeddings: ``[n, E]``;
+            embedding_mask: ``[n]``.
         """
         terms: dict[str, tuple[Tensor, float]] = {
             "latent": (self.latent(pred, target, weight, sync=self.sync), 1.0)}
@@ -126,21 +143,22 @@ class Objective(nn.Module):
                                  "embeddings to regularize")
             if embeddings.dim() != 2:
                 raise ValueError(f"embeddings must be [n, D], got shape {tuple(embeddings.shape)}")
+        mask = embedding_mask
         if self.sigreg_weight > 0:
             terms["sigreg"] = (sigreg(embeddings, self.sigreg_slices, seed, step, self.num_knots,
-                                      self.t_max, sync=self.sync), self.sigreg_weight)
+                                      self.t_max, sync=self.sync, mask=mask), self.sigreg_weight)
         if self.vicreg_variance_weight > 0:
-            terms["vicreg_var"] = (vicreg_variance(embeddings, sync=self.sync),
+            terms["vicreg_var"] = (vicreg_variance(embeddings, sync=self.sync, mask=mask),
                                    self.vicreg_variance_weight)
         if self.vicreg_covariance_weight > 0:
-            terms["vicreg_cov"] = (vicreg_covariance(embeddings, sync=self.sync),
+            terms["vicreg_cov"] = (vicreg_covariance(embeddings, sync=self.sync, mask=mask),
                                    self.vicreg_covariance_weight)
         if self.variance_hinge_weight > 0:
-            terms["variance_hinge"] = (variance_hinge(embeddings, self.hinge_gamma, sync=self.sync),
+            terms["variance_hinge"] = (variance_hinge(embeddings, self.hinge_gamma,
+                                                      sync=self.sync, mask=mask),
                                        self.variance_hinge_weight)
         total = sum(value * w for value, w in terms.values())
-        values = torch.stack([value.detach() for value, _ in terms.values()]).tolist()
-        return total, dict(zip(terms, values))
+        return total, {name: value.detach() for name, (value, _) in terms.items()}
 
     def extra_repr(self) -> str:
         return (f"loss={self.loss!r}, sigreg={self.sigreg_weight}, "

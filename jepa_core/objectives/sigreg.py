@@ -29,6 +29,7 @@ from torch import Tensor
 
 from jepa_core.objectives._distributed import global_count, global_sum
 from jepa_core.objectives.base import Regularizer
+from jepa_core.objectives.vicreg import masked_rows
 
 _MASK64 = (1 << 64) - 1
 
@@ -119,7 +120,8 @@ def epps_pulley_knots(num_knots: int = 17, t_max: float = 3.0,
     return t, phi, weights * phi
 
 
-def epps_pulley(x: Tensor, num_knots: int = 17, t_max: float = 3.0, *, sync: bool = True) -> Tensor:
+def epps_pulley(x: Tensor, num_knots: int = 17, t_max: float = 3.0, *, sync: bool = True,
+                mask: Tensor | None = None) -> Tensor:
     """Epps-Pulley statistic of each column of ``x`` against a standard normal.
 
     Args:
@@ -127,6 +129,7 @@ def epps_pulley(x: Tensor, num_knots: int = 17, t_max: float = 3.0, *, sync: boo
         num_knots: Trapezoid knots on ``[0, t_max]``.
         t_max: Integration range.
         sync: Pool the samples of all ranks when a process group is running.
+        mask: Rows to use (``[n]`` bool); ``None``: all rows.
 
     Returns:
         The statistic per column (float32), ``N * integral |ECF - phi|^2 w`` with ``N``
@@ -146,16 +149,21 @@ def epps_pulley(x: Tensor, num_knots: int = 17, t_max: float = 3.0, *, sync: boo
     if x.dim() != 2:
         raise ValueError(f"expected samples [n, S], got shape {tuple(x.shape)}")
     t, phi, weights = epps_pulley_knots(num_knots, t_max, device=x.device)
-    xt = x.float().unsqueeze(-1) * t  # [n, S, K]
-    sums = global_sum(torch.stack([xt.cos().sum(0), xt.sin().sum(0)]), sync)  # [2, S, K]
-    n = global_count(x.shape[0], x.device, sync)
+    x, count = masked_rows(x, mask)
+    xt = x.unsqueeze(-1) * t  # [n, S, K]
+    cos = xt.cos()
+    if mask is not None:  # a zeroed row would add cos(0) = 1
+        cos = torch.where(mask.to(x.device)[:, None, None], cos, cos.new_zeros(()))
+    sums = global_sum(torch.stack([cos.sum(0), xt.sin().sum(0)]), sync)  # [2, S, K]
+    n = global_count(count, x.device, sync)
     ecf = sums / n.clamp_min(1.0)
     err = (ecf[0] - phi).square() + ecf[1].square()  # [S, K]
     return (err @ weights) * n
 
 
 def sigreg(z: Tensor, num_slices: int = 256, seed: int = 0, step: int = 0,
-           num_knots: int = 17, t_max: float = 3.0, *, sync: bool = True) -> Tensor:
+           num_knots: int = 17, t_max: float = 3.0, *, sync: bool = True,
+           mask: Tensor | None = None) -> Tensor:
     """SIGReg loss: mean Epps-Pulley statistic of ``z`` over random 1-D slices.
 
     Args:
@@ -166,6 +174,7 @@ def sigreg(z: Tensor, num_slices: int = 256, seed: int = 0, step: int = 0,
         num_knots: Trapezoid knots on ``[0, t_max]`` (17 in LeJEPA / LeWM).
         t_max: Integration range (3 in LeJEPA / LeWM).
         sync: Use the global batch when a process group is running.
+        mask: Rows to use (``[n]`` bool), e.g. the valid context tokens; ``None``: all rows.
 
     Returns:
         A scalar float32 tensor, differentiable w.r.t. ``z``; computed in float32 with
@@ -188,7 +197,8 @@ def sigreg(z: Tensor, num_slices: int = 256, seed: int = 0, step: int = 0,
         raise ValueError(f"num_slices must be >= 1, got {num_slices}")
     directions = random_slices(z.shape[1], num_slices, seed, step, device=z.device)
     with torch.autocast(z.device.type, enabled=False):  # the ECF needs fp32 even under AMP
-        return epps_pulley(z.float() @ directions, num_knots, t_max, sync=sync).mean()
+        z, _ = masked_rows(z, mask)
+        return epps_pulley(z @ directions, num_knots, t_max, sync=sync, mask=mask).mean()
 
 
 class SIGReg(Regularizer):

@@ -20,7 +20,7 @@ from jepa_core.objectives.vicreg import per_dim_std
 
 
 def variance_hinge(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *,
-                   sync: bool = True) -> Tensor:
+                   sync: bool = True, mask: Tensor | None = None) -> Tensor:
     """Hinge on the per-dimension standard deviation over the (global) batch.
 
     Args:
@@ -29,6 +29,7 @@ def variance_hinge(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *,
             uses 1/16 on its BEV features).
         eps: Added to the variance.
         sync: Use the global batch when a process group is running.
+        mask: Rows to use (``[n]`` bool); ``None``: all rows.
 
     Returns:
         A scalar float32 tensor.
@@ -43,7 +44,7 @@ def variance_hinge(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *,
     """
     if z.dim() != 2:
         raise ValueError(f"variance_hinge expects embeddings [n, D], got shape {tuple(z.shape)}")
-    return F.relu(gamma - per_dim_std(z, eps, sync=sync)).mean()
+    return F.relu(gamma - per_dim_std(z, eps, sync=sync, mask=mask)).mean()
 
 
 class VarianceHinge(Regularizer):

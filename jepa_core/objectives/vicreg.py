@@ -26,12 +26,45 @@ def _check_2d(z: Tensor, who: str) -> None:
         raise ValueError(f"{who} expects embeddings [n, D], got shape {tuple(z.shape)}")
 
 
-def centered(z: Tensor, *, sync: bool = True) -> tuple[Tensor, Tensor]:
+def masked_rows(z: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor | int]:
+    """``z`` in float32 with the rows outside ``mask`` set to 0, and the number of rows kept.
+
+    A row mask instead of ``z[mask]`` keeps the shapes fixed, so no host synchronisation
+    is needed to find how many rows there are (a boolean index needs one on CUDA).
+    Zeroed rows add nothing to the sums the statistics are made of, whatever they held.
+
+    Args:
+        z: Embeddings.
+        mask: Rows to use; ``None`` uses every row.
+
+    Returns:
+        ``(z, n)``: ``n`` is an int without a mask, else a 0-d tensor on ``z``'s device.
+
+    Shapes:
+        z: ``[n, D]``; mask: ``[n]`` bool.
+
+    Examples:
+        >>> z, n = masked_rows(torch.tensor([[1.0], [float("nan")]]), torch.tensor([True, False]))
+        >>> z.tolist(), n.item()
+        ([[1.0], [0.0]], 1)
+    """
+    z = z.float()
+    if mask is None:
+        return z, z.shape[0]
+    if mask.shape != z.shape[:1] or mask.dtype != torch.bool:
+        raise ValueError(f"the row mask must be bool of shape [{z.shape[0]}], got {mask.dtype} "
+                         f"{tuple(mask.shape)}")
+    mask = mask.to(z.device)
+    return torch.where(mask[:, None], z, z.new_zeros(())), mask.sum()
+
+
+def centered(z: Tensor, *, sync: bool = True, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """Subtract the (global) per-dimension mean.
 
     Args:
         z: Embeddings.
         sync: Use the global batch when a process group is running.
+        mask: Rows to use (``[n]`` bool); the others come out as 0. ``None``: all rows.
 
     Returns:
         ``(z - mean, n)`` in float32, with ``n`` the global number of rows (0-d tensor).
@@ -45,17 +78,22 @@ def centered(z: Tensor, *, sync: bool = True) -> tuple[Tensor, Tensor]:
         ([[-1.0, -2.0], [1.0, 2.0]], 2.0)
     """
     _check_2d(z, "centered")
-    mean, n = masked_mean(z, sync=sync)
-    return z.float() - mean, n
+    weight = None if mask is None else mask.to(z.device)[:, None]
+    mean, n = masked_mean(z, weight, sync=sync)
+    zc = z.float() - mean
+    if mask is None:
+        return zc, n
+    return torch.where(weight, zc, zc.new_zeros(())), n.reshape(())
 
 
-def per_dim_std(z: Tensor, eps: float = 1e-4, *, sync: bool = True) -> Tensor:
+def per_dim_std(z: Tensor, eps: float = 1e-4, *, sync: bool = True, mask: Tensor | None = None) -> Tensor:
     """Per-dimension standard deviation ``sqrt(var + eps)`` (unbiased variance) of the batch.
 
     Args:
         z: Embeddings.
         eps: Added to the variance so the gradient stays finite at collapse.
         sync: Use the global batch when a process group is running.
+        mask: Rows to use (``[n]`` bool); ``None``: all rows.
 
     Returns:
         The standard deviation of each dimension (float32).
@@ -68,11 +106,12 @@ def per_dim_std(z: Tensor, eps: float = 1e-4, *, sync: bool = True) -> Tensor:
         tensor([1.4142])
     """
     _check_2d(z, "per_dim_std")
-    _, var, _ = masked_moments(z, sync=sync)
+    _, var, _ = masked_moments(z, None if mask is None else mask.to(z.device)[:, None], sync=sync)
     return torch.sqrt(var + eps)
 
 
-def vicreg_variance(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *, sync: bool = True) -> Tensor:
+def vicreg_variance(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *, sync: bool = True,
+                    mask: Tensor | None = None) -> Tensor:
     """VICReg variance term: ``mean_d relu(gamma - sqrt(var_d + eps))``.
 
     Args:
@@ -80,6 +119,7 @@ def vicreg_variance(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *, sync: b
         gamma: Target standard deviation.
         eps: Added to the variance.
         sync: Use the global batch when a process group is running.
+        mask: Rows to use (``[n]`` bool); ``None``: all rows.
 
     Returns:
         A scalar float32 tensor; 0 when every dimension has std >= gamma.
@@ -94,15 +134,16 @@ def vicreg_variance(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *, sync: b
         tensor(0.)
     """
     _check_2d(z, "vicreg_variance")
-    return F.relu(gamma - per_dim_std(z, eps, sync=sync)).mean()
+    return F.relu(gamma - per_dim_std(z, eps, sync=sync, mask=mask)).mean()
 
 
-def vicreg_covariance(z: Tensor, *, sync: bool = True) -> Tensor:
+def vicreg_covariance(z: Tensor, *, sync: bool = True, mask: Tensor | None = None) -> Tensor:
     """VICReg covariance term: sum of squared off-diagonal covariances divided by ``D``.
 
     Args:
         z: Embeddings (valid tokens only, flattened).
         sync: Use the global batch when a process group is running.
+        mask: Rows to use (``[n]`` bool); ``None``: all rows.
 
     Returns:
         A scalar float32 tensor; 0 for uncorrelated dimensions.
@@ -116,7 +157,7 @@ def vicreg_covariance(z: Tensor, *, sync: bool = True) -> Tensor:
         tensor(4.)
     """
     _check_2d(z, "vicreg_covariance")
-    zc, n = centered(z, sync=sync)
+    zc, n = centered(z, sync=sync, mask=mask)
     with torch.autocast(zc.device.type, enabled=False):  # keep the covariance in fp32 under AMP
         cov = global_sum(zc.T @ zc, sync) / (n - 1.0).clamp_min(1.0)
     off = cov - torch.diag_embed(torch.diagonal(cov))

@@ -13,8 +13,8 @@ import torch.distributed as dist
 from torch import nn
 
 from ..config import Config
-from ..method import JEPA
-from ..modality import move_to
+from ..method import JEPA, StepOutput
+from ..modality import DataError, move_to
 from ..targets import ema_momentum
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .data import EpochBatches
@@ -43,6 +43,27 @@ class FitResult:
     samples_per_s: float | None
 
 
+@dataclass
+class StepStats:
+    """One training step's results, still on the device (reading them waits for it).
+
+    Args:
+        step: the step (0-based) these are of.
+        loss: the detached 0-d loss, averaged over ranks.
+        output: the method's forward output (loss parts, targets for the monitors).
+        lr: the learning rate the step used.
+        weight_decay: its weight decay.
+        momentum: the EMA momentum of its target update.
+    """
+
+    step: int
+    loss: torch.Tensor
+    output: StepOutput
+    lr: float
+    weight_decay: float
+    momentum: float
+
+
 class Trainer:
     """Pretrains a :class:`JEPA` on batches from :class:`EpochBatches` into a run directory.
 
@@ -59,6 +80,8 @@ class Trainer:
                  device: torch.device) -> None:
         self.cfg = cfg
         self.batches = batches
+        if device.type == "cuda":
+            batches.pin_memory = True  # then copies to the GPU need not wait for it
         self.run = run
         self.env = env
         self.device = device
@@ -119,8 +142,58 @@ class Trainer:
         if stalled:
             raise TrainingError(stalled)
 
+    def train_step(self, step: int, ids: torch.Tensor, batch) -> StepStats:
+        """One optimisation step: schedule, forward, backward, clip, optimizer, EMA update.
+
+        The one place the step is written; ``fit`` and the benchmarks call it. It does
+        not wait for the device: nothing is read back to the host here (the caller reads
+        ``StepStats.loss`` when it needs the value, e.g. for the NaN check).
+
+        Args:
+            step: the global step (sets the schedules, the masks and SIGReg's slices).
+            ids: ``[B]`` global sample ids of the batch.
+            batch: the raw batch (moved to the device here).
+        """
+        lr, wd, momentum = self.schedule(step)
+        set_hyperparameters(self.optimizer, lr, wd)
+        batch = move_to(batch, self.device)
+        with self._autocast():
+            out = self.wrapped(batch, ids.to(self.device, non_blocking=True), step)
+        loss = self._global_mean(out.loss)
+        self.optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        if self.cfg.optim.clip_grad:
+            clip_grad_norm_(self.model, self.cfg.optim.clip_grad)
+        self.optimizer.step()
+        self.model.target.update(self.model.encoder, momentum)
+        return StepStats(step, loss, out, lr, wd, momentum)
+
+    def _checked_loss(self, stats: StepStats, last_saved: int) -> float:
+        """The step's loss as a float (waits for the device); a NaN/inf stops training."""
+        value = stats.loss.item()
+        if not math.isfinite(value):
+            raise TrainingError(
+                f"the loss became {value} at step {stats.step}; training stopped. The last good "
+                f"checkpoint (step {last_saved}) in {self.run.checkpoints} is intact. Try a lower "
+                "optim.lr, optim.clip_grad, or check the data for extreme values.")
+        return value
+
+    def _log_record(self, stats: StepStats, loss: float, rate: float) -> dict:
+        out = stats.output
+        parts = dict(zip(out.parts, torch.stack(list(out.parts.values())).tolist())) if out.parts else {}
+        sample = out.targets[:1024]
+        return {"step": stats.step + 1, "epoch": stats.step // self.batches.steps_per_epoch,
+                "loss": loss, **parts, "lr": stats.lr, "weight_decay": stats.weight_decay,
+                "momentum": stats.momentum, "samples_per_s": rate,
+                "target_std": embedding_std(sample), "target_rank": effective_rank(sample)}
+
     def fit(self, resume: bool = False, stop_after: int | None = None) -> FitResult:
         """Train until ``total_steps``; with ``resume``, continue from the latest checkpoint.
+
+        A step's loss is read (and checked for NaN/inf) after the next step has been
+        queued, so the host does not wait for the device every step; at log and
+        checkpoint steps, and at the end, it is read at once, so no checkpoint is ever
+        written after a non-finite loss.
 
         Args:
             resume: continue from the latest checkpoint of the run directory.
@@ -138,39 +211,30 @@ class Trainer:
         log_every, ckpt_every = self.cfg.logging.log_every, self.cfg.logging.checkpoint_every
         global_batch = self.batches.local_batch * self.env.world_size
         loss_value, rate, last_saved = None, None, start
+        pending: tuple[StepStats, float] | None = None  # the previous step, its loss not read yet
         end = self.total_steps if stop_after is None else min(self.total_steps, start + stop_after)
         step = start
+        next_step = start
         try:
             for step, ids, batch in self.batches.iterate(start, end):
                 self._check_ranks(step)
                 tic = time.perf_counter()
-                lr, wd, momentum = self.schedule(step)
-                set_hyperparameters(self.optimizer, lr, wd)
-                batch = move_to(batch, self.device)
-                with self._autocast():
-                    out = self.wrapped(batch, ids.to(self.device), step)
-                loss_value = self._global_mean(out.loss).item()
-                if not math.isfinite(loss_value):
-                    raise TrainingError(
-                        f"the loss became {loss_value} at step {step}; training stopped. The last good "
-                        f"checkpoint (step {last_saved}) in {self.run.checkpoints} is intact. Try a lower "
-                        "optim.lr, optim.clip_grad, or check the data for extreme values.")
-                self.optimizer.zero_grad(set_to_none=True)
-                out.loss.backward()
-                if self.cfg.optim.clip_grad:
-                    clip_grad_norm_(self.model, self.cfg.optim.clip_grad)
-                self.optimizer.step()
-                self.model.target.update(self.model.encoder, momentum)
+                stats = self.train_step(step, ids, batch)
+                if pending is not None:
+                    logger.step(self._checked_loss(pending[0], last_saved), pending[1])
+                    pending = None
                 rate = global_batch / max(time.perf_counter() - tic, 1e-9)
+                done = next_step = step + 1
+                log_now = done % log_every == 0 or done == self.total_steps
+                save_now = done % ckpt_every == 0 and done != end
+                if not (log_now or save_now or done == end):
+                    pending = (stats, rate)
+                    continue
+                loss_value = self._checked_loss(stats, last_saved)
                 logger.step(loss_value, rate)
-                done = step + 1
-                if done % log_every == 0 or done == self.total_steps:
-                    sample = out.targets[:1024]
-                    logger.log({"step": done, "epoch": step // self.batches.steps_per_epoch,
-                                "loss": loss_value, **out.parts, "lr": lr, "weight_decay": wd,
-                                "momentum": momentum, "samples_per_s": rate,
-                                "target_std": embedding_std(sample), "target_rank": effective_rank(sample)})
-                if done % ckpt_every == 0 and done != end:
+                if log_now:
+                    logger.log(self._log_record(stats, loss_value, rate))
+                if save_now:
                     self._save(done, loss_value)
                     last_saved = done
             self._save(end, loss_value)
@@ -178,6 +242,9 @@ class Trainer:
             if isinstance(e, TrainingError) or not (self.env.distributed and is_collective_timeout(e)):
                 raise
             raise TrainingError(self.heartbeat.diagnose(step, e)) from None
+        except DataError as e:
+            raise DataError(f"{e}; training stopped at step {next_step}. The last checkpoint (step "
+                            f"{last_saved}) in {self.run.checkpoints} is intact.") from None
         finally:
             logger.close()
         return FitResult(start, end, loss_value, rate)

@@ -9,8 +9,9 @@
   and the scatter into the dense ``[B, C, H, W]`` map (inference mode),
 
 reporting points/s for each stage and for the three together, and **training
-samples/s** of the default model (tokenize, mask, encode, EMA target, predict, loss,
-backward, AdamW step, EMA update) with the plugin's ``default_config``.
+samples/s** of the default model with the plugin's ``default_config``: the trainer's own
+step (:meth:`~jepa_core.train.Trainer.train_step`: tokenize, mask, encode, EMA target,
+predict, loss, backward, AdamW step, EMA update) on batches already on the device.
 It writes ``lidar.json`` into ``out_dir`` and returns the same dict.
 """
 
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from jepa_core.bench.trainer_steps import bench_trainer, device_batches, synchronize
 from jepa_core.config import build_config
 from jepa_core.run import build_model
 
@@ -48,29 +50,15 @@ def _train_rate(folder: Path, device: torch.device, steps: int, batch_size: int)
     plugin = LidarModality()
     cfg = build_config(plugin.default_config(), {"modality": "lidar", "data": {"batch_size": batch_size}})
     dataset, state = plugin.load(str(folder), cfg, None)
-    model = build_model(cfg, plugin, state).to(device).train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.optim.lr)
-    batches = [plugin.collate([dataset[(s * batch_size + i) % len(dataset)] for i in range(batch_size)])
-               for s in range(steps + 1)]
-
-    def step(i: int) -> None:
-        batch = {k: v.to(device) for k, v in batches[i].items()}
-        out = model(batch, batch["index"], step=i)
-        opt.zero_grad(set_to_none=True)
-        out.loss.backward()
-        opt.step()
-        if model.target.kind == "ema":
-            model.target.update(model.encoder, 0.996)
-
-    step(0)  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    trainer = bench_trainer(build_model(cfg, plugin, state), cfg, dataset, plugin.collate, device, steps + 1)
+    trainer.model.train()
+    batches = device_batches(trainer, steps + 1)
+    trainer.train_step(0, *batches[0])  # warm-up
+    synchronize(device)
     t = time.perf_counter()
     for i in range(1, steps + 1):
-        step(i)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+        trainer.train_step(i, *batches[i])
+    synchronize(device)
     dt = time.perf_counter() - t
     return {"steps": steps, "batch_size": batch_size, "seconds": dt,
             "samples_per_s": steps * batch_size / dt}

@@ -1,4 +1,11 @@
-"""Scan folders: find, read, validate and crop every scan before training starts."""
+"""Scan folders: list and check every scan up front, decode each one when it is asked for.
+
+Only the file list stays in memory: a folder of any size pretrains in bounded memory,
+the scans being read, validated and cropped in ``__getitem__`` (in the DataLoader
+workers, ``data.num_workers``). Sizes and headers are checked before training starts
+(:mod:`~modalities.lidar.headers`); a file that vanished or broke since then raises a
+:class:`~jepa_core.modality.DataError` naming it when it is read.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from torch.utils.data import Dataset
 
 from jepa_core.modality import DataError
 
+from .headers import check_scan_file
 from .options import LidarOptions
 from .readers import read_scan
 
@@ -50,7 +58,10 @@ def load_cropped(path: Path, opts: LidarOptions) -> tuple[np.ndarray, np.ndarray
     Raises:
         DataError: any reader error, or no point inside ``options.point_range``.
     """
-    points, finite = read_scan(path, opts.bin_columns, opts.intensity_scale, with_mask=True)
+    try:
+        points, finite = read_scan(path, opts.bin_columns, opts.intensity_scale, with_mask=True)
+    except OSError as e:  # vanished or unreadable since it was listed
+        raise DataError(f"{path}: cannot be read ({e.strerror or e})") from None
     inside = in_range(points, opts.point_range)
     if not inside.any():
         raise DataError(f"{path}: all {len(points)} points lie outside options.point_range "
@@ -62,25 +73,33 @@ def load_cropped(path: Path, opts: LidarOptions) -> tuple[np.ndarray, np.ndarray
 
 
 class ScanDataset(Dataset):
-    """Cropped scans held in memory; item ``i`` is ``{"points": [N_i, 4], "index": i}``.
+    """Scans read on demand; item ``i`` is ``{"points": [N_i, 4], "index": i}``.
 
     Args:
-        files: scan files, all read and validated here.
+        files: scan files; their sizes and headers are checked here (see
+            :func:`~modalities.lidar.headers.check_scan_file`), their points are read by
+            ``__getitem__``.
         opts: reader options and range.
+
+    Raises:
+        DataError: here for a file whose size or header is wrong; from ``__getitem__``
+            for one that cannot be decoded (NaN only, nothing in range), or that vanished
+            or changed after it was listed.
     """
 
     def __init__(self, files: list[Path], opts: LidarOptions) -> None:
         self.files = list(files)
         self.opts = opts
-        self.masks: list[np.ndarray] = []
-        self.points: list[Tensor] = []
         for f in self.files:
-            pts, kept = load_cropped(f, opts)
-            self.points.append(torch.from_numpy(pts))
-            self.masks.append(kept)
+            check_scan_file(f, opts.bin_columns)
 
     def __len__(self) -> int:
-        return len(self.points)
+        return len(self.files)
+
+    def load(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scan ``i`` cropped to the range, and the mask of its stored rows kept (for labels)."""
+        return load_cropped(self.files[i], self.opts)
 
     def __getitem__(self, i: int) -> dict[str, Tensor]:
-        return {"points": self.points[i], "index": torch.tensor(i, dtype=torch.long)}
+        points, _ = self.load(i)
+        return {"points": torch.from_numpy(points), "index": torch.tensor(i, dtype=torch.long)}

@@ -55,9 +55,12 @@ class LidarModality(ModalityPlugin):
         pretrained encoder ahead of its random-init twin on the demo probe, where global
         attention left them level. The numbers, the settings tried and the diagnosis are
         in ``benchmarks/results/lidar_probe.md``.
+
+        Scans are read and cropped in two DataLoader worker processes
+        (``data.num_workers``), which stay up from epoch to epoch.
         """
         return {
-            "data": {"batch_size": 8},
+            "data": {"batch_size": 8, "num_workers": 2},
             "mask": {"name": "bev", "context_ratio": 0.5, "target_ratio": 0.5},
             "model": {"dim": 64, "depth": 4, "heads": 4, "predictor_dim": 64,
                       "predictor_depth": 2, "predictor_heads": 4, "attention_window": 1},
@@ -104,8 +107,12 @@ class LidarModality(ModalityPlugin):
             raise DataError(f"{label_dir}: --label must be a folder of .label/.npy files "
                             f"named like the scans")
         opts = dataset.opts
-        targets = np.stack([token_targets(f, m, p, label_dir, opts) for f, m, p in
-                            zip(dataset.files, dataset.masks, dataset.points)])
-        raw = np.stack([raw_features(p, opts) for p in dataset.points])
+        targets, raw = [], []
+        for i, f in enumerate(dataset.files):  # one scan in memory at a time
+            points, kept = dataset.load(i)
+            points = torch.from_numpy(points)
+            targets.append(token_targets(f, kept, points, label_dir, opts))
+            raw.append(raw_features(points, opts))
+        targets, raw = np.stack(targets), np.stack(raw)
         return ProbeData(dataset=dataset, targets=targets, raw_features=raw,
                          task="classification", metric="miou", level="token")

@@ -63,7 +63,8 @@ def main() -> None:
         after = full_state_dict(model)
         if env.is_main:
             Path(args.out).mkdir(parents=True, exist_ok=True)
-            torch.save({"loss": out.loss.item(), "parts": out.parts, "grads": grads, "before": before,
+            parts = {k: v.item() for k, v in out.parts.items()}
+            torch.save({"loss": out.loss.item(), "parts": parts, "grads": grads, "before": before,
                         "after": after, "momentum": MOMENTUM, "world_size": env.world_size},
                        Path(args.out) / f"step_w{env.world_size}.pt")
     finally:

@@ -19,6 +19,15 @@ def _used_columns(valid: Tensor) -> int:
     return int(rows.sum(-1).max())
 
 
+def _used_widths(*valids: Tensor) -> list[int]:
+    """:func:`_used_columns` of each, read from a device in one synchronisation, not one each."""
+    if all(v.device.type == "cpu" or v.numel() == 0 for v in valids):
+        return [_used_columns(v) for v in valids]
+    widths = [v.reshape(-1, v.shape[-1]).sum(-1).max() if v.numel() else v.new_zeros((), dtype=torch.long)
+              for v in valids]
+    return torch.stack(widths).tolist()
+
+
 @dataclass
 class MaskSet:
     """Padded index sets with validity; every sample keeps all of its indices.
@@ -62,6 +71,6 @@ class MaskSet:
             >>> m.trimmed().context_idx
             tensor([[3]])
         """
-        kc, kt = _used_columns(self.context_valid), _used_columns(self.target_valid)
+        kc, kt = _used_widths(self.context_valid, self.target_valid)  # the shapes need the values
         return MaskSet(self.context_idx[:, :kc], self.context_valid[:, :kc],
                        self.target_idx[..., :kt], self.target_valid[..., :kt])
