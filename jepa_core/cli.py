@@ -236,6 +236,7 @@ def cmd_embed(args) -> int:
     dataset, _ = run.plugin.load(args.data or run.cfg.data.path, run.cfg, run.state)
     feats = encode_dataset(run.model.target_encoder, run.plugin, dataset, run.plugin.embedding_level,
                            args.batch_size, device)
+    run.check_features(feats)
     path = write_embeddings(feats, args.out)
     print(json.dumps({"out": str(path), "shape": list(feats.shape)}))
     return 0
@@ -263,6 +264,7 @@ def cmd_probe(args) -> int:
 
     pretrained = encode_dataset(run.model.target_encoder, run.plugin, data.dataset, data.level,
                                 args.batch_size, device, desc="embed (pretrained)")
+    run.check_features(pretrained)
     random_model = build_model(run.cfg, run.plugin, run.state).eval()
     random_init = encode_dataset(random_model.target_encoder, run.plugin, data.dataset, data.level,
                                  args.batch_size, device, desc="embed (random init)")

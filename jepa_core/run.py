@@ -167,6 +167,22 @@ class LoadedRun:
     plugin: ModalityPlugin
     state: dict
     model: JEPA
+    step: int | None = None  # the step of the checkpoint loaded
+    path: Path | None = None  # the run directory
+
+    def check_features(self, features) -> None:
+        """Refuse features holding NaN/inf (weights that are finite but blown up make them).
+
+        Raises:
+            RunError: naming the run and the checkpoint step.
+        """
+        import numpy as np
+
+        bad = int(np.size(features) - np.isfinite(features).sum())
+        if bad:
+            raise RunError(f"the encoder of {self.path} (checkpoint of step "
+                           f"{self.step}) gives NaN/inf features ({bad} of {np.size(features)} values): its weights "
+                           "blew up in training; pretrain again with a lower optim.lr")
 
 
 def build_model(cfg: Config, plugin: ModalityPlugin, state: dict) -> JEPA:
@@ -203,4 +219,4 @@ def load_run(run_dir: str | Path, *, expect_modality: str | None = None) -> Load
         warnings.warn(f"{reason}; using the checkpoint of step {found.step} instead", stacklevel=2)
     model.load_state_dict(found.model_state)
     model.eval()
-    return LoadedRun(cfg, plugin, state, model)
+    return LoadedRun(cfg, plugin, state, model, found.step, run.path)

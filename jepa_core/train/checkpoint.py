@@ -160,6 +160,19 @@ def _repoint_if_dangling(ckpt_dir: Path, tag: str) -> None:
         pass  # still full: load_latest skips a pointer to missing files
 
 
+def discard_checkpoint(ckpt_dir: str | Path, tag: str) -> str | None:
+    """Delete checkpoint ``tag`` (found unusable) and point ``latest.json`` at the newest other one.
+
+    Returns:
+        The tag ``latest.json`` names afterwards, or None when no checkpoint is left.
+    """
+    ckpt_dir = Path(ckpt_dir)
+    for suffix in _SUFFIXES:
+        (ckpt_dir / f"{tag}{suffix}").unlink(missing_ok=True)
+    _repoint_if_dangling(ckpt_dir, tag)
+    return latest_checkpoint(ckpt_dir)
+
+
 def save_checkpoint(ckpt_dir: str | Path, step: int, model_state: dict[str, torch.Tensor],
                     optimizer_state: dict, trainer_state: dict, keep: int = 2) -> Path:
     """Write the checkpoint of ``step`` and point ``latest.json`` at it; keep the last ``keep``.
@@ -193,6 +206,7 @@ def save_checkpoint(ckpt_dir: str | Path, step: int, model_state: dict[str, torc
     state = {"step": step, "optimizer": opt_meta, **trainer_state}
     target = files[0]
     try:
+        files[2].unlink(missing_ok=True)  # rewriting a tag: it is incomplete until its .json is back
         atomic_write(files[0], lambda p: _write_tensors(weights, p))
         target = files[1]
         atomic_write(files[1], lambda p: _write_tensors(opt_tensors, p))

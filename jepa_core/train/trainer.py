@@ -22,7 +22,8 @@ from ..config import Config
 from ..method import JEPA
 from ..modality import move_to
 from ..targets import ema_momentum
-from .checkpoint import NonFiniteCheckpointError, atomic_write_text, load_latest, save_checkpoint
+from .checkpoint import (NonFiniteCheckpointError, atomic_write_text, checkpoint_tag, discard_checkpoint,
+                         load_latest, save_checkpoint, tag_step)
 from .data import EpochBatches
 from .distributed import DistEnv
 from .monitors import effective_rank, embedding_std
@@ -109,6 +110,7 @@ class Trainer:
         self.optimizer = build_optimizer(self.model, cfg.optim)
         self.warmup_steps = int(round(cfg.optim.warmup * self.total_steps))
         self.last_good: int | None = None  # step of the newest checkpoint known to be whole and finite
+        self._unproven: int | None = None  # a checkpoint this process wrote whose weights no forward has used yet
         self._stop_signal: int | None = None
 
     def _total_steps(self) -> int:
@@ -149,8 +151,30 @@ class Trainer:
 
     def _last_good_text(self) -> str:
         if self.last_good is None:
-            return f"No checkpoint was written before it ({self.run.checkpoints} holds none)."
+            return f"No checkpoint was written before it: {self.run.path} has none to resume from."
         return f"The last good checkpoint (step {self.last_good}) in {self.run.checkpoints} is intact."
+
+    def _bad_loss(self, loss_value: float, step: int) -> TrainingError:
+        """The error for a NaN/inf loss at ``step``, after dropping a checkpoint that caused it.
+
+        The loss of step ``s`` is the first use of the weights saved as checkpoint ``s``: if
+        this process wrote that checkpoint, its weights (finite, but blown up) are what
+        failed, so it is deleted and ``latest.json`` goes back to the one before, whose
+        own step trained with a finite loss. A checkpoint resumed from is left alone (the
+        data may be the cause).
+        """
+        if self._unproven == step:
+            if not self.env.is_main:  # rank 0 deletes it and names the checkpoint left
+                return TrainingError(f"the loss became {loss_value} at step {step}; training stopped "
+                                     "(rank 0 reports which checkpoint is left)")
+            left = discard_checkpoint(self.run.checkpoints, checkpoint_tag(step))
+            self.last_good = None if left is None else tag_step(left)
+            dropped = f" Its checkpoint (step {step}) produced it and was deleted."
+        else:
+            dropped = ""
+        return TrainingError(
+            f"the loss became {loss_value} at step {step}; training stopped.{dropped} {self._last_good_text()} "
+            "Try a lower optim.lr, optim.clip_grad, or check the data for extreme values.")
 
     def _all_finite(self) -> bool:
         """Whether every weight and optimizer tensor of every rank is finite (checked before saving)."""
@@ -183,7 +207,7 @@ class Trainer:
                                  "world_size": self.env.world_size})
             except NonFiniteCheckpointError as e:  # the gathered state; _all_finite checks first
                 raise TrainingError(f"{e}. {self._last_good_text()}") from None
-        self.last_good = step
+        self.last_good = self._unproven = step
 
     def _catch_stop_signals(self):
         """Until the returned function is called, SIGINT/SIGTERM ask for a stop at the next step boundary.
@@ -264,9 +288,7 @@ class Trainer:
                     out = self.wrapped(batch, ids.to(self.device), step)
                 loss_value = self._global_mean(out.loss).item()
                 if not math.isfinite(loss_value):
-                    raise TrainingError(
-                        f"the loss became {loss_value} at step {step}; training stopped. {self._last_good_text()} "
-                        "Try a lower optim.lr, optim.clip_grad, or check the data for extreme values.")
+                    raise self._bad_loss(loss_value, step)
                 self.optimizer.zero_grad(set_to_none=True)
                 out.loss.backward()
                 if self.cfg.optim.clip_grad:
