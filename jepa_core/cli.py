@@ -316,8 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interrupted: {e}", file=sys.stderr)
         return 128 + e.signum
     except KeyboardInterrupt:
-        print("interrupted: stopped at once (Ctrl-C); the newest checkpoint is whole, --resume continues "
-              "from it", file=sys.stderr)
+        print("interrupted: stopped at once (Ctrl-C); a run's newest checkpoint stays whole and "
+              "`pretrain --resume` continues from it", file=sys.stderr)
         return 130
     except (CheckpointError, DataError, ConfigError, RunError, TrainingError, UnknownModalityError, FileNotFoundError,
             ValueError) as e:  # ValueError: impossible mask requests, bad sizes, checked up front

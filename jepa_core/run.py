@@ -76,10 +76,17 @@ class RunDir:
         return self.info.is_file() and self.config.is_file() and self.state.is_file()
 
     def foreign_entries(self) -> list[str]:
-        """Names in the directory when it is not a run (the lock file aside); [] for a run."""
+        """Names in the directory that keep it from becoming a run; [] for a run or an empty folder.
+
+        Ignored: the lock file, and the run files of a ``pretrain`` that died while writing
+        them (the lock file marks a folder ``pretrain`` claimed; no checkpoint exists yet).
+        """
         if self.exists() or not self.path.is_dir():
             return []
-        return sorted(p.name for p in self.path.iterdir() if p.name != LOCK)
+        names = sorted(p.name for p in self.path.iterdir() if p.name != LOCK)
+        if self.lock_file.exists() and set(names) <= {self.info.name, self.config.name, self.state.name}:
+            return []
+        return names
 
     def check_writable(self, resume: bool, force: bool = False) -> None:
         """Refuse an ``--out`` that ``pretrain`` must not write into.

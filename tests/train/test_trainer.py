@@ -350,3 +350,22 @@ def test_signal__saves_at_the_step_boundary_and_exits(signum, status, tmp_path, 
     assert _pretrain(tmp_path, "straight", "--steps", "8") == 0
     a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "r")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_out__a_run_half_written_by_a_dead_pretrain_does_not_block(tmp_path, monkeypatch):
+    import jepa_core.run
+
+    class Killed(BaseException):
+        pass
+
+    def die_writing_state(path, text):
+        if path.name == "modality_state.json":
+            raise Killed  # killed between config.yaml and modality_state.json
+        checkpoint.atomic_write_text(path, text)
+
+    monkeypatch.setattr(jepa_core.run, "atomic_write_text", die_writing_state)
+    with pytest.raises(Killed):
+        _pretrain(tmp_path, "r", "--steps", "2")
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path / "r")) == [".lock", "config.yaml", "run.json"]
+    assert _pretrain(tmp_path, "r", "--steps", "2") == 0
