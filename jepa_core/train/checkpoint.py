@@ -258,8 +258,9 @@ def _prune(ckpt_dir: Path, tag: str, keep: int) -> None:
     for old in doomed - protected:
         for suffix in _SUFFIXES:
             (ckpt_dir / f"{old}{suffix}").unlink(missing_ok=True)
-    for stray in [*ckpt_dir.glob(".step-*"), *ckpt_dir.glob(f".{LATEST}.*")]:
-        stray.unlink(missing_ok=True)  # temp files of a killed writer (one writer holds the run lock)
+    # temp files of a killed writer: ours, and safetensors' own (.tmpXXXXXX); one writer holds the run lock
+    for stray in [*ckpt_dir.glob(".step-*"), *ckpt_dir.glob(f".{LATEST}.*"), *ckpt_dir.glob(".tmp*")]:
+        stray.unlink(missing_ok=True)
 
 
 def read_pointer(ckpt_dir: str | Path) -> str | None:
