@@ -63,15 +63,15 @@ def _trim_metrics(path: Path, step: int) -> None:
     """Drop ``metrics.jsonl`` lines past ``step`` (logged after the checkpoint resumed from)."""
     if not path.is_file():
         return
-    kept, dropped = [], False
-    for line in path.read_text().splitlines():
+    def logged_by_then(line: str) -> bool:
         try:
-            keep = int(json.loads(line)["step"]) <= step
+            return int(json.loads(line)["step"]) <= step
         except (ValueError, KeyError, TypeError):
-            keep = False  # a line cut short by a kill
-        kept.append(line) if keep else None
-        dropped |= not keep
-    if dropped:
+            return False  # a line cut short by a kill
+
+    lines = path.read_text().splitlines()
+    kept = [line for line in lines if logged_by_then(line)]
+    if len(kept) < len(lines):
         atomic_write_text(path, "".join(f"{line}\n" for line in kept))
 
 

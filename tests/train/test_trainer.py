@@ -369,3 +369,24 @@ def test_out__a_run_half_written_by_a_dead_pretrain_does_not_block(tmp_path, mon
     monkeypatch.undo()
     assert sorted(os.listdir(tmp_path / "r")) == [".lock", "config.yaml", "run.json"]
     assert _pretrain(tmp_path, "r", "--steps", "2") == 0
+
+
+def test_signal__ctrl_c_on_a_real_process(tmp_path):
+    data = write_toy_data(tmp_path / "x.npy")
+    out = tmp_path / "r"
+    proc = subprocess.Popen([sys.executable, str(DIST_CLI), "pretrain", "toy", "--data", str(data), "--out", str(out),
+                             "--steps", "100000"], env={**os.environ, "OMP_NUM_THREADS": "1"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "metrics.jsonl").is_file() or not (out / "metrics.jsonl").read_text():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    step = int(re.search(r"interrupted: SIGINT received: stopped at step (\d+)", err).group(1))
+    assert latest_checkpoint(out / "checkpoints") == f"step-{step:08d}" and "Traceback" not in err
+    assert _metrics(out)[-1]["step"] == step
