@@ -56,7 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--steps", type=int, help="train for this many steps in all")
     pt.add_argument("--batch-size", type=int, help="global batch size (split over ranks)")
     pt.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    pt.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    pt.add_argument("--resume", action="store_true",
+                    help="continue from the run's newest intact checkpoint (a new run if --out is empty)")
+    pt.add_argument("--force", action="store_true",
+                    help="write the run into a non-empty --out that is not a run (its files named like "
+                         "a run's are replaced); never needed for a new or empty directory")
     pt.add_argument("--stop-after", type=int, metavar="STEPS",
                     help="end this invocation after STEPS steps (checkpointed); --resume goes on")
     pt.add_argument("--ignore-columns", help="tabular: comma-separated columns pretraining never "
@@ -134,11 +138,23 @@ def cmd_components(args) -> int:
     return 0
 
 
+def _pick_device(requested: str, env):
+    """:func:`~jepa_core.train.pick_device`, with a missing device as a :class:`ConfigError`."""
+    from .config import ConfigError
+    from .train import pick_device
+
+    try:
+        return pick_device(requested, env)
+    except RuntimeError as e:  # --device cuda without CUDA
+        raise ConfigError(str(e)) from None
+
+
 def _resolve_config(args, plugin):
     from .config import build_config, load_yaml, parse_overrides, to_dict
     from .run import RunDir, RunError
 
     run = RunDir(args.out)
+    run.check_writable(args.resume, getattr(args, "force", False))
     flags: dict = {}
     if args.epochs is not None:
         flags["optim"] = {"epochs": args.epochs, "steps": None}
@@ -159,8 +175,6 @@ def _resolve_config(args, plugin):
             raise RunError(f"{run.path} is a {run.modality()!r} run; cannot resume it as {args.modality!r}")
         saved, state = run.read()
         return build_config(to_dict(saved), flags, overrides), state
-    if run.exists() and not args.resume:
-        raise RunError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
     file_layer = load_yaml(args.config) if args.config else {}
     cfg = build_config({"modality": args.modality}, plugin.default_config(), file_layer, flags, overrides)
     if cfg.modality != args.modality:
@@ -169,36 +183,48 @@ def _resolve_config(args, plugin):
 
 
 def cmd_pretrain(args) -> int:
+    """Everything is checked (config, data, model, masker on the grid, step count) before the
+    run directory is written; rank 0 then holds the run's lock until training ends."""
+    import contextlib
+
     import torch.distributed as dist
 
+    from .config import ConfigError
     from .registry import create_modality
-    from .run import RunDir, build_model
-    from .train import EpochBatches, Trainer, env_from_launcher, init_distributed, pick_device, shutdown_distributed
+    from .run import RunDir, RunError, build_model
+    from .train import EpochBatches, Trainer, env_from_launcher, init_distributed, shutdown_distributed
 
+    if args.stop_after is not None and args.stop_after < 1:
+        raise ConfigError(f"--stop-after must be at least 1, got {args.stop_after}")
     env = env_from_launcher()
     plugin = create_modality(args.modality)
+    run = RunDir(args.out)
     cfg, state = _resolve_config(args, plugin)
-    device = pick_device(cfg.optim.device, env)
+    was_run = run.exists()
+    device = _pick_device(cfg.optim.device, env)
     init_distributed(env, device, cfg.dist.backend, cfg.dist.timeout_s)
     try:
         if cfg.target.kind == "frozen" and state is None and cfg.target.frozen_run:
             state = RunDir(cfg.target.frozen_run).read()[1]  # the teacher's data transform
         path = cfg.data.path = cfg.data.path or plugin.demo_data()
         dataset, state = plugin.load(path, cfg, state)
-        run = RunDir(args.out)
-        if env.is_main:
-            run.write(cfg, state)
-        if env.distributed:
-            dist.barrier()
         model = build_model(cfg, plugin, state)
         batches = EpochBatches(dataset, plugin.collate, cfg.data.batch_size, env, cfg.optim.seed,
                                cfg.data.num_workers)
         trainer = Trainer(model, cfg, batches, run, env, device)
-        if env.is_main:
-            print(f"pretraining {cfg.modality} on {path}: {len(dataset)} samples, "
-                  f"{trainer.total_steps} steps of {cfg.data.batch_size} on {device} "
-                  f"x{env.world_size} -> {run.path}", file=sys.stderr)
-        result = trainer.fit(resume=args.resume, stop_after=args.stop_after)
+        with run.lock() if env.is_main else contextlib.nullcontext():
+            if env.is_main:
+                if run.exists() != was_run:
+                    raise RunError(f"{run.path} was made a run by another process while this one was "
+                                   "checking its input; pass --resume to continue it or choose another --out")
+                run.write(cfg, state)
+            if env.distributed:
+                dist.barrier()
+            if env.is_main:
+                print(f"pretraining {cfg.modality} on {path}: {len(dataset)} samples, "
+                      f"{trainer.total_steps} steps of {cfg.data.batch_size} on {device} "
+                      f"x{env.world_size} -> {run.path}", file=sys.stderr)
+            result = trainer.fit(resume=args.resume, stop_after=args.stop_after)
         if env.is_main:
             print(json.dumps({"run_dir": str(run.path), "steps": result.end_step,
                               "final_loss": result.final_loss, "samples_per_s": result.samples_per_s}))
@@ -209,18 +235,27 @@ def cmd_pretrain(args) -> int:
     return 0
 
 
+def _check_batch_size(size: int) -> None:
+    from .config import ConfigError
+
+    if size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {size}")
+
+
 def cmd_embed(args) -> int:
     import torch
 
     from .eval import encode_dataset, write_embeddings
     from .run import load_run
-    from .train import DistEnv, pick_device
+    from .train import DistEnv
 
+    _check_batch_size(args.batch_size)
     run = load_run(args.run_dir)
-    device = pick_device(args.device, DistEnv())
+    device = _pick_device(args.device, DistEnv())
     dataset, _ = run.plugin.load(args.data or run.cfg.data.path, run.cfg, run.state)
     feats = encode_dataset(run.model.target_encoder, run.plugin, dataset, run.plugin.embedding_level,
                            args.batch_size, device)
+    run.check_features(feats)
     path = write_embeddings(feats, args.out)
     print(json.dumps({"out": str(path), "shape": list(feats.shape)}))
     return 0
@@ -229,10 +264,11 @@ def cmd_embed(args) -> int:
 def cmd_probe(args) -> int:
     from .eval import encode_dataset, probe_features, split_indices
     from .run import build_model, load_run
-    from .train import DistEnv, pick_device
+    from .train import DistEnv
 
+    _check_batch_size(args.batch_size)
     run = load_run(args.run_dir)
-    device = pick_device(args.device, DistEnv())
+    device = _pick_device(args.device, DistEnv())
     data = run.plugin.probe_data(args.data or run.cfg.data.path, args.label, args.task, run.cfg, run.state)
     strat = data.targets if (data.level == "sample" and data.task == "classification") else None
     train, test = split_indices(len(data.targets), strat, seed=args.seed)
@@ -247,6 +283,7 @@ def cmd_probe(args) -> int:
 
     pretrained = encode_dataset(run.model.target_encoder, run.plugin, data.dataset, data.level,
                                 args.batch_size, device, desc="embed (pretrained)")
+    run.check_features(pretrained)
     random_model = build_model(run.cfg, run.plugin, run.state).eval()
     random_init = encode_dataset(random_model.target_encoder, run.plugin, data.dataset, data.level,
                                  args.batch_size, device, desc="embed (random init)")
@@ -287,14 +324,22 @@ def main(argv: list[str] | None = None) -> int:
     from .modality import DataError
     from .registry import UnknownComponentError
     from .run import RunError
-    from .train import TrainingError
+    from .train import TrainingError, TrainingInterrupted
+    from .train.checkpoint import CheckpointError
 
     args = _parser().parse_args(argv)
     try:
         with warnings.catch_warnings():  # restores the caller's warning display afterwards
             warnings.showwarning = _warning_line
             return COMMANDS[args.command](args)
-    except (DataError, ConfigError, RunError, TrainingError, UnknownComponentError, FileNotFoundError,
+    except TrainingInterrupted as e:
+        print(f"interrupted: {e}", file=sys.stderr)
+        return 128 + e.signum
+    except KeyboardInterrupt:
+        print("interrupted: stopped at once (Ctrl-C); a run's newest checkpoint stays whole and "
+              "`pretrain --resume` continues from it", file=sys.stderr)
+        return 130
+    except (CheckpointError, DataError, ConfigError, RunError, TrainingError, UnknownComponentError, FileNotFoundError,
             ValueError) as e:  # ValueError: impossible mask requests, bad sizes, checked up front
         if os.environ.get("JEPA_DEBUG") == "1":
             raise

@@ -344,7 +344,61 @@ def build_config(*layers: dict) -> Config:
                 keep = _field_names(section, new["name"])
                 data = {**data, section: {k: v for k, v in old.items() if k in keep}}
         data = merge(data, layer)
-    return from_dict(Config, data)
+    cfg = from_dict(Config, data)
+    check_sizes(cfg)
+    return cfg
+
+
+#: Sizes that must be at least 1 (integers) or above 0 (numbers), with the flag that sets them.
+POSITIVE_SIZES = {"data.batch_size": "--batch-size", "model.dim": None, "model.depth": None,
+                  "model.heads": None, "model.mlp_ratio": None, "model.predictor_dim": None,
+                  "model.predictor_depth": None, "model.predictor_heads": None,
+                  "optim.steps": "--steps", "optim.epochs": "--epochs", "logging.log_every": None,
+                  "logging.checkpoint_every": None, "objective.sigreg_slices": None}
+#: Sizes that may be 0 but not negative.
+NON_NEGATIVE_SIZES = ("data.num_workers", "model.num_registers", "model.attention_window",
+                      "model.dropout")
+
+
+def _lookup(cfg: Any, key: str) -> Any:
+    node = cfg
+    for part in key.split("."):
+        node = getattr(node, part, None)
+    return node
+
+
+def check_sizes(cfg: Config) -> None:
+    """Raise a :class:`ConfigError` for a size that cannot build a model or a batch.
+
+    Unset optional sizes (``optim.steps: null``) and keys a section does not have are
+    skipped.
+
+    Examples:
+        >>> check_sizes(build_config({"model": {"dim": 32}}))
+        >>> check_sizes(from_dict(Config, {"model": {"depth": 0}}))
+        Traceback (most recent call last):
+        ...
+        jepa_core.config.ConfigError: model.depth must be at least 1, got 0
+    """
+    for key, flag in POSITIVE_SIZES.items():
+        value = _lookup(cfg, key)
+        if isinstance(value, (int, float)) and not value > 0:
+            name = f"{key} ({flag})" if flag else key
+            low = "at least 1" if isinstance(value, int) else "above 0"
+            raise ConfigError(f"{name} must be {low}, got {value}")
+    for key in NON_NEGATIVE_SIZES:
+        value = _lookup(cfg, key)
+        if isinstance(value, (int, float)) and value < 0:
+            raise ConfigError(f"{key} must be 0 or more, got {value}")
+    dim, heads = _lookup(cfg, "model.dim"), _lookup(cfg, "model.heads")
+    for d, h, prefix in ((dim, heads, "model."), (_lookup(cfg, "model.predictor_dim"),
+                                                 _lookup(cfg, "model.predictor_heads"), "model.predictor_")):
+        if isinstance(d, int) and isinstance(h, int) and d % h:
+            raise ConfigError(f"{prefix}dim {d} does not split into {prefix}heads {h} heads; "
+                              f"pick a {prefix}dim that is a multiple of {prefix}heads")
+    dropout = _lookup(cfg, "model.dropout")
+    if isinstance(dropout, float) and dropout >= 1:
+        raise ConfigError(f"model.dropout must be below 1, got {dropout}")
 
 
 def save_config(cfg: Config, path: str | Path) -> None:

@@ -7,12 +7,19 @@ RUN_DIR/
   modality_state.json   the plugin's fitted transform (a tabular schema, ...)
   metrics.jsonl         one line per logged step
   checkpoints/          step-XXXXXXXX.{safetensors,optim.safetensors,json}, latest.json
+  .lock                 held (flock) by the one process writing the run; names its pid
 ```
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import json
+import os
+import socket
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +30,9 @@ from .config import Config, build_config, load_yaml, save_config
 from .method import JEPA
 from .modality import ModalityPlugin
 from .registry import create_modality, get_registry
-from .train.checkpoint import atomic_write_text, latest_checkpoint, load_weights
+from .train.checkpoint import atomic_write_text, load_latest
+
+LOCK = ".lock"
 
 
 class RunError(ValueError):
@@ -59,8 +68,87 @@ class RunDir:
     def checkpoints(self) -> Path:
         return self.path / "checkpoints"
 
+    @property
+    def lock_file(self) -> Path:
+        return self.path / LOCK
+
     def exists(self) -> bool:
         return self.info.is_file() and self.config.is_file() and self.state.is_file()
+
+    def foreign_entries(self) -> list[str]:
+        """Names in the directory that keep it from becoming a run; [] for a run or an empty folder.
+
+        Ignored: the lock file, and the run files of a ``pretrain`` that died while writing
+        them (the lock file marks a folder ``pretrain`` claimed; no checkpoint exists yet).
+        """
+        if self.exists() or not self.path.is_dir():
+            return []
+        names = sorted(p.name for p in self.path.iterdir() if p.name != LOCK)
+        if self.lock_file.exists() and set(names) <= {self.info.name, self.config.name, self.state.name}:
+            return []
+        return names
+
+    def check_writable(self, resume: bool, force: bool = False) -> None:
+        """Refuse an ``--out`` that ``pretrain`` must not write into.
+
+        Args:
+            resume: ``--resume``: an existing run is continued, not refused.
+            force: ``--force``: write a new run into a non-empty directory that is not one.
+
+        Raises:
+            RunError: the path is a file, already holds a run (without ``resume``), or is a
+                non-empty directory that is not a run (without ``force``).
+        """
+        if self.path.exists() and not self.path.is_dir():
+            raise RunError(f"--out {self.path} is a file, not a directory; give the run a directory of its own")
+        if self.exists():
+            if not resume:
+                raise RunError(f"{self.path} already holds a run; pass --resume to continue it or choose "
+                               "another --out")
+            return
+        others = self.foreign_entries()
+        if others and not force:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise RunError(f"--out {self.path} is a non-empty directory that is not a run (it holds {shown}); "
+                           "choose a new or empty directory, or pass --force to write the run into it "
+                           "(files named like a run's are replaced)")
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run's exclusive writer lock for the ``with`` block (creates the directory).
+
+        ``fcntl.flock`` on ``.lock``: the kernel releases it when the holder exits or dies,
+        so a lock left by a killed process never blocks the next run. The file names the
+        holder's pid and host, for the error a second writer gets.
+
+        Raises:
+            RunError: another process holds the lock.
+        """
+        try:
+            import fcntl
+        except ImportError:  # no flock on this platform: run unlocked
+            yield
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 4096, 0).decode(errors="replace").strip()
+                try:
+                    who = "pid {pid} on {host}, since {since}".format(**json.loads(holder))
+                except (ValueError, KeyError, TypeError):
+                    who = "a process that did not say who it is"
+                raise RunError(f"{self.path} is in use by another jepa process ({who}); wait for it to "
+                               "end, stop it, or choose another --out") from None
+            since = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                      "since": since}).encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
 
     def modality(self) -> str:
         return json.loads(self.info.read_text())["modality"]
@@ -86,6 +174,22 @@ class LoadedRun:
     plugin: ModalityPlugin
     state: dict
     model: JEPA
+    step: int | None = None  # the step of the checkpoint loaded
+    path: Path | None = None  # the run directory
+
+    def check_features(self, features) -> None:
+        """Refuse features holding NaN/inf (weights that are finite but blown up make them).
+
+        Raises:
+            RunError: naming the run and the checkpoint step.
+        """
+        import numpy as np
+
+        bad = int(np.size(features) - np.isfinite(features).sum())
+        if bad:
+            raise RunError(f"the encoder of {self.path} (checkpoint of step "
+                           f"{self.step}) gives NaN/inf features ({bad} of {np.size(features)} values): its weights "
+                           "blew up in training; pretrain again with a lower optim.lr")
 
 
 def build_model(cfg: Config, plugin: ModalityPlugin, state: dict) -> JEPA:
@@ -101,17 +205,26 @@ def build_model(cfg: Config, plugin: ModalityPlugin, state: dict) -> JEPA:
     return method.build(plugin.build_tokenizer(cfg, state), cfg, teacher)
 
 
-def load_run(run_dir: str | Path, *, weights: bool = True, expect_modality: str | None = None) -> LoadedRun:
-    """Rebuild the model of a run directory, with its latest weights."""
+def load_run(run_dir: str | Path, *, expect_modality: str | None = None) -> LoadedRun:
+    """Rebuild the model of a run directory, with the weights of its newest intact checkpoint.
+
+    A damaged or non-finite newest checkpoint is skipped with a warning naming the file.
+
+    Raises:
+        RunError: not a run, of another modality, or without a checkpoint.
+        CheckpointError: checkpoints exist but none is intact.
+    """
     run = RunDir(run_dir)
     cfg, state = run.read()
     if expect_modality is not None and run.modality() != expect_modality:
         raise RunError(f"{run.path} is a {run.modality()!r} run, not {expect_modality!r}")
     plugin = create_modality(cfg.modality)
     model = build_model(cfg, plugin, state)
-    if weights:
-        if latest_checkpoint(run.checkpoints) is None:
-            raise RunError(f"{run.path} has no checkpoint yet (checkpoints/latest.json is missing)")
-        model.load_state_dict(load_weights(run.checkpoints))
+    found = load_latest(run.checkpoints, optimizer=False)
+    if found is None:
+        raise RunError(f"{run.path} has no checkpoint yet (nothing in {run.checkpoints})")
+    for reason in found.skipped:
+        warnings.warn(f"{reason}; using the checkpoint of step {found.step} instead", stacklevel=2)
+    model.load_state_dict(found.model_state)
     model.eval()
-    return LoadedRun(cfg, plugin, state, model)
+    return LoadedRun(cfg, plugin, state, model, found.step, run.path)

@@ -89,8 +89,21 @@ def test_embed__defaults_to_the_pretraining_data(run_dir, tmp_path):
     (["pretrain", "nosuch", "--out", "{tmp}/r"], "unknown modality 'nosuch'"),
     (["pretrain", "tabular", "--out", "{tmp}/r", "--set", "optim.lrr=1"], "unknown key"),
     (["probe", "{tmp}", "--data", "x.csv", "--label", "y"], "is not a run directory"),
+    (["pretrain", "tabular", "--out", "{tmp}/r", "--set", "model.dim=-3"], "model.dim must be at least 1, got -3"),
+    (["pretrain", "tabular", "--out", "{tmp}/r", "--set", "model.predictor_heads=0"],
+     "model.predictor_heads must be at least 1"),
+    (["pretrain", "tabular", "--out", "{tmp}/r", "--batch-size", "0"],
+     "data.batch_size (--batch-size) must be at least 1, got 0"),
+    (["pretrain", "tabular", "--out", "{tmp}/r", "--batch-size", "-4"],
+     "data.batch_size (--batch-size) must be at least 1, got -4"),
+    (["pretrain", "tabular", "--out", "{tmp}/r", "--stop-after", "-1"], "--stop-after must be at least 1"),
+    (["pretrain", "tabular", "--out", "{tmp}/file.txt"], "is a file, not a directory"),
+    (["pretrain", "tabular", "--out", "{tmp}"], "is a non-empty directory that is not a run"),
+    (["embed", "{tmp}", "--out", "{tmp}/e.npy", "--batch-size", "0"], "--batch-size must be at least 1"),
+    (["probe", "{tmp}", "--label", "y", "--batch-size", "-1"], "--batch-size must be at least 1"),
 ])
 def test_errors__one_clear_line_no_traceback(args, message, tmp_path):
+    (tmp_path / "file.txt").write_text("not a run\n")
     proc = jepa(*[a.format(tmp=tmp_path) for a in args])
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
@@ -135,3 +148,19 @@ def test_info__triton_version_comes_from_ops():
     from jepa_core.ops import triton_version
 
     assert json.loads(jepa("info").stdout)["triton"] == triton_version()
+
+
+def test_embed__damaged_latest_checkpoint_falls_back_with_a_warning(run_dir, tmp_path):
+    import shutil
+
+    run = tmp_path / "copy"
+    shutil.copytree(run_dir, run)
+    (run / "checkpoints" / "latest.json").write_text('{"tag": "../../elsewhere/step-00000006"}')
+    proc = jepa("embed", str(run), "--out", str(tmp_path / "e.npy"))
+    assert proc.returncode == 0, proc.stderr
+    assert "warning:" in proc.stderr and "is not a checkpoint of this run" in proc.stderr
+    weights = run / "checkpoints" / "step-00000006.safetensors"
+    weights.write_bytes(weights.read_bytes()[:64])
+    proc = jepa("probe", str(run), "--label", "price", "--task", "regression")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "step-00000006.safetensors is not a readable safetensors file" in proc.stderr

@@ -73,8 +73,8 @@ def test_no_grid__per_position_target_standardization_refused():
 def test_type_weights__weigh_each_target_token_by_its_type():
     model = _event_model(type_weights=[1.0, 0.25, 9.0])
     seen = []
-    forward = model.objective.forward
-    model.objective.forward = lambda *a, **k: (seen.append(a[2]), forward(*a, **k))[1]
+    terms = model.objective.terms
+    model.objective.terms = lambda *a, **k: (seen.append(a[2]), terms(*a, **k))[1]
     batch = _events([12, 9, 12, 7, 11, 12])
     out = model(batch, torch.arange(6), 0)
     tokens = model.encoder.tokenize(batch)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+import signal
+import sys
+import threading
 import time
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
@@ -16,7 +22,8 @@ from ..config import Config
 from ..method import JEPA, StepOutput
 from ..modality import DataError, move_to
 from ..targets import ema_momentum
-from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import (NonFiniteCheckpointError, atomic_write_text, checkpoint_tag, discard_checkpoint,
+                         load_latest, save_checkpoint, tag_step)
 from .data import EpochBatches
 from .distributed import DistEnv, Heartbeat, is_collective_timeout
 from .monitors import effective_rank, embedding_std
@@ -31,6 +38,41 @@ if TYPE_CHECKING:  # run.py imports train.checkpoint
 
 class TrainingError(RuntimeError):
     """Training cannot go on (a NaN/inf loss, say); the last good checkpoint is intact."""
+
+
+class TrainingInterrupted(Exception):
+    """SIGINT (Ctrl-C) or SIGTERM stopped training at a step boundary, after a checkpoint.
+
+    Attributes:
+        signum: the signal received; the ``jepa`` command exits with ``128 + signum``.
+        step: the step saved, from which ``--resume`` goes on.
+    """
+
+    def __init__(self, signum: int, step: int, where: Path) -> None:
+        name = signal.Signals(signum).name
+        super().__init__(f"{name} received: stopped at step {step} with a checkpoint in {where}; "
+                         "pass --resume to continue")
+        self.signum = signum
+        self.step = step
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _trim_metrics(path: Path, step: int) -> None:
+    """Drop ``metrics.jsonl`` lines past ``step`` (logged after the checkpoint resumed from)."""
+    if not path.is_file():
+        return
+    def logged_by_then(line: str) -> bool:
+        try:
+            return int(json.loads(line)["step"]) <= step
+        except (ValueError, KeyError, TypeError):
+            return False  # a line cut short by a kill
+
+    lines = path.read_text().splitlines()
+    kept = [line for line in lines if logged_by_then(line)]
+    if len(kept) < len(lines):
+        atomic_write_text(path, "".join(f"{line}\n" for line in kept))
 
 
 @dataclass
@@ -91,6 +133,9 @@ class Trainer:
         self.heartbeat = Heartbeat(env, cfg.dist.timeout_s, cfg.dist.heartbeat_every)
         self.optimizer = build_optimizer(self.model, cfg.optim)
         self.warmup_steps = int(round(cfg.optim.warmup * self.total_steps))
+        self.last_good: int | None = None  # step of the newest checkpoint known to be whole and finite
+        self._unproven: int | None = None  # a checkpoint this process wrote whose weights no forward has used yet
+        self._stop_signal: int | None = None
 
     def _total_steps(self) -> int:
         o = self.cfg.optim
@@ -116,19 +161,116 @@ class Trainer:
         return contextlib.nullcontext()
 
     def _resume(self) -> int:
-        if latest_checkpoint(self.run.checkpoints) is None:
+        """Load the newest intact checkpoint (warning about damaged newer ones); its step, or 0."""
+        found = load_latest(self.run.checkpoints)
+        if found is None:
             return 0
-        model_state, optimizer_state, trainer_state = load_checkpoint(self.run.checkpoints)
-        load_full_state(self.model, self.optimizer, model_state, optimizer_state)
-        return int(trainer_state["step"])
+        if self.env.is_main:
+            for reason in found.skipped:
+                warnings.warn(f"{reason}; resuming from the checkpoint of step {found.step} instead",
+                              stacklevel=2)
+        load_full_state(self.model, self.optimizer, found.model_state, found.optimizer_state)
+        self.last_good = found.step
+        return found.step
+
+    def _last_good_text(self) -> str:
+        if self.last_good is None:
+            return f"No checkpoint was written before it: {self.run.path} has none to resume from."
+        return f"The last good checkpoint (step {self.last_good}) in {self.run.checkpoints} is intact."
+
+    def _bad_loss(self, loss_value: float, step: int) -> TrainingError:
+        """The error for a NaN/inf loss at ``step``, after dropping a checkpoint that caused it.
+
+        The loss of step ``s`` is the first use of the weights saved as checkpoint ``s``: if
+        this process wrote that checkpoint, its weights (finite, but blown up) are what
+        failed, so it is deleted and ``latest.json`` goes back to the one before, whose
+        own step trained with a finite loss. A checkpoint resumed from is left alone (the
+        data may be the cause).
+        """
+        if self._unproven == step:
+            if not self.env.is_main:  # rank 0 deletes it and names the checkpoint left
+                return TrainingError(f"the loss became {loss_value} at step {step}; training stopped "
+                                     "(rank 0 reports which checkpoint is left)")
+            left = discard_checkpoint(self.run.checkpoints, checkpoint_tag(step))
+            self.last_good = None if left is None else tag_step(left)
+            dropped = f" Its checkpoint (step {step}) produced it and was deleted."
+        else:
+            dropped = ""
+        return TrainingError(
+            f"the loss became {loss_value} at step {step}; training stopped.{dropped} {self._last_good_text()} "
+            "Try a lower optim.lr, optim.clip_grad, or check the data for extreme values.")
+
+    def _all_finite(self) -> bool:
+        """Whether every weight and optimizer tensor of every rank is finite (checked before saving)."""
+        tensors = list(self.model.state_dict().values())
+        tensors += [v for s in self.optimizer.state.values() for v in s.values() if isinstance(v, torch.Tensor)]
+        ok = True
+        for t in tensors:
+            t = t.to_local() if hasattr(t, "to_local") else t  # an FSDP2 shard
+            if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all()):
+                ok = False
+                break
+        if self.env.distributed:
+            flag = torch.tensor([float(ok)], device=self.device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+            ok = bool(flag.item())
+        return ok
 
     def _save(self, step: int, loss: float | None) -> None:
+        if not self._all_finite():
+            raise TrainingError(
+                f"the weights became NaN/inf by step {step}; training stopped and nothing was saved for it. "
+                f"{self._last_good_text()} Try a lower optim.lr, optim.clip_grad, or check the data for "
+                "extreme values.")
         model_state = full_state_dict(self.model)
         optimizer_state = full_optimizer_state(self.model, self.optimizer)
         if self.env.is_main:
-            save_checkpoint(self.run.checkpoints, step, model_state, optimizer_state,
-                            {"loss": loss, "total_steps": self.total_steps,
-                             "world_size": self.env.world_size})
+            try:
+                save_checkpoint(self.run.checkpoints, step, model_state, optimizer_state,
+                                {"loss": loss, "total_steps": self.total_steps,
+                                 "world_size": self.env.world_size})
+            except NonFiniteCheckpointError as e:  # the gathered state; _all_finite checks first
+                raise TrainingError(f"{e}. {self._last_good_text()}") from None
+        self.last_good = self._unproven = step
+
+    def _catch_stop_signals(self):
+        """Until the returned function is called, SIGINT/SIGTERM ask for a stop at the next step boundary.
+
+        A second signal of the same kind acts as it would without this (Ctrl-C twice
+        raises KeyboardInterrupt at once). Only the main thread can set handlers; elsewhere
+        signals keep their usual effect.
+
+        Returns:
+            A function that puts the previous handlers back.
+        """
+        self._stop_signal = None
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        previous = {s: signal.getsignal(s) for s in _STOP_SIGNALS}
+
+        def request_stop(signum, frame):
+            self._stop_signal = signum
+            signal.signal(signum, previous[signum])
+            if self.env.is_main:
+                print(f"\n{signal.Signals(signum).name}: stopping after this step with a checkpoint "
+                      "(send it again to stop at once)", file=sys.stderr, flush=True)
+
+        def restore() -> None:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+        for s in _STOP_SIGNALS:
+            signal.signal(s, request_stop)
+        return restore
+
+    def _stop_requested(self) -> int | None:
+        """The signal that asked for a stop on any rank, or None (a collective when distributed)."""
+        signum = self._stop_signal or 0
+        if self.env.distributed:
+            flag = torch.tensor([signum], device=self.device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            signum = int(flag.item())
+        return signum or None
 
     def _global_mean(self, value: torch.Tensor) -> torch.Tensor:
         value = value.detach().float().clone()
@@ -168,14 +310,11 @@ class Trainer:
         self.model.target.update(self.model.encoder, momentum)
         return StepStats(step, loss, out, lr, wd, momentum)
 
-    def _checked_loss(self, stats: StepStats, last_saved: int) -> float:
+    def _checked_loss(self, stats: StepStats) -> float:
         """The step's loss as a float (waits for the device); a NaN/inf stops training."""
         value = stats.loss.item()
         if not math.isfinite(value):
-            raise TrainingError(
-                f"the loss became {value} at step {stats.step}; training stopped. The last good "
-                f"checkpoint (step {last_saved}) in {self.run.checkpoints} is intact. Try a lower "
-                "optim.lr, optim.clip_grad, or check the data for extreme values.")
+            raise self._bad_loss(value, stats.step)
         return value
 
     def _log_record(self, stats: StepStats, loss: float, rate: float) -> dict:
@@ -201,6 +340,8 @@ class Trainer:
                 fit a job's time slot; a later ``resume`` goes on exactly where it stopped.
         """
         start = self._resume() if resume else 0
+        if self.env.is_main:
+            _trim_metrics(self.run.metrics, start)
         logger = ProgressLogger(self.run.metrics, self.total_steps, start, self.env.is_main,
                                 self.cfg.logging.progress)
         if start >= self.total_steps:
@@ -210,41 +351,45 @@ class Trainer:
         self.model.train()
         log_every, ckpt_every = self.cfg.logging.log_every, self.cfg.logging.checkpoint_every
         global_batch = self.batches.local_batch * self.env.world_size
-        loss_value, rate, last_saved = None, None, start
+        loss_value, rate = None, None
         pending: tuple[StepStats, float] | None = None  # the previous step, its loss not read yet
         end = self.total_steps if stop_after is None else min(self.total_steps, start + stop_after)
-        step = start
-        next_step = start
+        step = next_step = start
+        restore_signals = self._catch_stop_signals()
         try:
             for step, ids, batch in self.batches.iterate(start, end):
                 self._check_ranks(step)
                 tic = time.perf_counter()
                 stats = self.train_step(step, ids, batch)
                 if pending is not None:
-                    logger.step(self._checked_loss(pending[0], last_saved), pending[1])
+                    logger.step(self._checked_loss(pending[0]), pending[1])
                     pending = None
                 rate = global_batch / max(time.perf_counter() - tic, 1e-9)
                 done = next_step = step + 1
                 log_now = done % log_every == 0 or done == self.total_steps
                 save_now = done % ckpt_every == 0 and done != end
-                if not (log_now or save_now or done == end):
+                signum = self._stop_requested()
+                if not (log_now or save_now or done == end or signum is not None):
                     pending = (stats, rate)
                     continue
-                loss_value = self._checked_loss(stats, last_saved)
+                loss_value = self._checked_loss(stats)
                 logger.step(loss_value, rate)
                 if log_now:
                     logger.log(self._log_record(stats, loss_value, rate))
                 if save_now:
                     self._save(done, loss_value)
-                    last_saved = done
+                if signum is not None and done != end:
+                    if self.last_good != done:
+                        self._save(done, loss_value)
+                    raise TrainingInterrupted(signum, done, self.run.checkpoints)
             self._save(end, loss_value)
         except RuntimeError as e:  # a rank that never joined a collective: name it
             if isinstance(e, TrainingError) or not (self.env.distributed and is_collective_timeout(e)):
                 raise
             raise TrainingError(self.heartbeat.diagnose(step, e)) from None
         except DataError as e:
-            raise DataError(f"{e}; training stopped at step {next_step}. The last checkpoint (step "
-                            f"{last_saved}) in {self.run.checkpoints} is intact.") from None
+            raise DataError(f"{e}; training stopped at step {next_step}. {self._last_good_text()}") from None
         finally:
+            restore_signals()
             logger.close()
         return FitResult(start, end, loss_value, rate)

@@ -103,7 +103,7 @@ def test_fit__scan_deleted_mid_run_stops_with_a_data_error_and_the_checkpoint_in
         trainer.fit()
     message = str(info.value)
     assert message.startswith(f"{victim}: cannot be read") and "Traceback" not in message
-    assert "last checkpoint (step 2)" in message
+    assert "last good checkpoint (step 2)" in message
     assert latest_checkpoint(run.checkpoints) == "step-00000002"
     assert load_checkpoint(run.checkpoints)[2]["step"] == 2
 
