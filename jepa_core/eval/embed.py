@@ -49,6 +49,39 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
     return np.concatenate(out, axis=0)
 
 
+@torch.no_grad()
+def encode_tokens(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, batch_size: int = 256,
+                  device: torch.device | str = "cpu",
+                  desc: str = "embed tokens") -> tuple[np.ndarray, np.ndarray]:
+    """Per-token features of every sample and their validity, for any modality.
+
+    Unlike ``encode_dataset(level='token')`` this also works without a token grid: the
+    samples are padded to the longest one and ``valid`` marks their real tokens (what an
+    attentive probe attends over).
+
+    Returns:
+        ``(features [S, N, D] float32, valid [S, N] bool)``.
+    """
+    encoder = encoder.to(device).eval()
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
+    feats, valid = [], []
+    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False):
+        f, v = encoder.token_features(move_to(batch, torch.device(device)))
+        feats.append(f.float().cpu().numpy())
+        valid.append(v.cpu().numpy())
+    if not feats:
+        raise DataError(f"no samples to embed for modality {plugin.name!r}")
+    n = max(f.shape[1] for f in feats)
+    out = np.zeros((sum(len(f) for f in feats), n, feats[0].shape[-1]), dtype=np.float32)
+    mask = np.zeros(out.shape[:2], dtype=bool)
+    row = 0
+    for f, v in zip(feats, valid):
+        out[row:row + len(f), :f.shape[1]] = f
+        mask[row:row + len(f), :f.shape[1]] = v
+        row += len(f)
+    return out, mask
+
+
 def write_embeddings(embeddings: np.ndarray, path: str | Path) -> Path:
     """Save as ``.npy`` (any shape) or ``.parquet`` (one row per sample, or per sample and token)."""
     path = Path(path)
