@@ -41,12 +41,12 @@ def probe_metrics(metric: str) -> tuple[str, ...]:
 
 def embed_for_probe(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, level: str, kind: str,
                     batch_size: int = 256, device: torch.device | str = "cpu",
-                    desc: str = "embed") -> Features:
+                    desc: str = "embed", progress: bool = True) -> Features:
     """The features probe ``kind`` is fitted on (see :data:`Features`)."""
     check_probe_kind(kind, level)
     if kind == "attentive":
-        return encode_tokens(encoder, plugin, dataset, batch_size, device, desc=desc)
-    return encode_dataset(encoder, plugin, dataset, level, batch_size, device, desc=desc)
+        return encode_tokens(encoder, plugin, dataset, batch_size, device, desc=desc, progress=progress)
+    return encode_dataset(encoder, plugin, dataset, level, batch_size, device, desc=desc, progress=progress)
 
 
 def score_probe(kind: str, features: Features, targets: np.ndarray, task: str,

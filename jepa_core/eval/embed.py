@@ -17,7 +17,7 @@ from ..modality import DataError, ModalityPlugin, move_to
 @torch.no_grad()
 def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, level: str,
                    batch_size: int = 256, device: torch.device | str = "cpu",
-                   desc: str = "embed") -> np.ndarray:
+                   desc: str = "embed", progress: bool = True) -> np.ndarray:
     """Features of every sample: ``[S, D]`` pooled, or ``[S, N, D]`` per token.
 
     Args:
@@ -25,6 +25,7 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
         plugin: the modality (its ``collate``).
         dataset: samples as the plugin's ``load`` returns them.
         level: ``sample`` or ``token``.
+        progress: show a progress bar on stderr.
 
     Sample-level embeddings work for any modality, also one whose batches hold different
     numbers of tokens (no grid). Token-level embeddings need a fixed token grid, so that
@@ -42,7 +43,7 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
     encoder = encoder.to(device).eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
     out = []
-    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False):
+    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False, disable=not progress):
         batch = move_to(batch, torch.device(device))
         feats = encoder.pooled_features(batch) if level == "sample" else encoder.token_features(batch)[0]
         out.append(feats.float().cpu().numpy())
@@ -52,7 +53,7 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
 @torch.no_grad()
 def encode_tokens(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, batch_size: int = 256,
                   device: torch.device | str = "cpu",
-                  desc: str = "embed tokens") -> tuple[np.ndarray, np.ndarray]:
+                  desc: str = "embed tokens", progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Per-token features of every sample and their validity, for any modality.
 
     Unlike ``encode_dataset(level='token')`` this also works without a token grid: the
@@ -65,7 +66,7 @@ def encode_tokens(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, ba
     encoder = encoder.to(device).eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
     feats, valid = [], []
-    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False):
+    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False, disable=not progress):
         f, v = encoder.token_features(move_to(batch, torch.device(device)))
         feats.append(f.float().cpu().numpy())
         valid.append(v.cpu().numpy())

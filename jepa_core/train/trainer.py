@@ -27,6 +27,7 @@ from .schedules import cosine, warmup_cosine
 
 if TYPE_CHECKING:  # run.py imports train.checkpoint
     from ..run import RunDir
+    from .online_probe import OnlineProbe
 
 
 class TrainingError(RuntimeError):
@@ -53,10 +54,12 @@ class Trainer:
         run: the run directory (config and modality state already written).
         env: this process's rank and world size.
         device: where to train.
+        online_probe: scores the target encoder at the steps it says (rank 0's only).
     """
 
     def __init__(self, model: JEPA, cfg: Config, batches: EpochBatches, run: RunDir, env: DistEnv,
-                 device: torch.device) -> None:
+                 device: torch.device, online_probe: OnlineProbe | None = None) -> None:
+        self.online_probe = online_probe
         self.cfg = cfg
         self.batches = batches
         self.run = run
@@ -119,6 +122,11 @@ class Trainer:
         if stalled:
             raise TrainingError(stalled)
 
+    def _probe(self, step: int, logger: ProgressLogger) -> None:
+        """Log the online probe's score after ``step`` steps, when it is due."""
+        if self.online_probe is not None and self.online_probe.due(step, self.total_steps):
+            logger.log({"step": step, **self.online_probe(self.model)})
+
     def fit(self, resume: bool = False, stop_after: int | None = None) -> FitResult:
         """Train until ``total_steps``; with ``resume``, continue from the latest checkpoint.
 
@@ -141,6 +149,8 @@ class Trainer:
         end = self.total_steps if stop_after is None else min(self.total_steps, start + stop_after)
         step = start
         try:
+            if start == 0:
+                self._probe(0, logger)  # the random-init reference
             for step, ids, batch in self.batches.iterate(start, end):
                 self._check_ranks(step)
                 tic = time.perf_counter()
@@ -170,6 +180,7 @@ class Trainer:
                                 "loss": loss_value, **out.parts, "lr": lr, "weight_decay": wd,
                                 "momentum": momentum, "samples_per_s": rate,
                                 "target_std": embedding_std(sample), "target_rank": effective_rank(sample)})
+                self._probe(done, logger)
                 if done % ckpt_every == 0 and done != end:
                     self._save(done, loss_value)
                     last_saved = done
