@@ -57,7 +57,7 @@ def series(records: list[dict], key: str) -> tuple[list[int], list[float]]:
     return steps, [by_step[s] for s in steps]
 
 
-def _draw(ax, records: list[dict], keys: list[str], ylabel: str, log: bool = False) -> bool:
+def _draw(ax, records: list[dict], keys: list[str], ylabel: str) -> bool:
     drawn = False
     for key in keys:
         steps, values = series(records, key)
@@ -67,8 +67,6 @@ def _draw(ax, records: list[dict], keys: list[str], ylabel: str, log: bool = Fal
     if drawn:
         ax.set_ylabel(ylabel)
         ax.legend(fontsize=8)
-        if log and all(v > 0 for k in keys for v in series(records, k)[1]):
-            ax.set_yscale("log")
     return drawn
 
 
@@ -106,7 +104,7 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=FIGSIZE, dpi=DPI)
     (loss_ax, lr_ax), (collapse_ax, probe_ax) = axes
     loss_ax.set_title("loss")
-    _draw(loss_ax, records, ["loss", *parts], "loss", log=True)
+    _draw(loss_ax, records, ["loss", *parts], "loss")
     lr_ax.set_title("learning rate and EMA momentum")
     _draw(lr_ax, records, ["lr"], "lr")
     _twin(lr_ax, records, "momentum")

@@ -9,13 +9,12 @@ from safetensors.torch import load_file
 
 from jepa_core import cli
 from jepa_core.config import ConfigError, build_config
-from jepa_core.modality import ProbeData
 from jepa_core.registry import register_modality
 from jepa_core.run import build_model
 from jepa_core.train.checkpoint import latest_checkpoint
 from jepa_core.train.online_probe import MAX_TOKEN_ROWS, OnlineProbe
 from tests.helpers import run_torchrun
-from tests.toy_modality import ToyModality, write_toy_data
+from tests.toy_modality import ToyModality, ToyTokenLabelModality, write_toy_data
 
 register_modality("toy", ToyModality)
 
@@ -97,20 +96,11 @@ def test_online_probe__leaves_modes_and_rng_state_as_they_were(tmp_path):
     assert [s for s in range(8) if probe.due(s, 7)] == [0, 1, 2, 3, 4, 5, 6, 7]
 
 
-class TokenToy(ToyModality):
-    """The toy with a per-token label (each feature's sign): a token-level probe."""
-
-    def probe_data(self, path, label, task, cfg, state):
-        dataset, _ = self.load(path, cfg, state)
-        x = dataset.tensors[0].numpy()
-        return ProbeData(dataset, (x > 0).astype(int), x[..., None], "classification", "miou", level="token")
-
-
 def test_online_probe__token_level_knn_reports_miou_and_caps_token_rows(tmp_path, monkeypatch):
     from jepa_core.train import online_probe
 
     data = write_toy_data(tmp_path / "x.npy", rows=200)
-    plugin = TokenToy()
+    plugin = ToyTokenLabelModality()
     cfg = build_config({"modality": "toy"}, plugin.default_config(),
                        {"data": {"path": str(data)}, "logging": {"probe_label": "sign"}})
     dataset, state = plugin.load(str(data), cfg, None)
