@@ -58,7 +58,7 @@ def encode_tokens(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, ba
 
     Unlike ``encode_dataset(level='token')`` this also works without a token grid: the
     samples are padded to the longest one and ``valid`` marks their real tokens (what an
-    attentive probe attends over).
+    attentive probe attends over); features of tokens that are not valid are zeros.
 
     Returns:
         ``(features [S, N, D] float32, valid [S, N] bool)``.
@@ -77,7 +77,7 @@ def encode_tokens(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, ba
     mask = np.zeros(out.shape[:2], dtype=bool)
     row = 0
     for f, v in zip(feats, valid):
-        out[row:row + len(f), :f.shape[1]] = f
+        out[row:row + len(f), :f.shape[1]] = np.where(v[..., None], f, 0.0)
         mask[row:row + len(f), :f.shape[1]] = v
         row += len(f)
     return out, mask
