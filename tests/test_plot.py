@@ -37,7 +37,8 @@ def test_plot__writes_a_png_of_the_expected_size_by_default_in_the_run(probed_ru
 
 def test_plot__out_path_and_a_run_without_online_probe(tmp_path):
     data = write_toy_data(tmp_path / "x.npy")
-    assert cli.main(["pretrain", "toy", "--data", str(data), "--out", str(tmp_path / "r"), "--steps", "3"]) == 0
+    run = tmp_path / "r"
+    assert cli.main(["pretrain", "toy", "--data", str(data), "--out", str(run), "--steps", "3"]) == 0
     out = plot_run(tmp_path / "r", tmp_path / "figs" / "curves.png")
     assert out == tmp_path / "figs" / "curves.png" and out.read_bytes()[:8] == PNG_SIGNATURE
 
@@ -62,7 +63,8 @@ def test_plot__not_a_run_directory(tmp_path, capsys):
 
 def test_read_metrics__skips_a_line_cut_short_and_series_keeps_the_last_value(tmp_path):
     path = tmp_path / "metrics.jsonl"
-    path.write_text('{"step": 1, "loss": 2.0}\n{"step": 2, "loss": 1.5}\n{"step": 1, "loss": 1.9}\n{"step": 3, "lo')
+    path.write_text('{"step": 1, "loss": 2.0}\n{"step": 2, "loss": 1.5}\n'
+                    '{"step": 1, "loss": 1.9}\n{"step": 3, "lo')
     records = read_metrics(path)
     assert len(records) == 3
     assert series(records, "loss") == ([1, 2], [1.9, 1.5])

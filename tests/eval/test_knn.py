@@ -72,7 +72,8 @@ def test_knn_probe__scores_and_metric_checks():
     xr = rng.standard_normal((300, 4)).astype(np.float32)
     yr = xr @ np.array([1.0, -1.0, 0.5, 0.0])
     r2 = knn_probe(xr[:200], yr[:200], xr[200:], yr[200:], "regression", ("r2",))
-    assert r2["r2"] == pytest.approx(r2_score(yr[200:], knn_predict(xr[:200], yr[:200], xr[200:], "regression")))
+    pred = knn_predict(xr[:200], yr[:200], xr[200:], "regression")
+    assert r2["r2"] == pytest.approx(r2_score(yr[200:], pred))
     with pytest.raises(ValueError, match="does not fit task"):
         knn_probe(xr, yr, xr, yr, "regression", "accuracy")
 

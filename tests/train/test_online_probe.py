@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -145,7 +144,7 @@ def test_online_probe__two_ranks_rank_0_probes_alone(tmp_path):
     from tests.train.test_distributed import CLI
 
     data = write_toy_data(tmp_path / "x.npy", rows=64)
-    proc = run_torchrun(CLI, "pretrain", "toy", "--data", str(data), "--out", str(tmp_path / "r"), "--steps", "4",
-                        "--probe-label", "sign", "--set", "logging.probe_every=2", nproc=2, timeout=240)
+    proc = run_torchrun(CLI, "pretrain", "toy", "--data", str(data), "--out", str(tmp_path / "r"),
+                        "--steps", "4", "--probe-label", "sign", "--set", "logging.probe_every=2", nproc=2, timeout=240)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert [r["step"] for r in _probe_rows(tmp_path / "r")] == [0, 2, 4]
