@@ -1,4 +1,4 @@
-"""The ``jepa`` command: info, modalities, components, pretrain, embed, probe, bench.
+"""The ``jepa`` command: info, modalities, components, pretrain, embed, probe, plot, bench.
 
 Results go to stdout (one JSON object for ``probe``); logs and progress bars to stderr.
 Bad input ends with one ``error: ...`` line and exit status 2, never a stack trace.
@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--task", choices=["classification", "regression"])
     pr.add_argument("--batch-size", type=int, default=256)
     pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    pr.add_argument("--seed", type=int, default=0, help="seed of the held-out split")
+    pr.add_argument("--seed", type=int, default=0, help="seed of the held-out split, the --shots draw and the attentive probe")
     pr.add_argument("--c", type=parse_probe_c, default=1.0, metavar="C|auto",
                     help="logistic probe's inverse L2 strength, or 'auto' to cross-validate it "
                          "on the training part (default 1)")
