@@ -1,4 +1,4 @@
-"""The ``jepa`` command: info, modalities, components, pretrain, embed, probe, bench.
+"""The ``jepa`` command: info, modalities, components, pretrain, embed, probe, plot, bench.
 
 Results go to stdout (one JSON object for ``probe``); logs and progress bars to stderr.
 Bad input ends with one ``error: ...`` line and exit status 2, never a stack trace.
@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="end this invocation after STEPS steps (checkpointed); --resume goes on")
     pt.add_argument("--ignore-columns", help="tabular: comma-separated columns pretraining never "
                                              "sees (sets options.ignore_columns)")
+    pt.add_argument("--probe-label", help="online probe: score the target encoder on this label every "
+                                          "logging.probe_every steps (sets logging.probe_label)")
+    pt.add_argument("--probe-data", help="the online probe's data (default: --data; sets "
+                                         "logging.probe_data)")
 
     em = sub.add_parser("embed", help="embed a dataset with a trained run")
     em.add_argument("run_dir")
@@ -72,18 +76,29 @@ def _parser() -> argparse.ArgumentParser:
     em.add_argument("--out", required=True, help="output file, .npy or .parquet")
     em.add_argument("--batch-size", type=int, default=256)
     em.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    em.add_argument("--tokens", action="store_true",
+                    help="per-token features [N, tokens, D] (modalities with a token grid)")
 
-    pr = sub.add_parser("probe", help="linear probe: pretrained vs random init vs raw features")
+    pr = sub.add_parser("probe", help="linear, kNN or attentive probe: pretrained vs random init vs raw")
     pr.add_argument("run_dir")
     pr.add_argument("--data", help="file or folder (default: the data the run was pretrained on)")
     pr.add_argument("--label", required=True, help="label column (tabular) or labels folder/file")
     pr.add_argument("--task", choices=["classification", "regression"])
     pr.add_argument("--batch-size", type=int, default=256)
     pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    pr.add_argument("--seed", type=int, default=0, help="seed of the held-out split")
+    pr.add_argument("--seed", type=int, default=0, help="seed of the held-out split, the --shots draw and the attentive probe")
     pr.add_argument("--c", type=parse_probe_c, default=1.0, metavar="C|auto",
                     help="logistic probe's inverse L2 strength, or 'auto' to cross-validate it "
                          "on the training part (default 1)")
+    pr.add_argument("--probe", choices=["linear", "knn", "attentive"], default="linear",
+                    help="linear (logistic/ridge), knn (k=20, cosine, DINO weighting) or attentive "
+                         "(cross-attention pooler over the tokens; sample-level labels)")
+    pr.add_argument("--shots", type=int, metavar="K",
+                    help="few-shot: K labelled training samples per class (the test split unchanged)")
+
+    pl = sub.add_parser("plot", help="PNG of loss, lr, collapse monitors and online probe vs step")
+    pl.add_argument("run_dir")
+    pl.add_argument("--out", help="PNG path (default: RUN/metrics.png)")
 
     be = sub.add_parser("bench", help="kernel and training benchmarks against eager PyTorch")
     be.add_argument("which", nargs="?", default="all", choices=["masking", "attention", "train", "all"])
@@ -168,6 +183,9 @@ def _resolve_config(args, plugin):
         flags["options"] = {"ignore_columns": [c.strip() for c in args.ignore_columns.split(",") if c.strip()]}
     if args.data:
         flags.setdefault("data", {})["path"] = args.data
+    for name in ("probe_label", "probe_data"):
+        if getattr(args, name, None):
+            flags.setdefault("logging", {})[name] = getattr(args, name)
     overrides = parse_overrides(args.overrides)
 
     if args.resume and run.exists():
@@ -193,6 +211,7 @@ def cmd_pretrain(args) -> int:
     from .registry import create_modality
     from .run import RunDir, RunError, build_model
     from .train import EpochBatches, Trainer, env_from_launcher, init_distributed, shutdown_distributed
+    from .train.online_probe import OnlineProbe
 
     if args.stop_after is not None and args.stop_after < 1:
         raise ConfigError(f"--stop-after must be at least 1, got {args.stop_after}")
@@ -208,10 +227,11 @@ def cmd_pretrain(args) -> int:
             state = RunDir(cfg.target.frozen_run).read()[1]  # the teacher's data transform
         path = cfg.data.path = cfg.data.path or plugin.demo_data()
         dataset, state = plugin.load(path, cfg, state)
+        probe = OnlineProbe.from_config(cfg, plugin, state, device) if env.is_main else None
         model = build_model(cfg, plugin, state)
         batches = EpochBatches(dataset, plugin.collate, cfg.data.batch_size, env, cfg.optim.seed,
                                cfg.data.num_workers)
-        trainer = Trainer(model, cfg, batches, run, env, device)
+        trainer = Trainer(model, cfg, batches, run, env, device, online_probe=probe)
         with run.lock() if env.is_main else contextlib.nullcontext():
             if env.is_main:
                 if run.exists() != was_run:
@@ -246,15 +266,22 @@ def cmd_embed(args) -> int:
     import torch
 
     from .eval import encode_dataset, write_embeddings
+    from .modality import DataError
     from .run import load_run
     from .train import DistEnv
 
     _check_batch_size(args.batch_size)
     run = load_run(args.run_dir)
     device = _pick_device(args.device, DistEnv())
+    level = run.plugin.embedding_level
+    if args.tokens:
+        if run.model.target_encoder.layout is None:
+            raise DataError(f"--tokens needs tokens on a fixed grid; modality {run.plugin.name!r} has "
+                            "none (its token count varies from sample to sample): drop --tokens for "
+                            "one pooled vector per sample")
+        level = "token"
     dataset, _ = run.plugin.load(args.data or run.cfg.data.path, run.cfg, run.state)
-    feats = encode_dataset(run.model.target_encoder, run.plugin, dataset, run.plugin.embedding_level,
-                           args.batch_size, device)
+    feats = encode_dataset(run.model.target_encoder, run.plugin, dataset, level, args.batch_size, device)
     run.check_features(feats)
     path = write_embeddings(feats, args.out)
     print(json.dumps({"out": str(path), "shape": list(feats.shape)}))
@@ -262,7 +289,7 @@ def cmd_embed(args) -> int:
 
 
 def cmd_probe(args) -> int:
-    from .eval import encode_dataset, probe_features, split_indices
+    from .eval import compare_encoders, few_shot_indices, split_indices
     from .run import build_model, load_run
     from .train import DistEnv
 
@@ -273,27 +300,26 @@ def cmd_probe(args) -> int:
     strat = data.targets if (data.level == "sample" and data.task == "classification") else None
     train, test = split_indices(len(data.targets), strat, seed=args.seed)
 
-    # mIoU probes also report accuracy, from the same fit
-    metrics = (data.metric, "accuracy") if data.metric == "miou" else (data.metric,)
-
-    def score(features: np.ndarray | None) -> dict[str, float] | None:
-        if features is None:
-            return None
-        return probe_features(features, data.targets, data.task, metrics, train, test, c=args.c)
-
-    pretrained = encode_dataset(run.model.target_encoder, run.plugin, data.dataset, data.level,
-                                args.batch_size, device, desc="embed (pretrained)")
-    run.check_features(pretrained)
+    if args.shots is not None:
+        if strat is None:
+            raise ValueError(f"--shots takes K labelled samples per class, so it needs a sample-level "
+                             f"classification label; this one is a {data.level}-level {data.task} label")
+        train = few_shot_indices(train, data.targets, args.shots, seed=args.seed)
     random_model = build_model(run.cfg, run.plugin, run.state).eval()
-    random_init = encode_dataset(random_model.target_encoder, run.plugin, data.dataset, data.level,
-                                 args.batch_size, device, desc="embed (random init)")
-    scores = {"pretrained": score(pretrained), "random_init": score(random_init), "raw": score(data.raw_features)}
-    result = {"task": data.task, "metric": data.metric,
-              **{k: (v[data.metric] if v else None) for k, v in scores.items()},
-              "n_train": int(len(train)), "n_test": int(len(test))}
-    for extra in metrics[1:]:
-        result[extra] = {k: (v[extra] if v else None) for k, v in scores.items()}
+    result = compare_encoders(run.model.target_encoder, random_model.target_encoder, run.plugin, data,
+                              args.probe, train, test, c=args.c, seed=args.seed,
+                              batch_size=args.batch_size, device=device,
+                              check_pretrained=run.check_features)
+    if args.shots is not None:
+        result["shots"] = args.shots
     print(json.dumps(result))
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from .plot import plot_run
+
+    print(plot_run(args.run_dir, args.out))
     return 0
 
 
@@ -315,7 +341,7 @@ def cmd_bench(args) -> int:
 
 COMMANDS = {"info": cmd_info, "modalities": cmd_modalities, "components": cmd_components,
             "pretrain": cmd_pretrain,
-            "embed": cmd_embed, "probe": cmd_probe, "bench": cmd_bench}
+            "embed": cmd_embed, "probe": cmd_probe, "plot": cmd_plot, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,11 +122,22 @@ class OptimConfig:
 
 @dataclass
 class LoggingConfig:
-    """How often to log and checkpoint."""
+    """How often to log and checkpoint, and the online probe.
+
+    With ``probe_label`` set (``--probe-label``) the target encoder is probed every
+    ``probe_every`` steps (``None``: every 10% of the run) on at most ``probe_samples``
+    samples of ``probe_data`` (``None``: ``data.path``), by the ``probe`` kind (``knn``,
+    ``linear`` or ``attentive``); see :mod:`jepa_core.train.online_probe`.
+    """
 
     log_every: int = 10
     checkpoint_every: int = 200
     progress: bool = True
+    probe_label: str | None = None
+    probe_data: str | None = None
+    probe: str = "knn"
+    probe_every: int | None = None
+    probe_samples: int = 2000
 
 
 @dataclass

@@ -63,6 +63,10 @@ class ProbeData:
         task: ``classification`` or ``regression``.
         metric: ``accuracy``, ``r2`` or ``miou``.
         level: ``sample`` (pooled embeddings) or ``token`` (one embedding per grid cell).
+        raw_tokens: optional per-token raw inputs ``[S, N, F]`` of a sample-level task
+            (image patches, say), the inputs of the attentive probe's raw baseline; without
+            them that baseline is a linear probe on ``raw_features``.
+        raw_valid: ``[S, N]`` which of ``raw_tokens`` are real (``None``: all).
     """
 
     dataset: Dataset
@@ -71,6 +75,8 @@ class ProbeData:
     task: str
     metric: str
     level: str = "sample"
+    raw_tokens: np.ndarray | None = None
+    raw_valid: np.ndarray | None = None
 
 
 class ModalityPlugin(ABC):

@@ -63,6 +63,29 @@ class ToyModality(ModalityPlugin):
         return ProbeData(dataset, (x[:, 0] + x[:, 1] > 0).astype(int), x, "classification", "accuracy")
 
 
+class ToyTokenLabelModality(ToyModality):
+    """The toy with a per-token label, each feature's sign (a token-level mIoU probe), and
+    the raw feature values as per-token baseline inputs."""
+
+    name = "toy_token_labels"
+
+    def probe_data(self, path, label, task, cfg, state) -> ProbeData:
+        dataset, _ = self.load(path, cfg, state)
+        x = dataset.tensors[0].numpy()
+        return ProbeData(dataset, (x > 0).astype(int), x[..., None], "classification", "miou", level="token")
+
+
+class ToyRawTokensModality(ToyModality):
+    """The toy whose probe data also holds per-token raw inputs (for the attentive baseline)."""
+
+    name = "toy_raw_tokens"
+
+    def probe_data(self, path, label, task, cfg, state) -> ProbeData:
+        data = super().probe_data(path, label, task, cfg, state)
+        data.raw_tokens = data.raw_features[..., None]
+        return data
+
+
 def _demo_dir() -> Path:
     """A per-process scratch folder for the toy modalities' demo files."""
     d = Path(tempfile.gettempdir()) / f"jepa-toy-demo-{os.getpid()}"

@@ -17,7 +17,7 @@ from ..modality import DataError, ModalityPlugin, move_to
 @torch.no_grad()
 def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, level: str,
                    batch_size: int = 256, device: torch.device | str = "cpu",
-                   desc: str = "embed") -> np.ndarray:
+                   desc: str = "embed", progress: bool = True) -> np.ndarray:
     """Features of every sample: ``[S, D]`` pooled, or ``[S, N, D]`` per token.
 
     Args:
@@ -25,6 +25,7 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
         plugin: the modality (its ``collate``).
         dataset: samples as the plugin's ``load`` returns them.
         level: ``sample`` or ``token``.
+        progress: show a progress bar on stderr.
 
     Sample-level embeddings work for any modality, also one whose batches hold different
     numbers of tokens (no grid). Token-level embeddings need a fixed token grid, so that
@@ -42,11 +43,44 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
     encoder = encoder.to(device).eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
     out = []
-    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False):
+    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False, disable=not progress):
         batch = move_to(batch, torch.device(device))
         feats = encoder.pooled_features(batch) if level == "sample" else encoder.token_features(batch)[0]
         out.append(feats.float().cpu().numpy())
     return np.concatenate(out, axis=0)
+
+
+@torch.no_grad()
+def encode_tokens(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, batch_size: int = 256,
+                  device: torch.device | str = "cpu",
+                  desc: str = "embed tokens", progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Per-token features of every sample and their validity, for any modality.
+
+    Unlike ``encode_dataset(level='token')`` this also works without a token grid: the
+    samples are padded to the longest one and ``valid`` marks their real tokens (what an
+    attentive probe attends over); features of tokens that are not valid are zeros.
+
+    Returns:
+        ``(features [S, N, D] float32, valid [S, N] bool)``.
+    """
+    encoder = encoder.to(device).eval()
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
+    feats, valid = [], []
+    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False, disable=not progress):
+        f, v = encoder.token_features(move_to(batch, torch.device(device)))
+        feats.append(f.float().cpu().numpy())
+        valid.append(v.cpu().numpy())
+    if not feats:
+        raise DataError(f"no samples to embed for modality {plugin.name!r}")
+    n = max(f.shape[1] for f in feats)
+    out = np.zeros((sum(len(f) for f in feats), n, feats[0].shape[-1]), dtype=np.float32)
+    mask = np.zeros(out.shape[:2], dtype=bool)
+    row = 0
+    for f, v in zip(feats, valid):
+        out[row:row + len(f), :f.shape[1]] = np.where(v[..., None], f, 0.0)
+        mask[row:row + len(f), :f.shape[1]] = v
+        row += len(f)
+    return out, mask
 
 
 def write_embeddings(embeddings: np.ndarray, path: str | Path) -> Path:

@@ -33,6 +33,50 @@ def split_indices(num_samples: int, labels: np.ndarray | None, test_size: float 
     return np.sort(train), np.sort(test)
 
 
+def few_shot_indices(train: np.ndarray, labels: np.ndarray, shots: int, seed: int = 0) -> np.ndarray:
+    """``shots`` training samples of every class (all of a rarer class's), drawn with ``seed``.
+
+    Args:
+        train: indices of the training split.
+        labels: ``[S]`` class of every sample (indexed by ``train``).
+        shots: labelled samples per class, at least 1.
+
+    Returns:
+        The chosen indices, sorted; the test split is left as it is.
+
+    Examples:
+        >>> few_shot_indices(np.arange(6), np.array([0, 0, 0, 1, 1, 1]), 2).size
+        4
+    """
+    if shots < 1:
+        raise ValueError(f"--shots must be at least 1, got {shots}")
+    rng = np.random.default_rng(seed)
+    picked, short = [], []
+    for cls in np.unique(labels[train]):
+        members = train[labels[train] == cls]
+        if len(members) < shots:
+            short.append(f"{cls} ({len(members)})")
+        picked.append(rng.permutation(members)[:shots])
+    if short:
+        warnings.warn(f"--shots {shots}: some classes have fewer training samples, all of theirs "
+                      f"are used: {', '.join(short)}")
+    return np.sort(np.concatenate(picked))
+
+
+def flatten_tokens(features: np.ndarray, targets: np.ndarray,
+                   rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The labelled tokens of samples ``rows``: features, targets and the sample of each.
+
+    Shapes:
+        features ``[S, N, D]``, targets ``[S, N]`` (``-1``: no label) ->
+        ``[n, D]``, ``[n]``, ``[n]``.
+    """
+    f, t = features[rows].reshape(-1, features.shape[-1]), targets[rows].reshape(-1)
+    sample = np.repeat(rows, targets.shape[1])
+    keep = t >= 0
+    return f[keep], t[keep], sample[keep]
+
+
 def mean_iou(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean intersection-over-union over the classes present in truth or prediction.
 
@@ -43,7 +87,8 @@ def mean_iou(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(jaccard_score(y_true, y_pred, labels=np.union1d(y_true, y_pred), average="macro"))
 
 
-def _score(metric: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def score(metric: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """``metric`` (``accuracy``, ``miou`` or ``r2``) of predictions; shared by every probe kind."""
     if metric == "accuracy":
         return float(accuracy_score(y_true, y_pred))
     if metric == "miou":
@@ -122,7 +167,7 @@ def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y
         model = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
     model.fit(x_train, y_train)
     pred = model.predict(x_test)
-    scores = {m: _score(m, y_test, pred) for m in names}
+    scores = {m: score(m, y_test, pred) for m in names}
     return scores[metrics] if isinstance(metrics, str) else scores
 
 
@@ -137,12 +182,6 @@ def probe_features(features: np.ndarray, targets: np.ndarray, task: str, metrics
         return linear_probe(features[train], targets[train], features[test], targets[test], task,
                             metrics, c=c)
 
-    def flat(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        f, t = features[rows].reshape(-1, features.shape[-1]), targets[rows].reshape(-1)
-        sample = np.repeat(rows, targets.shape[1])
-        keep = t >= 0
-        return f[keep], t[keep], sample[keep]
-
-    x_train, y_train, groups = flat(train)
-    x_test, y_test, _ = flat(test)
+    x_train, y_train, groups = flatten_tokens(features, targets, train)
+    x_test, y_test, _ = flatten_tokens(features, targets, test)
     return linear_probe(x_train, y_train, x_test, y_test, task, metrics, groups=groups, c=c)

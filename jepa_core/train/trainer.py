@@ -34,6 +34,7 @@ from .schedules import cosine, warmup_cosine
 
 if TYPE_CHECKING:  # run.py imports train.checkpoint
     from ..run import RunDir
+    from .online_probe import OnlineProbe
 
 
 class TrainingError(RuntimeError):
@@ -116,10 +117,12 @@ class Trainer:
         run: the run directory (config and modality state already written).
         env: this process's rank and world size.
         device: where to train.
+        online_probe: scores the target encoder at the steps it says (rank 0's only).
     """
 
     def __init__(self, model: JEPA, cfg: Config, batches: EpochBatches, run: RunDir, env: DistEnv,
-                 device: torch.device) -> None:
+                 device: torch.device, online_probe: OnlineProbe | None = None) -> None:
+        self.online_probe = online_probe
         self.cfg = cfg
         self.batches = batches
         if device.type == "cuda":
@@ -326,6 +329,11 @@ class Trainer:
                 "momentum": stats.momentum, "samples_per_s": rate,
                 "target_std": embedding_std(sample), "target_rank": effective_rank(sample)}
 
+    def _probe(self, step: int, logger: ProgressLogger) -> None:
+        """Log the online probe's score after ``step`` steps, when it is due."""
+        if self.online_probe is not None and self.online_probe.due(step, self.total_steps):
+            logger.log({"step": step, **self.online_probe(self.model)})
+
     def fit(self, resume: bool = False, stop_after: int | None = None) -> FitResult:
         """Train until ``total_steps``; with ``resume``, continue from the latest checkpoint.
 
@@ -357,6 +365,8 @@ class Trainer:
         step = next_step = start
         restore_signals = self._catch_stop_signals()
         try:
+            if start == 0:
+                self._probe(0, logger)  # the random-init reference
             for step, ids, batch in self.batches.iterate(start, end):
                 self._check_ranks(step)
                 tic = time.perf_counter()
@@ -368,14 +378,17 @@ class Trainer:
                 done = next_step = step + 1
                 log_now = done % log_every == 0 or done == self.total_steps
                 save_now = done % ckpt_every == 0 and done != end
+                probe_now = self.online_probe is not None and self.online_probe.due(done, self.total_steps)
                 signum = self._stop_requested()
-                if not (log_now or save_now or done == end or signum is not None):
+                if not (log_now or save_now or probe_now or done == end or signum is not None):
                     pending = (stats, rate)
                     continue
                 loss_value = self._checked_loss(stats)
                 logger.step(loss_value, rate)
                 if log_now:
                     logger.log(self._log_record(stats, loss_value, rate))
+                if probe_now:
+                    self._probe(done, logger)
                 if save_now:
                     self._save(done, loss_value)
                 if signum is not None and done != end:
