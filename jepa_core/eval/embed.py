@@ -49,22 +49,55 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
     return np.concatenate(out, axis=0)
 
 
-def write_embeddings(embeddings: np.ndarray, path: str | Path) -> Path:
-    """Save as ``.npy`` (any shape) or ``.parquet`` (one row per sample, or per sample and token)."""
+EMBEDDING_SUFFIXES = (".npy", ".parquet")
+
+
+def check_embedding_path(path: str | Path) -> Path:
+    """Raise ``ValueError`` unless ``path`` ends in ``.npy`` or ``.parquet``.
+
+    Examples:
+        >>> check_embedding_path("emb.parquet").name
+        'emb.parquet'
+        >>> check_embedding_path("emb.csv")
+        Traceback (most recent call last):
+        ...
+        ValueError: --out must end in .npy or .parquet, got 'emb.csv'
+    """
     path = Path(path)
+    if path.suffix not in EMBEDDING_SUFFIXES:
+        raise ValueError(f"--out must end in .npy or .parquet, got {path.name!r}")
+    return path
+
+
+def write_embeddings(embeddings: np.ndarray, path: str | Path,
+                     names: list[str] | None = None) -> Path:
+    """Save as ``.npy`` (any shape) or ``.parquet`` (one row per sample, or per sample and token).
+
+    Args:
+        embeddings: ``[S, D]`` or ``[S, N, D]``.
+        path: the file; its suffix picks the format.
+        names: the ``D`` Parquet column names (default ``emb_0 ...``); a ``.npy`` file gets
+            them beside it as ``<stem>.columns.json``.
+    """
+    path = check_embedding_path(path)
+    if names is not None and len(names) != embeddings.shape[-1]:
+        raise ValueError(f"{len(names)} column names for embeddings of width {embeddings.shape[-1]}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".npy":
         np.save(path, embeddings)
-    elif path.suffix == ".parquet":
+        if names is not None:
+            import json
+
+            path.with_suffix(".columns.json").write_text(json.dumps(names))
+    else:
         import pandas as pd
 
         flat = embeddings.reshape(-1, embeddings.shape[-1])
-        frame = pd.DataFrame(flat, columns=[f"emb_{i}" for i in range(flat.shape[1])])
+        columns = names if names is not None else [f"emb_{i}" for i in range(flat.shape[1])]
+        frame = pd.DataFrame(flat, columns=columns)
         if embeddings.ndim == 3:
             s, n = embeddings.shape[:2]
             frame.insert(0, "token", np.tile(np.arange(n), s))
             frame.insert(0, "sample", np.repeat(np.arange(s), n))
         frame.to_parquet(path, index=False)
-    else:
-        raise ValueError(f"--out must end in .npy or .parquet, got {path.name!r}")
     return path
