@@ -122,11 +122,20 @@ class OptimConfig:
 
 @dataclass
 class LoggingConfig:
-    """How often to log and checkpoint."""
+    """How often to log and checkpoint, and where scalars go besides ``metrics.jsonl``.
+
+    ``tensorboard: true`` writes the same scalars as TensorBoard events under
+    ``RUN/tensorboard`` (needs ``pip install 'jepa-core[tensorboard]'``); ``wandb:
+    offline`` (or ``online``) logs them to Weights & Biases, offline runs under
+    ``RUN/wandb`` (``pip install 'jepa-core[wandb]'``; ``wandb sync`` uploads them later).
+    """
 
     log_every: int = 10
     checkpoint_every: int = 200
     progress: bool = True
+    tensorboard: bool = False
+    wandb: str | None = None
+    wandb_project: str = "jepa-core"
 
 
 @dataclass

@@ -42,7 +42,8 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
     encoder = encoder.to(device).eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
     out = []
-    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False):
+    bar = dict(desc=desc, unit="batch", file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
+    for batch in tqdm(loader, **bar):
         batch = move_to(batch, torch.device(device))
         feats = encoder.pooled_features(batch) if level == "sample" else encoder.token_features(batch)[0]
         out.append(feats.float().cpu().numpy())
