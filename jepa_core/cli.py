@@ -41,7 +41,8 @@ class _HelpFormatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         if ("%(default)" not in text and "default:" not in text and action.option_strings
-                and action.default not in (None, False, argparse.SUPPRESS)):
+                and action.default is not None and action.default is not False
+                and action.default is not argparse.SUPPRESS):
             text += " (default: %(default)s)"
         return text
 
@@ -102,8 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     em.add_argument("run_dir", help="the --out of a finished `jepa pretrain`")
     em.add_argument("--data", help="file or folder (default: the data the run was pretrained on)")
     em.add_argument("--out", required=True, help="output file, .npy or .parquet")
-    em.add_argument("--batch-size", type=int, default=256)
-    em.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    em.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
+    em.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                    help="where to run the encoder")
 
     pr = _command(sub, "probe", "linear probe: pretrained vs random init vs raw features")
     pr.add_argument("run_dir", help="the --out of a finished `jepa pretrain`")
@@ -114,8 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--task", choices=["classification", "regression"],
                     help="default: classification for text, boolean or few-valued integer "
                          "labels, else regression; lidar: classification")
-    pr.add_argument("--batch-size", type=int, default=256)
-    pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    pr.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
+    pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                    help="where to run the encoders")
     pr.add_argument("--seed", type=int, default=0, help="seed of the held-out split")
     pr.add_argument("--c", type=parse_probe_c, default=1.0, metavar="C|auto",
                     help="logistic probe's inverse L2 strength, or 'auto' to cross-validate it "
@@ -433,13 +436,13 @@ COMMANDS = {"info": cmd_info, "modalities": cmd_modalities, "components": cmd_co
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jepa`` console script."""
+    args = _parser().parse_args(argv)  # first: --help and usage errors load no torch
     from .config import ConfigError
     from .modality import DataError
     from .registry import UnknownComponentError
     from .run import RunError
     from .train import TrainingError
 
-    args = _parser().parse_args(argv)
     try:
         with warnings.catch_warnings():  # restores the caller's warning display afterwards
             warnings.showwarning = _warning_line
