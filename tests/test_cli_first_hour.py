@@ -191,3 +191,19 @@ def test_pretrain__bad_wandb_mode_is_a_config_error(table, tmp_path):
     proc = jepa("pretrain", "tabular", "--data", str(table), "--out", str(tmp_path / "run"),
                 "--steps", "1", *FAST, "--set", "logging.wandb=loud")
     assert proc.returncode == 2 and "logging.wandb must be one of" in proc.stderr
+
+
+def test_pretrain__wandb_offline_writes_a_local_run(table, tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    run = tmp_path / "run"
+    proc = jepa("pretrain", "tabular", "--data", str(table), "--out", str(run), "--steps", "2", *FAST,
+                "--set", "logging.log_every=1", "--set", "logging.wandb=offline")
+    assert proc.returncode == 0, proc.stderr
+    assert list((run / "wandb").glob("offline-run-*/run-*.wandb"))
+
+
+def test_lidar_plugin__imports_no_graph_library():
+    code = "import sys, modalities.lidar.plugin; print('torch_geometric' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.strip() == "False", proc.stderr

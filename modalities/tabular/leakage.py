@@ -18,12 +18,16 @@ MAX_CORRELATION = 0.99
 MAX_GROUP_FRACTION = 0.5
 #: A numeric feature missing in more than this fraction of the rows is not checked.
 MAX_MISSING_FRACTION = 0.1
+#: Each value group (categorical) or class (numeric) needs this many rows to count: on a
+#: handful of rows a column can line up with the label by chance.
+MIN_ROWS_PER_GROUP = 5
 
 
 def _one_value_per_group(groups: np.ndarray, targets: np.ndarray) -> bool:
     """Whether each group holds a single target value (and there are few groups)."""
-    n_groups = len(np.unique(groups))
-    if n_groups < 2 or n_groups > MAX_GROUP_FRACTION * len(groups):
+    _, counts = np.unique(groups, return_counts=True)
+    n_groups = len(counts)
+    if n_groups < 2 or n_groups > MAX_GROUP_FRACTION * len(groups) or counts.min() < MIN_ROWS_PER_GROUP:
         return False
     pairs = np.stack([groups, np.unique(targets, return_inverse=True)[1]], axis=1)
     return len(np.unique(pairs, axis=0)) == n_groups
@@ -31,8 +35,8 @@ def _one_value_per_group(groups: np.ndarray, targets: np.ndarray) -> bool:
 
 def _separates_classes(x: np.ndarray, targets: np.ndarray) -> bool:
     """Whether the classes occupy disjoint value ranges of ``x`` (thresholds split them)."""
-    classes = np.unique(targets)
-    if len(classes) < 2:
+    classes, counts = np.unique(targets, return_counts=True)
+    if len(classes) < 2 or counts.min() < MIN_ROWS_PER_GROUP:
         return False
     ranges = sorted((x[targets == c].min(), x[targets == c].max()) for c in classes)
     return all(hi < lo_next for (_, hi), (lo_next, _) in zip(ranges, ranges[1:]))
@@ -43,7 +47,8 @@ def leaking_features(table: EncodedTable, state: dict, targets: np.ndarray, task
     """Features from which the label follows (near) perfectly, with how.
 
     Classification: a categorical feature whose every value holds one class, or a numeric
-    feature whose classes lie in disjoint ranges. Regression: a numeric feature with
+    feature whose classes lie in disjoint ranges (each group or class with at least
+    :data:`MIN_ROWS_PER_GROUP` rows). Regression: a numeric feature with
     ``|r| > 0.99``, or a categorical one whose every value holds one label value.
 
     Args:
@@ -57,11 +62,12 @@ def leaking_features(table: EncodedTable, state: dict, targets: np.ndarray, task
         ``(column, reason)`` pairs, in token order.
 
     Examples:
-        >>> t = EncodedTable(np.array([[0.0], [1.0], [2.0], [3.0]], np.float32),
-        ...                  np.zeros((4, 1), bool), np.array([[2], [2], [3], [3]]))
+        >>> y = np.repeat([0, 1], 6)
+        >>> t = EncodedTable(np.arange(12, dtype=np.float32)[:, None], np.zeros((12, 1), bool),
+        ...                  (2 + (np.arange(12) % 3))[:, None])
         >>> st = {"numeric": [{"name": "x"}], "categorical": [{"name": "code"}]}
-        >>> leaking_features(t, st, np.array([0, 0, 1, 1]), "classification")[0][0]
-        'x'
+        >>> leaking_features(t, st, y, "classification")
+        [('x', 'its value ranges separate the classes')]
     """
     found = []
     for j, col in enumerate(state["numeric"]):
