@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 # Nothing heavy is imported at module level: ``jepa --help`` and a mistyped flag answer
-# without loading torch or numpy (tests/test_cli_help.py checks it).
+# without loading torch or numpy (tests/test_cli_first_hour.py checks it).
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None):
