@@ -81,6 +81,19 @@ class LidarModality(ModalityPlugin):
                    and scans.parent.parent == cache_root().resolve())
         return str(labels) if is_demo and labels.is_dir() else None
 
+    def describe_state(self, state: dict) -> str:
+        """The BEV layout the scans are read into.
+
+        Examples:
+            >>> print(LidarModality().describe_state({"options": dataclasses.asdict(LidarOptions())}))
+            BEV: x 0.0..51.2 m, y -25.6..25.6 m in 128 x 128 pillars of 0.4 m; 32 x 32 tokens of 1.6 m
+        """
+        opts = from_dict(LidarOptions, state["options"], where="options")
+        x0, y0, _, x1, y1, _ = opts.point_range
+        (h, w), (th, tw) = opts.grid_size(), opts.token_grid()
+        return (f"BEV: x {x0}..{x1} m, y {y0}..{y1} m in {h} x {w} pillars of "
+                f"{opts.pillar_size[0]:g} m; {th} x {tw} tokens of {opts.pillar_size[0] * opts.patch:g} m")
+
     def _opts(self, cfg: Config, state: dict | None) -> LidarOptions:
         try:
             if state is not None and "options" in state:
