@@ -16,7 +16,8 @@ from modalities.lidar.bench import run
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--out", type=Path, required=True,
+                        help="results folder (benchmarks/results holds the committed ones)")
     parser.add_argument("--quick", action="store_true", help="fewer scans and steps")
     args = parser.parse_args()
     print(json.dumps(run(args.device, args.out, quick=args.quick), indent=2))

@@ -115,7 +115,8 @@ def gpu_ddp_overhead(modality: str, steps: int, warmup: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--out", type=Path, required=True,
+                        help="results folder (benchmarks/results holds the committed ones)")
     parser.add_argument("--steps", type=int, default=40, help="steps per run (after warm-up)")
     parser.add_argument("--warmup", type=int, default=5)
     from jepa_core.registry import list_modalities

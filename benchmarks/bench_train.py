@@ -9,7 +9,7 @@ from jepa_core.bench.train import run
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--out", default="benchmarks/results")
+    p.add_argument("--out", required=True, help="results folder (benchmarks/results holds the committed ones)")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--quick", action="store_true")
     a = p.parse_args()

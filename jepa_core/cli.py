@@ -10,12 +10,12 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
+# Nothing heavy is imported at module level: ``jepa --help`` and a mistyped flag answer
+# without loading torch or numpy (tests/test_cli_first_hour.py checks it).
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None):
@@ -35,27 +35,64 @@ def parse_probe_c(text: str) -> float | None:
     return value
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Appends ``(default: X)`` to an option's help when X is a real value (not None/False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("%(default)" not in text and "default:" not in text and action.option_strings
+                and action.default is not None and action.default is not False
+                and action.default is not argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _command(sub, name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=help, description=description or help,
+                          formatter_class=_HelpFormatter)
+
+
+# Defaults that come from the modality's config, not from the parser; tests check that
+# they match the plugins' default_config().
+EPOCHS_HELP = "the modality's optim.epochs: tabular 30, lidar 10"
+BATCH_HELP = "the modality's data.batch_size: tabular 128, lidar 8"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jepa", description="JEPA pretraining for any modality.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(prog="jepa", description="JEPA pretraining for any modality.",
+                                epilog="`jepa COMMAND --help` describes a command.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("info", help="versions, compiled ops, triton, devices, plugins")
-    sub.add_parser("modalities", help="registered modality plugins and where they come from")
-    sub.add_parser("components", help="every registered component (modalities, maskers, objective "
-                                      "terms, targets, predictors, poolings, methods) and its source")
+    info = _command(sub, "info", "versions, compiled ops, triton, devices, plugins",
+                    "Print a JSON object: package, Python, torch and Triton versions, which "
+                    "compiled ops are built (C++, CUDA), the attention and masking backends "
+                    "per device, the devices and the installed modality plugins.")
+    info.add_argument("--brief", action="store_true",
+                      help="one line instead of the JSON object")
+    _command(sub, "modalities", "registered modality plugins and where they come from",
+             "One line per modality plugin: NAME<TAB>SOURCE (its entry point); a plugin "
+             "that failed to import is listed with the reason.")
+    _command(sub, "components", "every registered component (modalities, maskers, objective "
+                                "terms, targets, predictors, poolings, methods) and its source",
+             "One line per component: KIND<TAB>NAME<TAB>SOURCE; plugins that failed to load "
+             "are listed with the reason.")
 
-    pt = sub.add_parser("pretrain", help="pretrain an encoder on a modality's data")
-    pt.add_argument("modality")
-    pt.add_argument("--data", help="file or folder (default: the plugin's embedded demo data)")
-    pt.add_argument("--out", required=True, help="run directory")
+    pt = _command(sub, "pretrain", "pretrain an encoder on a modality's data")
+    pt.add_argument("modality", help="tabular, lidar, or an installed plugin's name "
+                                     "(`jepa modalities` lists them)")
+    pt.add_argument("--data", help="file or folder (default: the plugin's embedded demo data: "
+                                   "penguins for tabular, simulated street scans for lidar)")
+    pt.add_argument("--out", required=True, help="run directory to create")
     pt.add_argument("--config", help="YAML config file (sections: data, mask, model, target, ...)")
     pt.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                     help="override a config value, e.g. --set optim.lr=3e-4 (repeatable)")
     g = pt.add_mutually_exclusive_group()
-    g.add_argument("--epochs", type=int, help="train for this many epochs in all")
-    g.add_argument("--steps", type=int, help="train for this many steps in all")
-    pt.add_argument("--batch-size", type=int, help="global batch size (split over ranks)")
-    pt.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    g.add_argument("--epochs", type=int, help=f"train for this many epochs in all (default: {EPOCHS_HELP})")
+    g.add_argument("--steps", type=int, help="train for this many steps in all, instead of --epochs")
+    pt.add_argument("--batch-size", type=int,
+                    help=f"global batch size, split over ranks (default: {BATCH_HELP})")
+    pt.add_argument("--device", choices=["auto", "cpu", "cuda"],
+                    help="where to train (default: optim.device, auto: cuda when available)")
     pt.add_argument("--resume", action="store_true",
                     help="continue from the run's newest intact checkpoint (a new run if --out is empty)")
     pt.add_argument("--force", action="store_true",
@@ -70,45 +107,61 @@ def _parser() -> argparse.ArgumentParser:
     pt.add_argument("--probe-data", help="the online probe's data (default: --data; sets "
                                          "logging.probe_data)")
 
-    em = sub.add_parser("embed", help="embed a dataset with a trained run")
-    em.add_argument("run_dir")
+    em = _command(sub, "embed", "embed a dataset with a trained run")
+    em.add_argument("run_dir", help="the --out of a finished `jepa pretrain`")
     em.add_argument("--data", help="file or folder (default: the data the run was pretrained on)")
     em.add_argument("--out", required=True, help="output file, .npy or .parquet")
-    em.add_argument("--batch-size", type=int, default=256)
-    em.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    em.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
+    em.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                    help="where to run the encoder")
     em.add_argument("--tokens", action="store_true",
                     help="per-token features [N, tokens, D] (modalities with a token grid)")
 
-    pr = sub.add_parser("probe", help="linear, kNN or attentive probe: pretrained vs random init vs raw")
-    pr.add_argument("run_dir")
+    pr = _command(sub, "probe", "linear, kNN or attentive probe: pretrained vs random init vs raw")
+    pr.add_argument("run_dir", help="the --out of a finished `jepa pretrain`")
     pr.add_argument("--data", help="file or folder (default: the data the run was pretrained on)")
-    pr.add_argument("--label", required=True, help="label column (tabular) or labels folder/file")
-    pr.add_argument("--task", choices=["classification", "regression"])
-    pr.add_argument("--batch-size", type=int, default=256)
-    pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    pr.add_argument("--seed", type=int, default=0, help="seed of the held-out split, the --shots draw and the attentive probe")
+    pr.add_argument("--label", help="label column or one-column file (tabular), labels folder "
+                                    "(lidar) (default: for a run on the demo data, the demo's "
+                                    "labels: tabular 'species', lidar the demo's labels/)")
+    pr.add_argument("--task", choices=["classification", "regression"],
+                    help="default: classification for text, boolean or few-valued integer "
+                         "labels, else regression; lidar: classification")
+    pr.add_argument("--batch-size", type=int, default=256, help="samples per forward pass")
+    pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                    help="where to run the encoders")
+    pr.add_argument("--seed", type=int, default=0,
+                    help="seed of the held-out split, the --shots draw and the attentive probe")
     pr.add_argument("--c", type=parse_probe_c, default=1.0, metavar="C|auto",
                     help="logistic probe's inverse L2 strength, or 'auto' to cross-validate it "
-                         "on the training part (default 1)")
+                         "on the training part (default: 1)")
     pr.add_argument("--probe", choices=["linear", "knn", "attentive"], default="linear",
                     help="linear (logistic/ridge), knn (k=20, cosine, DINO weighting) or attentive "
                          "(cross-attention pooler over the tokens; sample-level labels)")
     pr.add_argument("--shots", type=int, metavar="K",
                     help="few-shot: K labelled training samples per class (the test split unchanged)")
 
-    pl = sub.add_parser("plot", help="PNG of loss, lr, collapse monitors and online probe vs step")
-    pl.add_argument("run_dir")
+    pl = _command(sub, "plot", "PNG of loss, lr, collapse monitors and online probe vs step")
+    pl.add_argument("run_dir", help="the --out of a `jepa pretrain`")
     pl.add_argument("--out", help="PNG path (default: RUN/metrics.png)")
 
-    be = sub.add_parser("bench", help="kernel and training benchmarks against eager PyTorch")
-    be.add_argument("which", nargs="?", default="all", choices=["masking", "attention", "train", "all"])
-    be.add_argument("--device", choices=["cpu", "cuda"], default=None)
-    be.add_argument("--out", default="benchmarks/results")
+    be = _command(sub, "bench", "kernel and training benchmarks against eager PyTorch",
+                  "Time the masking ops, masked attention and training steps against eager "
+                  "PyTorch; write JSON + PNG to --out and print a summary table.")
+    be.add_argument("which", nargs="?", default="all", choices=["masking", "attention", "train", "all"],
+                    help="which benchmark to run (default: all)")
+    be.add_argument("--device", choices=["cpu", "cuda"], default=None,
+                    help="default: cuda when available, else cpu")
+    be.add_argument("--out", required=True,
+                    help="folder for the JSON + PNG results (the committed ones are in "
+                         "benchmarks/results; `make bench` rewrites those)")
     be.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     return p
 
 
 def cmd_info(args) -> int:
+    import platform
+
+    import numpy as np
     import torch
 
     from . import __version__
@@ -126,8 +179,22 @@ def cmd_info(args) -> int:
                               for i in range(torch.cuda.device_count())],
         "modalities": list_modalities(),
     }
+    if getattr(args, "brief", False):
+        print(_brief_info(info))
+        return 0
     print(json.dumps(info, indent=2))
     return 0
+
+
+def _brief_info(info: dict) -> str:
+    """One line of ``jepa info``: versions, compiled backends and attention per device."""
+    compiled = info["compiled"]
+    built = "built" if compiled.get("extension") else "not built (PyTorch references)"
+    attention = ", ".join(f"{d} {b}" for d, b in info["attention"].items())
+    return (f"jepa-core {info['jepa_core']}, torch {info['torch']} "
+            f"({'CUDA ' + info['torch_cuda'] if info['torch_cuda'] else 'CPU'}), "
+            f"triton {info['triton'] or 'absent'}; extension {built}; attention: {attention}; "
+            f"modalities: {', '.join(info['modalities'])}")
 
 
 def cmd_modalities(args) -> int:
@@ -225,7 +292,9 @@ def cmd_pretrain(args) -> int:
     try:
         if cfg.target.kind == "frozen" and state is None and cfg.target.frozen_run:
             state = RunDir(cfg.target.frozen_run).read()[1]  # the teacher's data transform
-        path = cfg.data.path = cfg.data.path or plugin.demo_data()
+        cfg.data.path = cfg.data.path or plugin.demo_data()
+        _absolute_paths(cfg)
+        path = cfg.data.path
         dataset, state = plugin.load(path, cfg, state)
         probe = OnlineProbe.from_config(cfg, plugin, state, device) if env.is_main else None
         model = build_model(cfg, plugin, state)
@@ -244,10 +313,12 @@ def cmd_pretrain(args) -> int:
                 print(f"pretraining {cfg.modality} on {path}: {len(dataset)} samples, "
                       f"{trainer.total_steps} steps of {cfg.data.batch_size} on {device} "
                       f"x{env.world_size} -> {run.path}", file=sys.stderr)
+                _print_summary(plugin, state)
             result = trainer.fit(resume=args.resume, stop_after=args.stop_after)
         if env.is_main:
             print(json.dumps({"run_dir": str(run.path), "steps": result.end_step,
                               "final_loss": result.final_loss, "samples_per_s": result.samples_per_s}))
+            _demo_hint(plugin, cfg, run.path)
     except BaseException:
         shutdown_distributed(barrier=False)  # don't wait for a rank that may be the stalled one
         raise
@@ -262,14 +333,59 @@ def _check_batch_size(size: int) -> None:
         raise ConfigError(f"--batch-size must be at least 1, got {size}")
 
 
-def cmd_embed(args) -> int:
-    import torch
+def _absolute_paths(cfg) -> None:
+    """Make the run's data path and frozen teacher run absolute (when they exist from here).
 
+    ``config.yaml`` stores them, and ``embed``/``probe``/``--resume`` read them back from
+    whatever directory they are run in.
+    """
+    for section, key in (("data", "path"), ("target", "frozen_run")):
+        obj = getattr(cfg, section)
+        value = getattr(obj, key)
+        if value and Path(value).expanduser().exists():
+            setattr(obj, key, str(Path(value).expanduser().resolve()))
+
+
+def _run_data_path(args, run) -> str:
+    """``--data``, or the data the run was pretrained on, with a clear error when it moved."""
+    from .run import RunError
+
+    if args.data:
+        return args.data
+    path = run.cfg.data.path
+    if not path:
+        raise RunError(f"{args.run_dir}: its config.yaml names no data.path; pass --data")
+    if not Path(path).expanduser().exists():
+        relative = "" if Path(path).is_absolute() else \
+            " (a path relative to the directory `jepa pretrain` ran in)"
+        raise RunError(f"the run was pretrained on {path}{relative}, which does not exist "
+                       f"(from {Path.cwd()}); pass --data")
+    return path
+
+
+def _print_summary(plugin, state: dict) -> None:
+    """The plugin's one-paragraph account of what it inferred from the data (a schema)."""
+    text = plugin.describe_state(state)
+    if text:
+        print(text, file=sys.stderr)
+
+
+def _demo_hint(plugin, cfg, run_path) -> None:
+    """After pretraining on the demo data, print the probe command that goes with it."""
+    label = plugin.demo_label(cfg.data.path)
+    if label is not None:
+        flags = f" {plugin.demo_probe_flags}" if plugin.demo_probe_flags else ""
+        print(f"probe it: jepa probe {run_path} --label {label}{flags}", file=sys.stderr)
+
+
+def cmd_embed(args) -> int:
     from .eval import encode_dataset, write_embeddings
+    from .eval.embed import check_embedding_path
     from .modality import DataError
     from .run import load_run
     from .train import DistEnv
 
+    check_embedding_path(args.out)  # before the work, not after it
     _check_batch_size(args.batch_size)
     run = load_run(args.run_dir)
     device = _pick_device(args.device, DistEnv())
@@ -280,23 +396,53 @@ def cmd_embed(args) -> int:
                             "none (its token count varies from sample to sample): drop --tokens for "
                             "one pooled vector per sample")
         level = "token"
-    dataset, _ = run.plugin.load(args.data or run.cfg.data.path, run.cfg, run.state)
+    dataset, _ = run.plugin.load(_run_data_path(args, run), run.cfg, run.state)
     feats = encode_dataset(run.model.target_encoder, run.plugin, dataset, level, args.batch_size, device)
     run.check_features(feats)
-    path = write_embeddings(feats, args.out)
-    print(json.dumps({"out": str(path), "shape": list(feats.shape)}))
+    names = None if args.tokens else run.plugin.embedding_columns(run.state, run.cfg, feats.shape[-1])
+    path = write_embeddings(feats, args.out, names)
+    result = {"out": str(path), "shape": list(feats.shape)}
+    if names is not None:
+        result["blocks"] = _blocks(names)
+    print(json.dumps(result))
     return 0
+
+
+def _blocks(names: list[str]) -> list[str]:
+    """The distinct prefixes of ``names`` (``a:0, a:1, b:0`` -> ``a, b``), in order."""
+    return list(dict.fromkeys(n.rsplit(":", 1)[0] for n in names))
+
+
+PROBE_NOTE = ("pretrained: the probe on the run's encoder; random_init: the same "
+              "architecture untrained (what the architecture alone gives); raw: the same "
+              "probe on the raw features. Pretraining helps when pretrained beats "
+              "random_init; raw is the bar a plain linear model sets.")
+
+
+def _rounded(value, digits: int = 4):
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    return value
 
 
 def cmd_probe(args) -> int:
     from .eval import compare_encoders, few_shot_indices, split_indices
-    from .run import build_model, load_run
+    from .run import RunError, build_model, load_run
     from .train import DistEnv
 
     _check_batch_size(args.batch_size)
     run = load_run(args.run_dir)
     device = _pick_device(args.device, DistEnv())
-    data = run.plugin.probe_data(args.data or run.cfg.data.path, args.label, args.task, run.cfg, run.state)
+    data_path = _run_data_path(args, run)
+    label = args.label or run.plugin.demo_label(data_path)
+    if label is None:
+        raise RunError("--label is required (a column or labels folder; only runs on the demo "
+                       "data have a default)")
+    if args.label is None:
+        print(f"probing with the demo's labels: --label {label}", file=sys.stderr)
+    data = run.plugin.probe_data(data_path, label, args.task, run.cfg, run.state)
     strat = data.targets if (data.level == "sample" and data.task == "classification") else None
     train, test = split_indices(len(data.targets), strat, seed=args.seed)
 
@@ -312,7 +458,9 @@ def cmd_probe(args) -> int:
                               check_pretrained=run.check_features)
     if args.shots is not None:
         result["shots"] = args.shots
-    print(json.dumps(result))
+    print(json.dumps(_rounded(result)))
+    print(f"{data.metric} on {len(test)} held-out samples (split seed {args.seed}; "
+          f"--seed changes it). {PROBE_NOTE}", file=sys.stderr)
     return 0
 
 
@@ -328,14 +476,18 @@ def cmd_bench(args) -> int:
 
     import torch
 
+    from .bench.summary import summary_lines
+
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     names = ["masking", "attention", "train"] if args.which == "all" else [args.which]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
         module = importlib.import_module(f"jepa_core.bench.{name}")
-        print(f"benchmark {name} on {device} -> {out}", file=sys.stderr)
-        module.run(device, out, quick=args.quick)
+        print(f"benchmark {name} on {device} -> {out} ...", file=sys.stderr, flush=True)
+        result = module.run(device, out, quick=args.quick)
+        print("\n".join(summary_lines(name, result)), flush=True)
+    print(f"results (JSON + PNG): {out}", file=sys.stderr)
     return 0
 
 
@@ -346,6 +498,7 @@ COMMANDS = {"info": cmd_info, "modalities": cmd_modalities, "components": cmd_co
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jepa`` console script."""
+    args = _parser().parse_args(argv)  # first: --help and usage errors load no torch
     from .config import ConfigError
     from .modality import DataError
     from .registry import UnknownComponentError
@@ -353,7 +506,6 @@ def main(argv: list[str] | None = None) -> int:
     from .train import TrainingError, TrainingInterrupted
     from .train.checkpoint import CheckpointError
 
-    args = _parser().parse_args(argv)
     try:
         with warnings.catch_warnings():  # restores the caller's warning display afterwards
             warnings.showwarning = _warning_line

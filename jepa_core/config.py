@@ -122,12 +122,18 @@ class OptimConfig:
 
 @dataclass
 class LoggingConfig:
-    """How often to log and checkpoint, and the online probe.
+    """How often to log and checkpoint, the online probe, and where scalars go besides
+    ``metrics.jsonl``.
 
     With ``probe_label`` set (``--probe-label``) the target encoder is probed every
     ``probe_every`` steps (``None``: every 10% of the run) on at most ``probe_samples``
     samples of ``probe_data`` (``None``: ``data.path``), by the ``probe`` kind (``knn``,
     ``linear`` or ``attentive``); see :mod:`jepa_core.train.online_probe`.
+
+    ``tensorboard: true`` writes the same scalars as TensorBoard events under
+    ``RUN/tensorboard`` (needs ``pip install 'jepa-core[tensorboard]'``); ``wandb:
+    offline`` (or ``online``) logs them to Weights & Biases, offline runs under
+    ``RUN/wandb`` (``pip install 'jepa-core[wandb]'``; ``wandb sync`` uploads them later).
     """
 
     log_every: int = 10
@@ -138,6 +144,9 @@ class LoggingConfig:
     probe: str = "knn"
     probe_every: int | None = None
     probe_samples: int = 2000
+    tensorboard: bool = False
+    wandb: str | None = None
+    wandb_project: str = "jepa-core"
 
 
 @dataclass

@@ -87,11 +87,14 @@ class ModalityPlugin(ABC):
         options_class: dataclass of the plugin's own ``options`` config section.
         embedding_level: ``sample`` (``embed`` writes ``[S, D]``) or ``token`` (``[S, N, D]``,
             only for a tokenizer with a grid).
+        demo_probe_flags: extra ``jepa probe`` flags the demo's documented numbers use
+            (printed after pretraining on the demo data).
     """
 
     name: ClassVar[str]
     options_class: ClassVar[type | None] = None
     embedding_level: ClassVar[str] = "sample"
+    demo_probe_flags: ClassVar[str] = ""
 
     def default_config(self) -> dict:
         """Config sections this modality overrides by default (sized for a 2-core CPU)."""
@@ -106,6 +109,21 @@ class ModalityPlugin(ABC):
     def demo_data(self) -> str:
         """Path to the embedded demo dataset used when no ``--data`` is given."""
         raise DataError(f"modality {self.name!r} has no embedded demo dataset; pass --data")
+
+    def demo_label(self, path: str | None) -> str | None:
+        """The ``--label`` that goes with ``path`` when it is this plugin's demo data, else None.
+
+        ``jepa probe`` uses it when no ``--label`` is given. It must not create the demo.
+        """
+        return None
+
+    def describe_state(self, state: dict) -> str | None:
+        """A short human account of the fitted ``state`` (printed when pretraining starts)."""
+        return None
+
+    def embedding_columns(self, state: dict, cfg: Config, width: int) -> list[str] | None:
+        """Names of the ``width`` embedding columns ``embed`` writes, or None for ``emb_i``."""
+        return None
 
     @abstractmethod
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[Dataset, dict]:

@@ -43,7 +43,8 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
     encoder = encoder.to(device).eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
     out = []
-    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False, disable=not progress):
+    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False,
+                      disable=not (progress and sys.stderr.isatty())):
         batch = move_to(batch, torch.device(device))
         feats = encoder.pooled_features(batch) if level == "sample" else encoder.token_features(batch)[0]
         out.append(feats.float().cpu().numpy())
@@ -66,7 +67,7 @@ def encode_tokens(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, ba
     encoder = encoder.to(device).eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
     feats, valid = [], []
-    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False, disable=not progress):
+    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False, disable=not (progress and sys.stderr.isatty())):
         f, v = encoder.token_features(move_to(batch, torch.device(device)))
         feats.append(f.float().cpu().numpy())
         valid.append(v.cpu().numpy())
@@ -83,22 +84,55 @@ def encode_tokens(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, ba
     return out, mask
 
 
-def write_embeddings(embeddings: np.ndarray, path: str | Path) -> Path:
-    """Save as ``.npy`` (any shape) or ``.parquet`` (one row per sample, or per sample and token)."""
+EMBEDDING_SUFFIXES = (".npy", ".parquet")
+
+
+def check_embedding_path(path: str | Path) -> Path:
+    """Raise ``ValueError`` unless ``path`` ends in ``.npy`` or ``.parquet``.
+
+    Examples:
+        >>> check_embedding_path("emb.parquet").name
+        'emb.parquet'
+        >>> check_embedding_path("emb.csv")
+        Traceback (most recent call last):
+        ...
+        ValueError: --out must end in .npy or .parquet, got 'emb.csv'
+    """
     path = Path(path)
+    if path.suffix not in EMBEDDING_SUFFIXES:
+        raise ValueError(f"--out must end in .npy or .parquet, got {path.name!r}")
+    return path
+
+
+def write_embeddings(embeddings: np.ndarray, path: str | Path,
+                     names: list[str] | None = None) -> Path:
+    """Save as ``.npy`` (any shape) or ``.parquet`` (one row per sample, or per sample and token).
+
+    Args:
+        embeddings: ``[S, D]`` or ``[S, N, D]``.
+        path: the file; its suffix picks the format.
+        names: the ``D`` Parquet column names (default ``emb_0 ...``); a ``.npy`` file gets
+            them beside it as ``<stem>.columns.json``.
+    """
+    path = check_embedding_path(path)
+    if names is not None and len(names) != embeddings.shape[-1]:
+        raise ValueError(f"{len(names)} column names for embeddings of width {embeddings.shape[-1]}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".npy":
         np.save(path, embeddings)
-    elif path.suffix == ".parquet":
+        if names is not None:
+            import json
+
+            path.with_suffix(".columns.json").write_text(json.dumps(names))
+    else:
         import pandas as pd
 
         flat = embeddings.reshape(-1, embeddings.shape[-1])
-        frame = pd.DataFrame(flat, columns=[f"emb_{i}" for i in range(flat.shape[1])])
+        columns = names if names is not None else [f"emb_{i}" for i in range(flat.shape[1])]
+        frame = pd.DataFrame(flat, columns=columns)
         if embeddings.ndim == 3:
             s, n = embeddings.shape[:2]
             frame.insert(0, "token", np.tile(np.arange(n), s))
             frame.insert(0, "sample", np.repeat(np.arange(s), n))
         frame.to_parquet(path, index=False)
-    else:
-        raise ValueError(f"--out must end in .npy or .parquet, got {path.name!r}")
     return path

@@ -6,32 +6,51 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Sequence
 
 from tqdm.auto import tqdm
+
+from .sinks import ScalarSink, _scalars
+
+#: Without a terminal (a log file, CI) a plain line is printed this many times per run.
+PLAIN_LINES = 10
 
 
 class ProgressLogger:
     """A tqdm bar with loss and samples/s on stderr, and one JSON line per logged step.
+
+    On a terminal the bar redraws in place; when stderr is not a terminal (a log file)
+    the bar is off and a plain ``step N/T loss L`` line is printed every tenth of the run
+    instead of stale ``\\r`` bar fragments.
 
     Args:
         metrics_path: ``metrics.jsonl`` of the run (appended to, so a resumed run goes on).
         total: the step the run ends at.
         initial: the step it starts from.
         enabled: False on ranks other than 0: then it does nothing.
-        bar: show the bar (``logging.progress``).
+        bar: show progress (``logging.progress``).
+        sinks: also given every logged record (TensorBoard, W&B: see :mod:`.sinks`).
     """
 
     def __init__(self, metrics_path: Path, total: int, initial: int, enabled: bool = True,
-                 bar: bool = True) -> None:
+                 bar: bool = True, sinks: Sequence[ScalarSink] = ()) -> None:
         self.enabled = enabled
+        self.sinks = list(sinks) if enabled else []
         self.file = open(metrics_path, "a") if enabled else None
+        self.total, self.done = total, initial
+        interactive = sys.stderr.isatty()
+        self.plain_every = max(1, total // PLAIN_LINES) if enabled and bar and not interactive else 0
         self.bar = tqdm(total=total, initial=initial, desc="pretrain", unit="step", file=sys.stderr,
-                        dynamic_ncols=True, disable=not (enabled and bar))
+                        dynamic_ncols=True, disable=not (enabled and bar and interactive))
 
     def step(self, loss: float, samples_per_s: float) -> None:
         if self.enabled:
+            self.done += 1
             self.bar.set_postfix(loss=f"{loss:.4f}", samples_s=f"{samples_per_s:.0f}", refresh=False)
             self.bar.update(1)
+            if self.plain_every and (self.done % self.plain_every == 0 or self.done == self.total):
+                print(f"step {self.done}/{self.total}  loss {loss:.4f}  {samples_per_s:.0f} samples/s",
+                      file=sys.stderr, flush=True)
 
     def log(self, record: dict) -> None:
         if self.enabled:
@@ -39,6 +58,8 @@ class ProgressLogger:
                      for k, v in record.items()}
             self.file.write(json.dumps(clean) + "\n")
             self.file.flush()
+            for sink in self.sinks:
+                sink.write(int(record["step"]), _scalars(record))
 
     def message(self, text: str) -> None:
         if self.enabled:
@@ -48,3 +69,5 @@ class ProgressLogger:
         if self.enabled:
             self.bar.close()
             self.file.close()
+            for sink in self.sinks:
+                sink.close()

@@ -30,6 +30,7 @@ from .monitors import effective_rank, embedding_std
 from .optim import build_optimizer, set_hyperparameters
 from .parallel import clip_grad_norm_, full_optimizer_state, full_state_dict, load_full_state, wrap_model
 from .progress import ProgressLogger
+from .sinks import open_sinks
 from .schedules import cosine, warmup_cosine
 
 if TYPE_CHECKING:  # run.py imports train.checkpoint
@@ -351,11 +352,15 @@ class Trainer:
         if self.env.is_main:
             _trim_metrics(self.run.metrics, start)
         logger = ProgressLogger(self.run.metrics, self.total_steps, start, self.env.is_main,
-                                self.cfg.logging.progress)
+                                self.cfg.logging.progress,
+                                open_sinks(self.cfg, self.run.path) if self.env.is_main else ())
         if start >= self.total_steps:
             logger.message(f"run already at step {start} of {self.total_steps}: nothing to do")
             logger.close()
             return FitResult(start, start, None, None)
+        if resume:
+            logger.message(f"resuming from step {start} of {self.total_steps}" if start else
+                           "no checkpoint to resume from: starting at step 0")
         self.model.train()
         log_every, ckpt_every = self.cfg.logging.log_every, self.cfg.logging.checkpoint_every
         global_batch = self.batches.local_batch * self.env.world_size

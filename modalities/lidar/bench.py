@@ -5,7 +5,7 @@
 * **read**: :func:`~modalities.lidar.readers.read_scan` of every ``.bin`` (numpy I/O),
 * **pillarize**: crop, cell ids, per-point features for one batch
   (:func:`~modalities.lidar.pillars.pillarize`; vectorized, no Python loop over points),
-* **bev**: the pillar feature net pooled per pillar with torch-geometric's ``scatter``
+* **bev**: the pillar feature net pooled per pillar with ``scatter`` (:mod:`.scatter`)
   and the scatter into the dense ``[B, C, H, W]`` map (inference mode),
 
 reporting points/s for each stage and for the three together, and **training

@@ -1,7 +1,7 @@
 """Point clouds to pillars: crop, assign BEV cells, per-point PointPillars features.
 
 Everything is vectorized over all points of a batch (a dense ``bincount`` over the
-BEV cells for the pillar ids, torch-geometric's ``scatter`` for the per-pillar means);
+BEV cells for the pillar ids, ``scatter`` (:mod:`.scatter`) for the per-pillar means);
 nothing loops over points or pillars in Python. The learnable part (the PointNet that pools these features per
 pillar) lives in :mod:`modalities.lidar.tokenizer`.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch_geometric.utils import scatter
 
 from .options import LidarOptions
+from .scatter import scatter
 
 #: Per-point input features of the pillar feature net (PointPillars' nine).
 POINT_FEATURES = ("x", "y", "z", "intensity", "dx_mean", "dy_mean", "dz_mean", "dx_centre", "dy_centre")
@@ -70,7 +70,7 @@ def pillarize(points: Tensor, batch: Tensor, num_samples: int, opts: LidarOption
     slot = torch.cumsum(dense > 0, 0) - 1
     point_pillar = slot[cell]
     q = len(pillar_cell)
-    mean = scatter(points[:, :3], point_pillar, dim=0, dim_size=q, reduce="mean")
+    mean = scatter(points[:, :3], point_pillar, q, "mean")
     flat = pillar_cell % (h * w)
     x0, y0, z0, x1, y1, z1 = opts.point_range
     vx, vy = opts.pillar_size

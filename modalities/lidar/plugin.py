@@ -13,7 +13,7 @@ from jepa_core.config import Config, from_dict
 from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
 
 from .dataset import ScanDataset, find_scans
-from .demo import demo_root
+from .demo import cache_root, demo_root
 from .options import LidarOptions
 from .pillars import concat_clouds
 from .probe import raw_features, token_targets
@@ -33,6 +33,7 @@ class LidarModality(ModalityPlugin):
     name = "lidar"
     options_class = LidarOptions
     embedding_level = "token"
+    demo_probe_flags = "--c auto"
 
     def default_config(self) -> dict:
         """AD-L-JEPA objective (cosine, down-weighted empty cells, variance hinge), CPU sizes.
@@ -72,6 +73,29 @@ class LidarModality(ModalityPlugin):
 
     def demo_data(self) -> str:
         return str(demo_root() / "velodyne")
+
+    def demo_label(self, path: str | None) -> str | None:
+        """The demo's ``labels/`` folder when ``path`` is a demo's ``velodyne/`` folder."""
+        if not path:
+            return None
+        scans = Path(path).resolve()
+        labels = scans.parent / "labels"
+        is_demo = (scans.name == "velodyne" and scans.parent.name.startswith("lidar_demo_")
+                   and scans.parent.parent == cache_root().resolve())
+        return str(labels) if is_demo and labels.is_dir() else None
+
+    def describe_state(self, state: dict) -> str:
+        """The BEV layout the scans are read into.
+
+        Examples:
+            >>> print(LidarModality().describe_state({"options": dataclasses.asdict(LidarOptions())}))
+            BEV: x 0.0..51.2 m, y -25.6..25.6 m in 128 x 128 pillars of 0.4 m; 32 x 32 tokens of 1.6 m
+        """
+        opts = from_dict(LidarOptions, state["options"], where="options")
+        x0, y0, _, x1, y1, _ = opts.point_range
+        (h, w), (th, tw) = opts.grid_size(), opts.token_grid()
+        return (f"BEV: x {x0}..{x1} m, y {y0}..{y1} m in {h} x {w} pillars of "
+                f"{opts.pillar_size[0]:g} m; {th} x {tw} tokens of {opts.pillar_size[0] * opts.patch:g} m")
 
     def _opts(self, cfg: Config, state: dict | None) -> LidarOptions:
         try:

@@ -2,7 +2,7 @@
 
 A token's target is the majority class of the labelled points in its ``patch x patch``
 cells (``-1`` where it holds none). The baseline features are pillar statistics pooled
-per token with torch-geometric's ``scatter``: occupied-cell fraction, log point count,
+per token with ``scatter`` (:mod:`.scatter`): occupied-cell fraction, log point count,
 z mean / min / max / std and mean intensity.
 """
 
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch_geometric.utils import scatter
 
 from jepa_core.modality import DataError
 
 from .options import LidarOptions
 from .pillars import cell_index
 from .readers import read_labels
+from .scatter import scatter
 
 #: Names of the baseline's per-token features.
 RAW_FEATURES = ("occupied", "log_points", "z_mean", "z_min", "z_max", "z_std", "intensity")
@@ -61,14 +61,14 @@ def raw_features(points: torch.Tensor, opts: LidarOptions) -> np.ndarray:
     occupied = torch.bincount(cells // (h * w), minlength=n).float() / opts.patch ** 2
     count = torch.bincount(tok, minlength=n).float()
     z = points[:, 2]
-    z_mean = scatter(z, tok, dim=0, dim_size=n, reduce="mean")
-    z_sq = scatter(z * z, tok, dim=0, dim_size=n, reduce="mean")
+    z_mean = scatter(z, tok, n, "mean")
+    z_sq = scatter(z * z, tok, n, "mean")
     feats = torch.stack([
         occupied, torch.log1p(count), z_mean,
-        scatter(z, tok, dim=0, dim_size=n, reduce="min"),
-        scatter(z, tok, dim=0, dim_size=n, reduce="max"),
+        scatter(z, tok, n, "min"),
+        scatter(z, tok, n, "max"),
         (z_sq - z_mean ** 2).clamp_min(0).sqrt(),
-        scatter(points[:, 3], tok, dim=0, dim_size=n, reduce="mean"),
+        scatter(points[:, 3], tok, n, "mean"),
     ], dim=1)
     return feats.numpy().astype(np.float32)
 

@@ -3,7 +3,7 @@
 A raw batch (see :func:`modalities.lidar.pillars.pillarize`) becomes a
 :class:`~jepa_core.tokens.TokenBatch` on a 2-D grid of BEV patches. As in PointPillars,
 each point's nine features go through a shared linear layer and ReLU and are
-max-pooled per pillar with torch-geometric's ``scatter``; beside these learned channels
+max-pooled per pillar with ``scatter`` (:mod:`.scatter`); beside these learned channels
 each pillar carries three statistics (mean height, mean intensity, log point count). The
 pillar features are written into a dense ``[B, C, H, W]`` map. Each ``patch x patch``
 block of cells becomes one token: its pillar features max-pooled and averaged over the
@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.utils import scatter
 
 from jepa_core.modality import Tokenizer
 from jepa_core.tokens import TokenBatch, TokenLayout
 
 from .options import LidarOptions
 from .pillars import POINT_FEATURES, occupancy, pillarize
+from .scatter import scatter
 
 
 #: ``TokenBatch.types`` id of a BEV patch without points (0: a patch holding points).
@@ -68,8 +68,8 @@ class PillarFeatureNet(nn.Module):
 
     def forward(self, point_feats: Tensor, point_pillar: Tensor, pillar_count: Tensor) -> Tensor:
         q = len(pillar_count)
-        learned = scatter(self.net(point_feats), point_pillar, dim=0, dim_size=q, reduce="max")
-        means = scatter(point_feats[:, self.stat_columns], point_pillar, dim=0, dim_size=q, reduce="mean")
+        learned = scatter(self.net(point_feats), point_pillar, q, "max")
+        means = scatter(point_feats[:, self.stat_columns], point_pillar, q, "mean")
         log_points = torch.log1p(pillar_count.to(learned.dtype))[:, None]
         return torch.cat([learned, means * self.stat_scale.to(learned.dtype), log_points], dim=1)
 

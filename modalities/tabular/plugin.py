@@ -14,6 +14,7 @@ from .baseline import raw_features
 from .dataset import TabularDataset
 from .errors import warn, where
 from .labels import encode_labels
+from .leakage import leaking_features
 from .options import TabularOptions
 from .reader import file_kind, read_table
 from .schema import check_state, feature_names, fit_schema
@@ -52,6 +53,8 @@ class TabularModality(ModalityPlugin):
     name = "tabular"
     options_class = TabularOptions
     embedding_level = "sample"
+    #: the label of the demo table (pretrain the demo with ``--ignore-columns species``)
+    DEMO_LABEL = "species"
 
     def default_config(self) -> dict:
         """T-JEPA settings scaled to a 2-core CPU: a small encoder, two register tokens.
@@ -77,11 +80,51 @@ class TabularModality(ModalityPlugin):
         try:
             path = resources.files("palmerpenguins") / "data" / "penguins.csv"
         except ModuleNotFoundError:
-            raise DataError("the tabular demo dataset needs the 'palmerpenguins' package "
-                            "(pip install palmerpenguins), or pass --data") from None
+            raise DataError("the tabular demo dataset needs the 'palmerpenguins' package: "
+                            "pip install 'jepa-core[tabular]' (or pass --data)") from None
         if not path.is_file():
             raise DataError(f"palmerpenguins is installed but has no {path}; pass --data")
         return str(path)
+
+    def demo_label(self, path: str | None) -> str | None:
+        """``species`` when ``path`` is the penguins demo table."""
+        try:
+            demo = Path(self.demo_data()).resolve()
+        except DataError:
+            return None
+        return self.DEMO_LABEL if path and Path(path).resolve() == demo else None
+
+    def describe_state(self, state: dict) -> str:
+        """The inferred schema in two lines: numeric and categorical columns, ignored, dropped.
+
+        Examples:
+            >>> st = {"numeric": [{"name": "age"}], "categorical": [{"name": "city", "vocab": ["a", "b"]}],
+            ...       "ignored": ["y"], "dropped": []}
+            >>> print(TabularModality().describe_state(st))
+            schema: 1 numeric [age]; 1 categorical [city (2 values)]; ignored [y]
+            token order (embedding blocks): age, city
+        """
+        def names(items: list[str], limit: int = 12) -> str:
+            more = f", ... (+{len(items) - limit})" if len(items) > limit else ""
+            return "[" + ", ".join(items[:limit]) + more + "]"
+
+        parts = [f"{len(state['numeric'])} numeric {names([c['name'] for c in state['numeric']])}",
+                 f"{len(state['categorical'])} categorical "
+                 + names([f"{c['name']} ({len(c['vocab'])} values)" for c in state["categorical"]])]
+        if state.get("ignored"):
+            parts.append(f"ignored {names(list(state['ignored']))}")
+        if state.get("dropped"):
+            parts.append(f"dropped {names([d['name'] + ': ' + d['reason'] for d in state['dropped']])}")
+        order = feature_names(state)
+        return ("schema: " + "; ".join(parts) + "\ntoken order (embedding blocks): "
+                + ", ".join(order[:24]) + (", ..." if len(order) > 24 else ""))
+
+    def embedding_columns(self, state: dict, cfg: Config, width: int) -> list[str] | None:
+        """``column:k`` for ``model.pooling: concat`` (one block of ``dim`` per feature)."""
+        names = feature_names(state)
+        if cfg.model.pooling != "concat" or width != len(names) * cfg.model.dim:
+            return None
+        return [f"{name}:{k}" for name in names for k in range(cfg.model.dim)]
 
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[TabularDataset, dict]:
         """Read ``path``; fit the schema when ``state`` is None, then encode every row."""
@@ -130,6 +173,11 @@ class TabularModality(ModalityPlugin):
                  f"with --ignore-columns {label_name} to avoid this)")
             hide_feature(table, state, label_name)
             hidden = label_name
+        for column, how in leaking_features(table, state, encoded.targets, encoded.task, hidden):
+            warn(f"{where(path, column=column)}: this feature gives the label {label_name!r} away "
+                 f"({how}); if it is derived from the label, every probe (raw included) reads "
+                 f"the label off it: "
+                 f"pretrain again with --ignore-columns {','.join(state.get('ignored', []) + [column])}")
         return ProbeData(dataset=TabularDataset(table, feature_names(state)),
                          targets=encoded.targets,
                          raw_features=raw_features(table, state, exclude=hidden),

@@ -75,3 +75,32 @@ def test_demo_root__generated_once_and_cached(tmp_path, monkeypatch):
     stamp = (root / "velodyne" / "000000.bin").stat().st_mtime_ns
     assert demo.demo_root(num_scans=2) == root
     assert (root / "velodyne" / "000000.bin").stat().st_mtime_ns == stamp
+
+
+def test_cli__demo_run_prints_and_accepts_its_probe_command(tmp_path):
+    cache = tmp_path / "cache"
+    root = tiny_demo(cache / "lidar_demo_v1_4_0", num_scans=4)  # laid out like the cached demo
+    env = {"JEPA_CACHE_DIR": str(cache)}
+    run = tmp_path / "run"
+    proc = run_cli("pretrain", "lidar", "--data", str(root / "velodyne"), "--out", str(run),
+                   "--steps", "2", "--batch-size", "2", *SMALL, env=env)
+    _ok(proc)
+    assert f"probe it: jepa probe {run} --label {root / 'labels'} --c auto" in proc.stderr
+    proc = run_cli("probe", str(run), env=env)  # neither --data nor --label
+    res = json.loads(_ok(proc).strip().splitlines()[-1])
+    assert res["metric"] == "miou" and f"--label {root / 'labels'}" in proc.stderr
+
+
+def test_demo_label__only_for_the_cached_demo_layout(tmp_path, monkeypatch):
+    from modalities.lidar import LidarModality
+
+    monkeypatch.setenv("JEPA_CACHE_DIR", str(tmp_path / "cache"))
+    plugin = LidarModality()
+    demo_dir = tmp_path / "cache" / "lidar_demo_v1_96_0"
+    other = tmp_path / "mine"
+    for root in (demo_dir, other):
+        (root / "velodyne").mkdir(parents=True)
+        (root / "labels").mkdir()
+    assert plugin.demo_label(str(demo_dir / "velodyne")) == str((demo_dir / "labels").resolve())
+    assert plugin.demo_label(str(other / "velodyne")) is None
+    assert plugin.demo_label(None) is None
