@@ -102,6 +102,7 @@ class ObjectiveConfig:
     vicreg_covariance: float = 0.0
     variance_hinge: float = 0.0
     hinge_gamma: float = 1.0
+    regularizers: dict[str, float] = field(default_factory=dict)  # any registered one: {name: weight}
 
 
 @dataclass
@@ -220,6 +221,8 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        if len(args) == 2 and args[1] is not Any:
+            return {k: _coerce(v, args[1], f"{where}.{k}") for k, v in value.items()}
         return dict(value)
     if tp is bool:
         if isinstance(value, bool):

@@ -2,8 +2,9 @@
 
 Both are found through the ``jepa_core.objectives`` entry-point group. A latent loss
 (:class:`LatentTerm`) is chosen by ``objective.loss``; a third party adds one by
-subclassing it and declaring an entry point. Regularizers (:class:`Regularizer`) are
-listed there too; their weights are the fixed ``objective.*`` fields.
+subclassing it and declaring an entry point. A regularizer (:class:`Regularizer`) is
+switched on by a weight: the built-ins by their own ``objective.*`` fields, any other
+registered one through ``objective.regularizers: {name: weight}``.
 """
 
 from __future__ import annotations
@@ -65,6 +66,25 @@ class LatentTerm(ObjectiveTerm):
 
 
 class Regularizer(ObjectiveTerm):
-    """An anti-collapse term on ``[n, D]`` embeddings (SIGReg, VICReg, variance hinge)."""
+    """An anti-collapse term on ``[n, D]`` embeddings (SIGReg, VICReg, variance hinge).
+
+    Every regularizer is called the same way, ``reg(z, mask=..., seed=..., step=...,
+    sync=...)``, and returns a scalar: ``mask`` (``[n]`` bool, ``None``: all rows) picks
+    the rows to use, ``seed``/``step`` fix any randomness of the step, ``sync`` asks for
+    global-batch statistics under ``torchrun``. A third-party regularizer (a subclass with
+    an entry point in ``jepa_core.objectives``) is switched on with a weight in
+    ``objective.regularizers: {name: weight}``.
+
+    Examples:
+        >>> class MeanNorm(Regularizer):
+        ...     def forward(self, z, *, mask=None, seed=0, step=0, sync=True):
+        ...         return z.mean(0).norm()
+        >>> MeanNorm()(torch.ones(4, 3)).item() > 1.7
+        True
+    """
 
     role: ClassVar[str] = "regularizer"
+
+    def forward(self, z: Tensor, *, mask: Tensor | None = None, seed: int = 0, step: int = 0,
+                sync: bool = True) -> Tensor:  # pragma: no cover - interface
+        raise NotImplementedError

@@ -1,7 +1,9 @@
 """The JEPA objective: latent prediction loss plus weighted anti-collapse regularizers.
 
 ``total = latent + sigreg * w_sigreg + vicreg_var * w_var + vicreg_cov * w_cov
-+ variance_hinge * w_hinge``; a regularizer is computed only when its weight is > 0.
++ variance_hinge * w_hinge + sum(w * reg)`` over ``objective.regularizers`` (any
+registered :class:`~jepa_core.objectives.base.Regularizer`, a third party's included); a
+regularizer is computed only when its weight is > 0.
 Target normalization (``ObjectiveConfig.normalize_targets``) and the token-type weights
 (``ObjectiveConfig.type_weights``, see :mod:`jepa_core.objectives.weights`) are applied
 by the caller (the method) before this.
@@ -54,9 +56,11 @@ class Objective(nn.Module):
     def __init__(self, loss: str = "smooth_l1", sigreg: float = 0.0, sigreg_slices: int = 256,
                  vicreg_variance: float = 0.0, vicreg_covariance: float = 0.0,
                  variance_hinge: float = 0.0, hinge_gamma: float = 1.0,
-                 num_knots: int = 17, t_max: float = 3.0, sync: bool = True) -> None:
+                 num_knots: int = 17, t_max: float = 3.0, sync: bool = True,
+                 regularizers: dict[str, float] | None = None) -> None:
         super().__init__()
         self.latent = create_latent_term(loss)
+        self.extra_weights, self.extra = _registered_regularizers(regularizers or {})
         weights = {"sigreg": sigreg, "vicreg_variance": vicreg_variance,
                    "vicreg_covariance": vicreg_covariance, "variance_hinge": variance_hinge}
         for name, w in weights.items():
@@ -87,13 +91,15 @@ class Objective(nn.Module):
         """
         return cls(loss=cfg.loss, sigreg=cfg.sigreg, sigreg_slices=cfg.sigreg_slices,
                    vicreg_variance=cfg.vicreg_variance, vicreg_covariance=cfg.vicreg_covariance,
-                   variance_hinge=cfg.variance_hinge, hinge_gamma=cfg.hinge_gamma)
+                   variance_hinge=cfg.variance_hinge, hinge_gamma=cfg.hinge_gamma,
+                   regularizers=dict(cfg.regularizers))
 
     @property
     def regularized(self) -> bool:
         """Whether any regularizer is enabled (then ``embeddings`` is required)."""
         return any(w > 0 for w in (self.sigreg_weight, self.vicreg_variance_weight,
-                                   self.vicreg_covariance_weight, self.variance_hinge_weight))
+                                   self.vicreg_covariance_weight, self.variance_hinge_weight,
+                                   *self.extra_weights.values()))
 
     def forward(self, pred: Tensor, target: Tensor, weight: Tensor | None,
                 embeddings: Tensor | None = None, *, seed: int, step: int,
@@ -157,6 +163,9 @@ class Objective(nn.Module):
             terms["variance_hinge"] = (variance_hinge(embeddings, self.hinge_gamma,
                                                       sync=self.sync, mask=mask),
                                        self.variance_hinge_weight)
+        for name, reg in self.extra.items():
+            terms[name] = (reg(embeddings, mask=mask, seed=seed, step=step, sync=self.sync),
+                           self.extra_weights[name])
         total = sum(value * w for value, w in terms.values())
         return total, {name: value.detach() for name, (value, _) in terms.items()}
 
@@ -166,3 +175,31 @@ class Objective(nn.Module):
                 f"vicreg_covariance={self.vicreg_covariance_weight}, "
                 f"variance_hinge={self.variance_hinge_weight}, hinge_gamma={self.hinge_gamma}, "
                 f"sync={self.sync}")
+
+
+#: Built-in regularizers with their own ``objective.*`` weight field.
+_OWN_FIELDS = ("sigreg", "vicreg_variance", "vicreg_covariance", "variance_hinge")
+
+
+def _registered_regularizers(weights: dict[str, float]) -> tuple[dict[str, float], nn.ModuleDict]:
+    """The ``objective.regularizers`` entries with a weight > 0, built from the registry.
+
+    Raises:
+        ValueError: a negative weight, a built-in that has its own weight field, or a
+            registered objective term that is not a regularizer (a latent loss).
+    """
+    from jepa_core.registry import get_registry
+
+    kept, modules = {}, nn.ModuleDict()
+    for name, w in weights.items():
+        where = f"objective.regularizers.{name}"
+        if not w >= 0:
+            raise ValueError(f"{where} must be a weight >= 0, got {w!r}")
+        if name in _OWN_FIELDS:
+            raise ValueError(f"{where}: the built-in {name!r} has its own weight, set objective.{name}")
+        cls = get_registry("objective").get(name)
+        if getattr(cls, "role", "") != "regularizer":
+            raise ValueError(f"{where}: {name!r} is a latent loss (objective.loss), not a regularizer")
+        if w > 0:
+            kept[name], modules[name] = float(w), cls()
+    return kept, modules

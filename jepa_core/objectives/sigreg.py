@@ -225,8 +225,9 @@ class SIGReg(Regularizer):
         self.num_knots = num_knots
         self.t_max = t_max
 
-    def forward(self, z: Tensor, *, seed: int, step: int) -> Tensor:
-        return sigreg(z, self.num_slices, seed, step, self.num_knots, self.t_max)
+    def forward(self, z: Tensor, *, mask: Tensor | None = None, seed: int = 0, step: int = 0,
+                sync: bool = True) -> Tensor:
+        return sigreg(z, self.num_slices, seed, step, self.num_knots, self.t_max, sync=sync, mask=mask)
 
     def extra_repr(self) -> str:
         return f"num_slices={self.num_slices}, num_knots={self.num_knots}, t_max={self.t_max}"

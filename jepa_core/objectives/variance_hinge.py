@@ -62,8 +62,9 @@ class VarianceHinge(Regularizer):
         self.gamma = gamma
         self.eps = eps
 
-    def forward(self, z: Tensor) -> Tensor:
-        return variance_hinge(z, self.gamma, self.eps)
+    def forward(self, z: Tensor, *, mask: Tensor | None = None, seed: int = 0, step: int = 0,
+                sync: bool = True) -> Tensor:
+        return variance_hinge(z, self.gamma, self.eps, sync=sync, mask=mask)
 
     def extra_repr(self) -> str:
         return f"gamma={self.gamma}, eps={self.eps}"

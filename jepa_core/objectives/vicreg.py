@@ -179,8 +179,9 @@ class VICRegVariance(Regularizer):
         self.gamma = gamma
         self.eps = eps
 
-    def forward(self, z: Tensor) -> Tensor:
-        return vicreg_variance(z, self.gamma, self.eps)
+    def forward(self, z: Tensor, *, mask: Tensor | None = None, seed: int = 0, step: int = 0,
+                sync: bool = True) -> Tensor:
+        return vicreg_variance(z, self.gamma, self.eps, sync=sync, mask=mask)
 
     def extra_repr(self) -> str:
         return f"gamma={self.gamma}, eps={self.eps}"
@@ -194,5 +195,6 @@ class VICRegCovariance(Regularizer):
         True
     """
 
-    def forward(self, z: Tensor) -> Tensor:
-        return vicreg_covariance(z)
+    def forward(self, z: Tensor, *, mask: Tensor | None = None, seed: int = 0, step: int = 0,
+                sync: bool = True) -> Tensor:
+        return vicreg_covariance(z, sync=sync, mask=mask)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from jepa_core.config import ObjectiveConfig, from_dict
+from jepa_core.config import ConfigError, ObjectiveConfig, from_dict
 from jepa_core.objectives import (
     Objective,
     latent_loss,
@@ -12,6 +12,8 @@ from jepa_core.objectives import (
     vicreg_covariance,
     vicreg_variance,
 )
+from jepa_core.objectives.base import Regularizer
+from jepa_core.registry import get_registry
 
 
 def _batch(seed=0):
@@ -88,3 +90,52 @@ def test_objective__missing_embeddings_raises():
         Objective(sigreg=1.0)(pred, target, weight, None, seed=0, step=0)
     with pytest.raises(ValueError, match=r"\[n, D\]"):
         Objective(sigreg=1.0)(pred, target, weight, torch.zeros(2, 3, 4), seed=0, step=0)
+
+
+class _MeanOffset(Regularizer):
+    """A toy third-party regularizer: the norm of the mean of the rows it is given."""
+
+    def forward(self, z, *, mask=None, seed=0, step=0, sync=True):
+        rows = z if mask is None else z[mask]
+        return rows.mean(0).norm()
+
+
+def test_objective__a_registered_regularizer_is_switched_on_by_its_weight():
+    get_registry("objective").register("test-mean-offset", _MeanOffset)
+    pred, target, weight, emb = _batch(3)
+    mask = torch.arange(40) % 3 != 0
+    cfg = from_dict(ObjectiveConfig, {"loss": "l2", "regularizers": {"test-mean-offset": 0.5}})
+    obj = Objective.from_config(cfg)
+    assert obj.regularized
+    total, parts = obj.terms(pred, target, weight, emb, seed=0, step=0, embedding_mask=mask)
+    want = emb[mask].mean(0).norm()
+    torch.testing.assert_close(parts["test-mean-offset"], want.detach())
+    torch.testing.assert_close(total, latent_loss(pred, target, weight, "l2") + 0.5 * want)
+    zero = Objective.from_config(from_dict(ObjectiveConfig, {"regularizers": {"test-mean-offset": 0}}))
+    assert not zero.regularized
+
+
+@pytest.mark.parametrize("weights, message", [
+    ({"l2": 1.0}, "'l2' is a latent loss"),
+    ({"sigreg": 1.0}, "has its own weight, set objective.sigreg"),
+    ({"nope": 1.0}, "unknown"),
+    ({"vicreg_covariance": -1.0}, "must be a weight >= 0"),
+])
+def test_objective__bad_regularizers_entry_is_a_clear_error(weights, message):
+    with pytest.raises(ValueError, match=message):
+        Objective(regularizers=weights)
+
+
+def test_objective_config__regularizer_weight_must_be_a_number():
+    with pytest.raises(ConfigError, match=r"objective\.regularizers\.x: expected a number"):
+        from_dict(ObjectiveConfig, {"regularizers": {"x": "heavy"}}, where="objective")
+
+
+def test_builtin_regularizers__share_one_call_convention():
+    emb = torch.randn(30, 4, generator=torch.Generator().manual_seed(0))
+    mask = torch.arange(30) < 20
+    for name, fn in [("vicreg_variance", lambda z: vicreg_variance(z)),
+                     ("vicreg_covariance", lambda z: vicreg_covariance(z)),
+                     ("variance_hinge", lambda z: variance_hinge(z))]:
+        reg = get_registry("objective").get(name)()
+        torch.testing.assert_close(reg(emb, mask=mask, seed=1, step=2), fn(emb[mask]))
