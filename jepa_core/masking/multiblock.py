@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 from torch import Tensor
@@ -15,8 +15,9 @@ from .base import Masker
 
 
 @dataclass
-class MultiBlockConfig(ComponentConfig):
-    """``mask:`` section of the multiblock masker (see :class:`MultiBlockMasker`)."""
+class MultiBlockSettings:
+    """What a multiblock masker draws (see :class:`MultiBlockMasker`); its ``mask:``
+    section and the masker itself both hold these fields."""
 
     num_targets: int = 4
     target_scale: tuple[float, float] = (0.15, 0.2)
@@ -29,7 +30,12 @@ class MultiBlockConfig(ComponentConfig):
 
 
 @dataclass
-class MultiBlockMasker(Masker):
+class MultiBlockConfig(MultiBlockSettings, ComponentConfig):
+    """``mask:`` section of the multiblock masker: ``name`` and :class:`MultiBlockSettings`."""
+
+
+@dataclass
+class MultiBlockMasker(Masker, MultiBlockSettings):
     """``num_targets`` target blocks and a context block minus them, per sample.
 
     Block shapes are drawn once per batch from ``(seed, step)``; positions per sample from
@@ -41,21 +47,10 @@ class MultiBlockMasker(Masker):
         torch.Size([3, 2])
     """
 
-    num_targets: int = 4
-    target_scale: tuple[float, float] = (0.15, 0.2)
-    target_aspect: tuple[float, float] = (0.75, 1.5)
-    context_scale: tuple[float, float] = (0.85, 1.0)
-    context_aspect: tuple[float, float] = (1.0, 1.0)
-    min_keep: int = 4
-    allow_overlap: bool = False
-    temporal_scale: tuple[float, float] = (1.0, 1.0)
     config_class = MultiBlockConfig
 
     def _kwargs(self) -> dict:
-        return dict(num_targets=self.num_targets, target_scale=self.target_scale,
-                    target_aspect=self.target_aspect, context_scale=self.context_scale,
-                    context_aspect=self.context_aspect, min_keep=self.min_keep,
-                    allow_overlap=self.allow_overlap, temporal_scale=self.temporal_scale)
+        return {f.name: getattr(self, f.name) for f in fields(MultiBlockSettings)}
 
     def check(self, layout: TokenLayout) -> None:
         plan_multiblock(1, layout.grid, seed=0, step=0, **self._kwargs())
