@@ -342,11 +342,12 @@ def test_signal__saves_at_the_step_boundary_and_exits(signum, status, tmp_path, 
         return stats
 
     monkeypatch.setattr(Trainer, "train_step", step_then_signal)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     assert _pretrain(tmp_path, "r", "--steps", "8") == status
     err = capsys.readouterr().err
     assert f"interrupted: {signal.Signals(signum).name} received: stopped at step 3" in err and "--resume" in err
     assert latest_checkpoint(tmp_path / "r" / "checkpoints") == "step-00000003"
-    assert signal.getsignal(signum) is not None and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert {s: signal.getsignal(s) for s in before} == before  # the caller's handlers are back
     monkeypatch.undo()
     assert _pretrain(tmp_path, "r", "--steps", "8", "--resume") == 0
     assert _pretrain(tmp_path, "straight", "--steps", "8") == 0
