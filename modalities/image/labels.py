@@ -46,7 +46,7 @@ def check_class_sizes(labels: list) -> None:
         raise DataError(f"probing needs at least two classes, found only {values.tolist()}")
     small = values[counts < 2]
     if len(small):
-        raise DataError(f"class {small[0]!r} has only one image; every class needs at least 2 to be "
+        raise DataError(f"class {str(small[0])!r} has only one image; every class needs at least 2 to be "
                         f"split into probe training and test parts ({len(small)} such class(es))")
 
 

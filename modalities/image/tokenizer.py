@@ -49,6 +49,8 @@ class PatchTokenizer(Tokenizer):
     def augment(self, batch: Any, sample_ids: Tensor, step: int, seed: int) -> Any:
         """Random resized crop (``options.crop_scale``/``crop_ratio``) and flip (``hflip``)."""
         o = self.opts
+        if len(sample_ids) != len(batch["image"]):
+            raise ValueError(f"{len(sample_ids)} sample ids for a batch of {len(batch['image'])} images")
         if tuple(o.crop_scale) == (1.0, 1.0) and not o.hflip:
             return batch
         boxes = crop_boxes(sample_ids, step, seed, tuple(o.crop_scale), tuple(o.crop_ratio), o.hflip)
