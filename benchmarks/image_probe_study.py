@@ -1,13 +1,13 @@
 """Probe study of the image plugin: pretrained vs random-init vs raw pixels, per setting.
 
-Pretrains on an ImageFolder (the digits demo, or synthetic shapes written by
-``--shapes DIR``) with the plugin defaults plus ``--set`` overrides, then scores the
+Pretrains on an ImageFolder (the digits demo, or synthetic ``shapes`` or ``textures``
+written to a temporary folder) with the plugin defaults plus ``--set`` overrides, then scores the
 linear probe (the core's ``probe_features``, C=1) and a cosine kNN (k=20) on the same
 held-out split, for the pretrained encoder and its random-init twin. One JSON line per
 (setting, seed) on stdout. Usage::
 
     python benchmarks/image_probe_study.py --seeds 0 1 --set optim.epochs=10
-    python benchmarks/image_probe_study.py --data shapes --seeds 0 1
+    python benchmarks/image_probe_study.py --data textures --seeds 0 1
 """
 
 from __future__ import annotations
@@ -60,6 +60,35 @@ def write_shapes(root: Path, per_class: int = 300, size: int = 32, seed: int = 0
     return root
 
 
+TEXTURES = ("stripes", "checks", "dots", "rings")
+
+
+def write_textures(root: Path, per_class: int = 300, size: int = 32, seed: int = 0) -> Path:
+    """An ImageFolder of 4 texture classes: random period, phase, orientation, colours, noise."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    for texture in TEXTURES:
+        (root / texture).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            period = rng.uniform(4, 10)
+            theta = rng.uniform(0, np.pi)
+            u = xx * np.cos(theta) + yy * np.sin(theta) + rng.uniform(0, period)
+            v = -xx * np.sin(theta) + yy * np.cos(theta) + rng.uniform(0, period)
+            if texture == "stripes":
+                m = np.sin(2 * np.pi * u / period) > 0
+            elif texture == "checks":
+                m = (np.sin(2 * np.pi * u / period) > 0) ^ (np.sin(2 * np.pi * v / period) > 0)
+            elif texture == "dots":
+                m = np.hypot((u % period) - period / 2, (v % period) - period / 2) < period / 4
+            else:
+                cx, cy = rng.uniform(0, size, 2)
+                m = np.sin(2 * np.pi * np.hypot(xx - cx, yy - cy) / period) > 0
+            a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+            img = np.where(m[..., None], a, b) + rng.normal(0, 20, (size, size, 3))
+            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(root / texture / f"{i:04d}.png")
+    return root
+
+
 def knn_accuracy(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, k: int = 20) -> float:
     """Cosine kNN (majority vote of the k nearest training rows)."""
     x = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)
@@ -107,10 +136,12 @@ def main() -> None:
         data = args.data
         if data == "shapes":
             data = str(write_shapes(Path(tmp) / "shapes"))
+        elif data == "textures":
+            data = str(write_textures(Path(tmp) / "textures"))
         for seed in args.seeds:
             row = study(data, seed, args.overrides, Path(tmp) / "runs")
-            if args.data == "shapes":
-                row["data"] = "shapes"
+            if args.data in ("shapes", "textures"):
+                row["data"] = args.data
             print(json.dumps(row), flush=True)
 
 
