@@ -6,15 +6,20 @@ import torch
 from torch.utils.data import Dataset
 
 from .options import ImageOptions
-from .readers import Decoder, ImageItem
+from .readers import BadImageError, Decoder, ImageItem
 
 
 class ImageDataset(Dataset):
-    """Images resized to ``options.image_size``, one ``{"image": uint8 [3, S, S]}`` per item.
+    """Images resized to ``options.image_size``: ``{"image": uint8 [3, S, S], "error": str}``.
 
     Holds only the item list; each ``__getitem__`` opens and decodes one file, so memory
     does not grow with the folder and decoding runs in parallel across the loader's
     ``data.num_workers`` processes.
+
+    A file that cannot be decoded (with ``options.on_bad_image=stop``; listing catches
+    most bad files before) is not raised in the worker, where the DataLoader would wrap
+    the message in a traceback: the item carries it in ``error`` (``""`` when fine) and
+    the tokenizer raises it as one clear :class:`~jepa_core.modality.DataError`.
 
     Args:
         items: the samples, from :func:`modalities.image.readers.list_items`.
@@ -31,9 +36,12 @@ class ImageDataset(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        rgb = self.decode(self.items[i])
-        return {"image": torch.from_numpy(rgb).permute(2, 0, 1).contiguous()}
+    def __getitem__(self, i: int) -> dict:
+        try:
+            rgb, error = self.decode(self.items[i]), ""
+        except BadImageError as e:
+            rgb, error = self.decode.blank(), str(e)
+        return {"image": torch.from_numpy(rgb).permute(2, 0, 1).contiguous(), "error": error}
 
     def subset(self, indices: list[int]) -> "ImageDataset":
         """The same dataset restricted to ``indices`` (in that order)."""

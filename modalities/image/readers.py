@@ -212,6 +212,10 @@ class Decoder:
     def __getstate__(self) -> dict:  # workers reopen arrays themselves
         return {**self.__dict__, "_arrays": {}}
 
+    def blank(self) -> np.ndarray:
+        """The grey ``[size, size, 3]`` image that stands in for an undecodable one."""
+        return np.full((self.size, self.size, 3), 128, dtype=np.uint8)
+
     def _array(self, path: str) -> np.ndarray:
         if path not in self._arrays:
             self._arrays[path] = _open_array(Path(path))
@@ -233,6 +237,6 @@ class Decoder:
                                     "options.on_bad_image=skip replaces it by a grey image") from None
             warnings.warn(f"skipped {item.name}: cannot decode the image ({e}); a grey image "
                           "stands in for it", stacklevel=2)
-            return np.full((self.size, self.size, 3), 128, dtype=np.uint8)
+            return self.blank()
         rgb = fit_square(rgb, self.size)
         return rgb if rgb.flags.writeable and rgb.flags.c_contiguous else np.array(rgb, order="C")

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from jepa_core.modality import Tokenizer
+from jepa_core.modality import DataError, Tokenizer
 from jepa_core.tokens import TokenBatch, TokenLayout
 
 from .augment import crop_boxes, resized_crop
@@ -57,6 +57,9 @@ class PatchTokenizer(Tokenizer):
         return {**batch, "image": resized_crop(batch["image"], boxes)}
 
     def forward(self, batch: Any) -> TokenBatch:
+        errors = [e for e in batch.get("error", ()) if e]  # a list of str: no device sync
+        if errors:
+            raise DataError(errors[0] + (f" (and {len(errors) - 1} more in this batch)" if len(errors) > 1 else ""))
         images = batch["image"]
         size = self.opts.image_size
         if images.dim() != 4 or tuple(images.shape[1:]) != (3, size, size):

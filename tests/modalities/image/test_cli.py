@@ -56,3 +56,15 @@ def test_cli__bad_inputs_are_one_error_line(tmp_path, capsys):
     assert jepa(["probe", str(tmp_path / "f"), "--label", "folder"]) == 2
     err = capsys.readouterr().err
     assert "flat folder" in err and err.startswith("error: ")
+
+
+def test_cli__file_that_only_fails_when_decoded_in_a_worker(tmp_path, capsys):
+    data = image_folder(tmp_path / "d", per_class=4, size=64, suffix=".jpg")
+    bad = data / "c0" / "0.jpg"
+    raw = bad.read_bytes()
+    bad.write_bytes(raw[: len(raw) // 2])  # with verify off, only decoding finds it
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(tmp_path / "r"), "--steps", "2",
+                 "--batch-size", "8", "--set", "data.num_workers=2", "--set", "options.verify=false",
+                 *TINY]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.splitlines()[-1].startswith(f"error: {bad}: cannot decode") and "Traceback" not in err

@@ -140,3 +140,14 @@ def test_decoder__undecodable_file_found_late(tmp_path):
         Decoder(8)(item)
     with pytest.warns(UserWarning, match="grey image"):
         assert Decoder(8, on_bad="skip")(item).tolist() == np.full((8, 8, 3), 128).tolist()
+
+
+def test_list_items__reads_headers_only(tmp_path, monkeypatch):
+    root = image_folder(tmp_path / "d", per_class=3)
+
+    def no_decoding(self, *args, **kwargs):
+        raise AssertionError("listing decoded pixels")
+
+    monkeypatch.setattr(Image.Image, "load", no_decoding)
+    monkeypatch.setattr(Image.Image, "convert", no_decoding)
+    assert len(list_items(root, min_side=4, verify=True)) == 6
