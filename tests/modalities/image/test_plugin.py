@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from jepa_core.config import build_config
-from jepa_core.modality import DataError, Tokenizer
+from jepa_core.modality import DataError
 from jepa_core.run import build_model
 from modalities.image import ImageModality, VIT_PRESETS
 from modalities.image.presets import VIT_SIZES
@@ -101,11 +101,6 @@ def test_augment__only_in_training_and_keyed_by_sample_id(tmp_path):
     a = original({"image": batch["image"][:2]}, torch.tensor([10, 11]), 3, 0)["image"]
     b = original({"image": batch["image"][[1]]}, torch.tensor([11]), 3, 0)["image"]
     torch.testing.assert_close(a[[1]], b)
-
-
-def test_tokenizer_base__augment_is_identity_by_default():
-    batch = {"x": torch.ones(2)}
-    assert Tokenizer.augment(None, batch, torch.arange(2), 0, 0) is batch
 
 
 def test_probe_data__folder_labels_and_raw_pixels(tmp_path):
