@@ -47,7 +47,8 @@ class BadImageError(DataError):
 
 
 def find_files(root: str | Path) -> list[Path]:
-    """Image and array files under ``root`` (recursively, sorted), or ``root`` itself.
+    """Image and array files under ``root`` (recursively, sorted; hidden files and folders
+    skipped), or ``root`` itself.
 
     Raises:
         DataError: a missing path, a file of an unknown type, or a folder without images.
@@ -60,8 +61,11 @@ def find_files(root: str | Path) -> list[Path]:
         return [root]
     if not root.is_dir():
         raise DataError(f"{root}: no such file or folder")
-    files = sorted(Path(d) / f for d, _, names in os.walk(root, followlinks=True) for f in names
-                   if Path(f).suffix.lower() in suffixes and not f.startswith("."))
+    files = []
+    for folder, dirs, names in os.walk(root, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # hidden folders (.ipynb_checkpoints)
+        files += [Path(folder) / f for f in names if Path(f).suffix.lower() in suffixes and not f.startswith(".")]
+    files.sort()
     if not files:
         raise DataError(f"{root}: no images found (looked recursively for {', '.join(suffixes)})")
     return files
