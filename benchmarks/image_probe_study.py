@@ -32,13 +32,17 @@ from jepa_core.run import build_model, load_run
 SHAPES = ("circle", "square", "triangle", "cross")
 
 
-def write_shapes(root: Path, per_class: int = 300, size: int = 32, seed: int = 0) -> Path:
-    """An ImageFolder of 4 shape classes: random size, place, colour and a textured background."""
+def write_shapes(root: Path, per_class: int = 300, size: int = 32, seed: int = 0,
+                 plain: bool = False) -> Path:
+    """An ImageFolder of 4 shape classes: random size, place, colour and a textured background.
+
+    ``plain``: a light shape on a dark background instead (random size, place and grey levels).
+    """
     rng = np.random.default_rng(seed)
     for c, shape in enumerate(SHAPES):
         (root / shape).mkdir(parents=True, exist_ok=True)
         for i in range(per_class):
-            bg = rng.integers(0, 256, 3)
+            bg = rng.integers(0, 40, 3) if plain else rng.integers(0, 256, 3)
             noise = rng.normal(0, 25, (size, size, 3))
             base = np.clip(bg + noise, 0, 255).astype(np.uint8)
             img = Image.fromarray(base)
@@ -46,6 +50,8 @@ def write_shapes(root: Path, per_class: int = 300, size: int = 32, seed: int = 0
             r = rng.uniform(5, 12)
             cx, cy = rng.uniform(r, size - r, 2)
             fg = tuple(int(v) for v in (bg + 128 + rng.integers(-40, 40, 3)) % 256)
+            if plain:
+                fg = (int(rng.integers(180, 256)),) * 3
             if shape == "circle":
                 d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fg)
             elif shape == "square":
@@ -127,7 +133,8 @@ def study(data: str | None, seed: int, overrides: list[str], out: Path) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", help="'shapes' (written to a temp folder) or a folder; default: digits")
+    p.add_argument("--data", help="'shapes', 'plain_shapes', 'textures' (written to a temp folder) "
+                                  "or a folder; default: digits")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--set", dest="overrides", action="append", default=[])
     args = p.parse_args()
@@ -136,11 +143,13 @@ def main() -> None:
         data = args.data
         if data == "shapes":
             data = str(write_shapes(Path(tmp) / "shapes"))
+        elif data == "plain_shapes":
+            data = str(write_shapes(Path(tmp) / "plain_shapes", plain=True))
         elif data == "textures":
             data = str(write_textures(Path(tmp) / "textures"))
         for seed in args.seeds:
             row = study(data, seed, args.overrides, Path(tmp) / "runs")
-            if args.data in ("shapes", "textures"):
+            if args.data in ("shapes", "plain_shapes", "textures"):
                 row["data"] = args.data
             print(json.dumps(row), flush=True)
 
