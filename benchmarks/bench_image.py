@@ -90,6 +90,23 @@ def reference_step(cfg, opts, batch: int, device: torch.device):
     return step, timing
 
 
+def mask_tokens(cfg, grid: int, batch: int, batches: int = 20) -> dict:
+    """Mean context / target tokens per sample: the engine's padded masks vs I-JEPA's truncated ones."""
+    from ijepa_reference import MaskCollator
+
+    from jepa_core.masking import create_masker
+    from jepa_core.tokens import TokenLayout
+
+    masker, collator = create_masker(cfg.mask), MaskCollator(grid, min_keep=cfg.mask.min_keep)
+    sums = np.zeros(4)
+    for s in range(batches):
+        ms = masker(batch, TokenLayout((grid, grid)), seed=0, step=s, sample_ids=torch.arange(batch))
+        enc, pred = collator(batch)
+        sums += (ms.context_idx.shape[1], ms.target_idx.shape[2], enc[0].shape[1], pred[0].shape[1])
+    e_kc, e_kt, r_kc, r_kt = (round(float(v), 1) for v in sums / batches)
+    return {"engine_context": e_kc, "engine_target": e_kt, "ijepa_context": r_kc, "ijepa_target": r_kt}
+
+
 def time_interleaved(fns: dict, steps: int, warmup: int, device: torch.device) -> dict[str, list[float]]:
     """Seconds per step of each function, alternating between them (fair under a shared CPU)."""
     for fn in fns.values():
@@ -167,7 +184,8 @@ def main() -> None:
                "engine_ms": round(1000 * e, 1), "ijepa_eager_ms": round(1000 * r, 1),
                "ijepa_collator_ms": round(1000 * c, 1),
                "speedup": round(r / e, 3), "speedup_without_collator": round((r - c) / e, 3),
-               "engine_images_per_s": round(setting["batch"] / e, 1)}
+               "engine_images_per_s": round(setting["batch"] / e, 1),
+               "mask_tokens": mask_tokens(cfg, opts.grid[0], setting["batch"])}
         result["settings"][name] = row
         print(json.dumps({name: row}), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
