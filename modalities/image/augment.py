@@ -36,8 +36,8 @@ def crop_boxes(sample_ids: Tensor, step: int, seed: int, scale: tuple[float, flo
     """Per-sample crop boxes as fractions of the image, and flips.
 
     Returns:
-        ``[B, 5]`` float64: ``(left, top, width, height, flip)``, the box in units of the
-        image side (``[0, 1]``), ``flip`` 1.0 or 0.0.
+        ``[B, 5]`` float64 on the ids' device: ``(left, top, width, height, flip)``, the
+        box in units of the image side (``[0, 1]``), ``flip`` 1.0 or 0.0.
 
     Examples:
         >>> ids = torch.tensor([3, 7])
@@ -45,9 +45,9 @@ def crop_boxes(sample_ids: Tensor, step: int, seed: int, scale: tuple[float, flo
         ...             crop_boxes(ids[1:], 5, 0, (0.3, 1.0), (0.75, 1.33), True)[0])
         True
     """
-    ids = sample_ids.detach().to("cpu", torch.int64)
+    ids = sample_ids.detach().to(torch.int64)  # drawn where the ids are: no host sync
     c1, c2, c3 = sample_counters(ids, step, TAG_AUGMENT)
-    tries = torch.arange(TRIES + 1, dtype=torch.int64)[:, None]
+    tries = torch.arange(TRIES + 1, dtype=torch.int64, device=ids.device)[:, None]
     words = philox4x32(tries, c1[None], c2[None], c3[None], *seed_key(seed))  # [T+1, B, 4]
     u = _uniform(words)
     area = scale[0] + (scale[1] - scale[0]) * u[:TRIES, :, 0]
