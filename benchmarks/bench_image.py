@@ -13,6 +13,7 @@ Usage: ``python benchmarks/bench_image.py [--device cpu|cuda] [--steps N] [--out
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import statistics
@@ -30,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ijepa_reference import IJepaStep  # noqa: E402
 
 from jepa_core.config import build_config  # noqa: E402
-from jepa_core.modality import move_to  # noqa: E402
 from jepa_core.registry import create_modality  # noqa: E402
 from jepa_core.run import build_model  # noqa: E402
 from jepa_core.train.optim import build_optimizer  # noqa: E402
@@ -54,7 +54,7 @@ def engine_step(setting: dict, device: torch.device):
     cfg = build_config({"modality": "image"}, plugin.default_config(),
                        {"options": setting["options"], "optim": {"amp": False}})
     opts = plugin._opts(cfg, None)  # applies the preset to cfg.model
-    state = {"options": __import__("dataclasses").asdict(opts)}
+    state = {"options": dataclasses.asdict(opts)}
     model = build_model(cfg, plugin, state).to(device).train()
     optimizer = build_optimizer(model, cfg.optim)
     b, s = setting["batch"], opts.image_size
