@@ -123,6 +123,8 @@ class JEPA(nn.Module):
         return self.target.encoder if self.target.kind == "ema" else self.encoder
 
     def forward(self, batch: Any, sample_ids: Tensor, step: int) -> StepOutput:
+        if self.training:  # the tokenizer's augmentation (default: none), keyed by sample id
+            batch = self.encoder.tokenizer.augment(batch, sample_ids, step, self.seed)
         tokens = self.encoder.tokenize(batch)
         b = tokens.batch_size
         layout = tokens.mask_layout

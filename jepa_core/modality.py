@@ -50,6 +50,16 @@ class Tokenizer(nn.Module, ABC):
     def forward(self, batch: Any) -> TokenBatch:  # pragma: no cover - interface
         ...
 
+    def augment(self, batch: Any, sample_ids: torch.Tensor, step: int, seed: int) -> Any:
+        """The raw batch as training sees it (random crops, flips, ...); default: unchanged.
+
+        Called by the ``masked`` method in training only (embedding and probing never
+        augment), on the device, before :meth:`forward`; the context and the target
+        encoder see the same augmented batch. Draws must be keyed by ``(seed, step,
+        sample id)`` so a resumed run augments exactly as the uninterrupted one.
+        """
+        return batch
+
 
 @dataclass
 class ProbeData:

@@ -1,0 +1,69 @@
+"""The patch tokenizer: a strided convolution over the image, one token per patch (ViT)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from jepa_core.modality import DataError, Tokenizer
+from jepa_core.tokens import TokenBatch, TokenLayout
+
+from .augment import crop_boxes, resized_crop
+from .options import ImageOptions
+
+
+class PatchTokenizer(Tokenizer):
+    """``[B, 3, S, S]`` images to ``(S/p)^2`` patch tokens on a 2-D grid, row-major.
+
+    The ViT / I-JEPA patch embedding: pixel values scaled to ``[0, 1]``, normalized per
+    channel by ``options.mean``/``std``, and a ``p x p`` convolution of stride ``p``. The
+    encoder adds fixed 2-D sin-cos positions built from the grid. In training,
+    :meth:`augment` takes a random resized crop (and optionally a flip) of every image
+    first, on the device (see :mod:`modalities.image.augment`).
+
+    Args:
+        opts: the plugin options (``image_size``, ``patch_size``, augmentation).
+        dim: the token width (``model.dim``).
+
+    Shapes:
+        ``batch["image"]`` uint8 or float ``[B, 3, S, S]`` in ``[0, 255]`` ->
+        ``TokenBatch.tokens`` ``[B, (S/p)^2, dim]``.
+
+    Examples:
+        >>> tok = PatchTokenizer(ImageOptions(image_size=16, patch_size=4), dim=8)
+        >>> tok({"image": torch.zeros(2, 3, 16, 16, dtype=torch.uint8)}).tokens.shape
+        torch.Size([2, 16, 8])
+    """
+
+    def __init__(self, opts: ImageOptions, dim: int) -> None:
+        super().__init__()
+        self.opts = opts
+        self.layout = TokenLayout(opts.grid)
+        self.dim = dim
+        self.proj = nn.Conv2d(3, dim, kernel_size=opts.patch_size, stride=opts.patch_size)
+        self.register_buffer("mean", torch.tensor(opts.mean).view(1, 3, 1, 1) * 255.0, persistent=False)
+        self.register_buffer("std", torch.tensor(opts.std).view(1, 3, 1, 1) * 255.0, persistent=False)
+
+    def augment(self, batch: Any, sample_ids: Tensor, step: int, seed: int) -> Any:
+        """Random resized crop (``options.crop_scale``/``crop_ratio``) and flip (``hflip``)."""
+        o = self.opts
+        if len(sample_ids) != len(batch["image"]):
+            raise ValueError(f"{len(sample_ids)} sample ids for a batch of {len(batch['image'])} images")
+        if tuple(o.crop_scale) == (1.0, 1.0) and not o.hflip:
+            return batch
+        boxes = crop_boxes(sample_ids, step, seed, tuple(o.crop_scale), tuple(o.crop_ratio), o.hflip)
+        return {**batch, "image": resized_crop(batch["image"], boxes)}
+
+    def forward(self, batch: Any) -> TokenBatch:
+        errors = [e for e in batch.get("error", ()) if e]  # a list of str: no device sync
+        if errors:
+            raise DataError(errors[0] + (f" (and {len(errors) - 1} more in this batch)" if len(errors) > 1 else ""))
+        images = batch["image"]
+        size = self.opts.image_size
+        if images.dim() != 4 or tuple(images.shape[1:]) != (3, size, size):
+            raise ValueError(f"expected images [B, 3, {size}, {size}], got {tuple(images.shape)}")
+        x = (images.to(self.proj.weight.dtype) - self.mean) / self.std
+        tokens = self.proj(x).flatten(2).transpose(1, 2)
+        return TokenBatch(tokens, self.layout)

@@ -1,0 +1,70 @@
+"""The image plugin from the command line: pretrain, resume bit for bit, embed, probe, errors.
+
+The commands run in-process (``jepa_core.cli.main``) to keep the file fast.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from jepa_core.cli import main as jepa
+from jepa_core.train.checkpoint import load_weights
+
+from .images import flat_folder, image_folder
+
+TINY = ["--set", "model.dim=16", "--set", "model.depth=1", "--set", "model.heads=2",
+        "--set", "model.predictor_dim=16", "--set", "model.predictor_depth=1",
+        "--set", "model.predictor_heads=2", "--set", "options.image_size=16",
+        "--set", "options.patch_size=2", "--set", "logging.progress=false"]
+
+
+def _weights(run):
+    return {k: v.numpy() for k, v in load_weights(run / "checkpoints").items()}
+
+
+def test_cli__pretrain_resume_is_exact_then_embed_and_probe(tmp_path, capsys):
+    data = image_folder(tmp_path / "d", classes=2, per_class=8)
+    common = ["pretrain", "image", "--data", str(data), "--steps", "4", "--batch-size", "4", *TINY]
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert jepa([*common, "--out", str(whole), "--set", "data.num_workers=2"]) == 0  # decoded in workers
+    assert jepa([*common, "--out", str(split), "--stop-after", "2", "--set", "data.num_workers=0"]) == 0
+    assert jepa([*common, "--out", str(split), "--resume"]) == 0
+    a, b = _weights(whole), _weights(split)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    capsys.readouterr()
+
+    assert jepa(["embed", str(whole), "--out", str(tmp_path / "e.npy")]) == 0
+    assert np.load(tmp_path / "e.npy").shape == (16, 16)
+    capsys.readouterr()
+    assert jepa(["probe", str(whole), "--label", "folder"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["metric"] == "accuracy" and {"pretrained", "random_init", "raw"} <= result.keys()
+
+
+def test_cli__bad_inputs_are_one_error_line(tmp_path, capsys):
+    data = image_folder(tmp_path / "d", per_class=2)
+    (data / "c0" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(tmp_path / "r"), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "broken.png" in err and len(err.strip().splitlines()) == 1
+    flat = flat_folder(tmp_path / "flat", count=8)
+    assert jepa(["pretrain", "image", "--data", str(flat), "--out", str(tmp_path / "f"), "--steps", "1",
+                 "--batch-size", "4", "--set", "data.num_workers=0", *TINY]) == 0
+    capsys.readouterr()
+    assert jepa(["probe", str(tmp_path / "f"), "--label", "folder"]) == 2
+    err = capsys.readouterr().err
+    assert "flat folder" in err and err.startswith("error: ")
+
+
+def test_cli__file_that_only_fails_when_decoded_in_a_worker(tmp_path, capsys):
+    data = image_folder(tmp_path / "d", per_class=4, size=64, suffix=".jpg")
+    bad = data / "c0" / "0.jpg"
+    raw = bad.read_bytes()
+    bad.write_bytes(raw[: len(raw) // 2])  # with verify off, only decoding finds it
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(tmp_path / "r"), "--steps", "2",
+                 "--batch-size", "8", "--set", "data.num_workers=2", "--set", "options.verify=false",
+                 *TINY]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.splitlines()[-1].startswith(f"error: {bad}: cannot decode") and "Traceback" not in err
