@@ -146,7 +146,8 @@ def _parser() -> argparse.ArgumentParser:
 
     be = _command(sub, "bench", "kernel and training benchmarks against eager PyTorch",
                   "Time the masking ops, masked attention and training steps against eager "
-                  "PyTorch; write JSON + PNG to --out and print a summary table.")
+                  "PyTorch, or (`quality MODALITY`) score pretraining on real data against "
+                  "baselines; write JSON + PNG to --out and print a summary table.")
     be.add_argument("which", nargs="?", default="all",
                     choices=["masking", "attention", "train", "quality", "all"],
                     help="which benchmark to run (default: all but quality); quality: does "
@@ -486,6 +487,8 @@ def cmd_bench(args) -> int:
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     names = ["masking", "attention", "train"] if args.which == "all" else [args.which]
+    if args.modality and args.which != "quality":
+        raise ValueError(f"a modality ({args.modality!r}) is for `jepa bench quality MODALITY` only")
     bench_run = quality_benchmark(args.modality) if args.which == "quality" else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -71,3 +72,17 @@ def test_bench_quality__tiny_suite_writes_json_md_png(tmp_path):
 def test_cli_bench_quality__needs_a_modality(tmp_path, capsys):
     assert main(["bench", "quality", "--out", str(tmp_path)]) == 2
     assert "needs a modality" in capsys.readouterr().err
+
+
+def test_cli_bench__modality_only_for_quality(tmp_path, capsys):
+    assert main(["bench", "train", "tabular", "--out", str(tmp_path)]) == 2
+    assert "for `jepa bench quality MODALITY` only" in capsys.readouterr().err
+
+
+def test_mlp_baseline__regression_targets_on_any_scale():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = 4000.0 + 500.0 * x[:, 0] + 50.0 * rng.normal(size=400)  # grams, like a penguin's mass
+    idx = np.arange(400)
+    r2 = bench_quality._fit_score(bench_quality._mlp("regression", 0), x, y, idx[:300], idx[300:], "regression")
+    assert r2 > 0.8
