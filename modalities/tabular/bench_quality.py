@@ -204,6 +204,12 @@ def _fmt(value, spec: str = ".3f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _length(setting: dict) -> str:
+    """How long each run of a setting pretrained: ``optim.steps`` wins over the epochs."""
+    steps = [o.split("=", 1)[1] for o in setting["overrides"] if o.startswith("optim.steps=")]
+    return f"{steps[-1]} steps" if steps else f"{setting['epochs']} epochs"
+
+
 def markdown(result: dict) -> str:
     """The results as markdown: one table per setting (means over seeds), the bar under it,
     then ``result["notes"]`` (lines of markdown), if any."""
@@ -215,7 +221,7 @@ def markdown(result: dict) -> str:
     for name, s in result["settings"].items():
         over = " ".join(f"`{o}`" for o in s["overrides"]) or "(the defaults)"
         lines += [f"## Setting `{name}`: {over}", "",
-                  f"{s['epochs']} epochs, {s['seeds']} seed(s).", "",
+                  f"{_length(s)}, {s['seeds']} seed(s).", "",
                   "| table | source | metric | pretrained | random init | raw | GBDT | MLP on emb | MLP on raw "
                   "| pre - rand | rank end |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -253,6 +259,7 @@ def plot(result: dict, path: Path) -> None:
     for i, key in enumerate(SCORES):
         top.bar(x + (i - len(SCORES) / 2 + 0.5) * width, [first[n][key] for n in names], width, label=key)
     top.set_xticks(x, names, rotation=30, ha="right")
+    top.set_ylim(bottom=max(top.get_ylim()[0], -0.5))  # a failed baseline's R^2 can be far below 0
     top.set_ylabel("accuracy / R^2")
     top.set_title(f"setting {settings[0][0]!r}: probes and baselines (mean over seeds)")
     top.legend(fontsize=7, ncol=3)
