@@ -146,9 +146,14 @@ def _parser() -> argparse.ArgumentParser:
 
     be = _command(sub, "bench", "kernel and training benchmarks against eager PyTorch",
                   "Time the masking ops, masked attention and training steps against eager "
-                  "PyTorch; write JSON + PNG to --out and print a summary table.")
-    be.add_argument("which", nargs="?", default="all", choices=["masking", "attention", "train", "all"],
-                    help="which benchmark to run (default: all)")
+                  "PyTorch, or (`quality MODALITY`) score pretraining on real data against "
+                  "baselines; write JSON + PNG to --out and print a summary table.")
+    be.add_argument("which", nargs="?", default="all",
+                    choices=["masking", "attention", "train", "quality", "all"],
+                    help="which benchmark to run (default: all but quality); quality: does "
+                         "pretraining pay off on real data (needs a MODALITY)")
+    be.add_argument("modality", nargs="?",
+                    help="quality only: the modality whose real-data suite to run (e.g. tabular)")
     be.add_argument("--device", choices=["cpu", "cuda"], default=None,
                     help="default: cuda when available, else cpu")
     be.add_argument("--out", required=True,
@@ -478,14 +483,21 @@ def cmd_bench(args) -> int:
 
     from .bench.summary import summary_lines
 
+    from .bench.quality import quality_benchmark
+
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     names = ["masking", "attention", "train"] if args.which == "all" else [args.which]
+    if args.modality and args.which != "quality":
+        raise ValueError(f"a modality ({args.modality!r}) is for `jepa bench quality MODALITY` only")
+    bench_run = quality_benchmark(args.modality) if args.which == "quality" else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
-        module = importlib.import_module(f"jepa_core.bench.{name}")
+        if bench_run is None:
+            bench_run = importlib.import_module(f"jepa_core.bench.{name}").run
         print(f"benchmark {name} on {device} -> {out} ...", file=sys.stderr, flush=True)
-        result = module.run(device, out, quick=args.quick)
+        result = bench_run(device, out, quick=args.quick)
+        bench_run = None
         print("\n".join(summary_lines(name, result)), flush=True)
     print(f"results (JSON + PNG): {out}", file=sys.stderr)
     return 0

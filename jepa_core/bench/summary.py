@@ -49,7 +49,23 @@ def _train(result: dict) -> list[str]:
                   ["mode", "rows/s", "ms/step", ""], rows)
 
 
-SUMMARIES = {"masking": _masking, "attention": _attention, "train": _train}
+def _quality(result: dict) -> list[str]:
+    lines = []
+    for name, setting in result["settings"].items():
+        rows = [[table, t["metric"], *(_num(t[k], ".3f") for k in
+                                       ("pretrained", "random_init", "raw", "gbdt", "mlp_pretrained", "mlp_raw")),
+                 _num(t.get("target_rank_end"), ".1f")]
+                for table, t in setting["tables"].items()]
+        lines += _table(f"quality suite, setting {name!r} (mean over {setting['seeds']} seed(s))",
+                        ["table", "metric", "pretrained", "random init", "raw", "GBDT", "MLP emb", "MLP raw",
+                         "rank end"], rows)
+        bar = setting["bar"]
+        lines.append(f" pretrained beats random init on {bar['beats_random_init']}/{bar['tables']} tables, "
+                     f"matches GBDT on {bar['matches_gbdt']}/{bar['tables']}; bar met: {bar['met']}")
+    return lines
+
+
+SUMMARIES = {"masking": _masking, "attention": _attention, "train": _train, "quality": _quality}
 
 
 def summary_lines(name: str, result: dict) -> list[str]:

