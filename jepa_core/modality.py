@@ -116,6 +116,13 @@ class ModalityPlugin(ABC):
             return None
         return from_dict(self.options_class, cfg.options or {}, where="options")
 
+    def run_options(self, cfg: Config, state: dict | None) -> Any:
+        """The options a run was fitted with (``state["options"]``, saved by ``load``), or
+        the config's when there is no such state yet (a new run)."""
+        if state is not None and "options" in state:
+            return from_dict(self.options_class, state["options"], where="options")
+        return self.options(cfg)
+
     def demo_data(self) -> str:
         """Path to the embedded demo dataset used when no ``--data`` is given."""
         raise DataError(f"modality {self.name!r} has no embedded demo dataset; pass --data")

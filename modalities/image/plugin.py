@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from jepa_core.config import Config, from_dict
+from jepa_core.config import Config
 from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
 
 from .dataset import ImageDataset
@@ -74,10 +74,7 @@ class ImageModality(ModalityPlugin):
     def _opts(self, cfg: Config, state: dict | None) -> ImageOptions:
         """The options (those saved in ``state`` when given), with the preset applied."""
         try:
-            if state is not None and "options" in state:
-                opts = from_dict(ImageOptions, state["options"], where="options")
-            else:
-                opts = self.options(cfg)
+            opts = self.run_options(cfg, state)
             if opts.preset:
                 sizes = preset(opts.preset)
                 opts.patch_size = sizes["patch_size"]

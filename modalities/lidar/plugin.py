@@ -99,10 +99,7 @@ class LidarModality(ModalityPlugin):
 
     def _opts(self, cfg: Config, state: dict | None) -> LidarOptions:
         try:
-            if state is not None and "options" in state:
-                opts = from_dict(LidarOptions, state["options"], where="options")
-            else:
-                opts = self.options(cfg)
+            opts = self.run_options(cfg, state)
             opts.validate()
         except ValueError as e:
             raise DataError(str(e)) from None
