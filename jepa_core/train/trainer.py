@@ -330,10 +330,13 @@ class Trainer:
                 "momentum": stats.momentum, "samples_per_s": rate,
                 "target_std": embedding_std(sample), "target_rank": effective_rank(sample)}
 
+    def _probe_due(self, step: int) -> bool:
+        """Whether the online probe (if any) runs after ``step`` finished steps."""
+        return self.online_probe is not None and self.online_probe.due(step, self.total_steps)
+
     def _probe(self, step: int, logger: ProgressLogger) -> None:
-        """Log the online probe's score after ``step`` steps, when it is due."""
-        if self.online_probe is not None and self.online_probe.due(step, self.total_steps):
-            logger.log({"step": step, **self.online_probe(self.model)})
+        """Log the online probe's score after ``step`` steps."""
+        logger.log({"step": step, **self.online_probe(self.model)})
 
     def fit(self, resume: bool = False, stop_after: int | None = None) -> FitResult:
         """Train until ``total_steps``; with ``resume``, continue from the latest checkpoint.
@@ -370,7 +373,7 @@ class Trainer:
         step = next_step = start
         restore_signals = self._catch_stop_signals()
         try:
-            if start == 0:
+            if start == 0 and self._probe_due(0):
                 self._probe(0, logger)  # the random-init reference
             for step, ids, batch in self.batches.iterate(start, end):
                 self._check_ranks(step)
@@ -383,7 +386,7 @@ class Trainer:
                 done = next_step = step + 1
                 log_now = done % log_every == 0 or done == self.total_steps
                 save_now = done % ckpt_every == 0 and done != end
-                probe_now = self.online_probe is not None and self.online_probe.due(done, self.total_steps)
+                probe_now = self._probe_due(done)
                 signum = self._stop_requested()
                 if not (log_now or save_now or probe_now or done == end or signum is not None):
                     pending = (stats, rate)
