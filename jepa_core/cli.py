@@ -225,17 +225,6 @@ def cmd_components(args) -> int:
     return 0
 
 
-def _pick_device(requested: str, env):
-    """:func:`~jepa_core.train.pick_device`, with a missing device as a :class:`ConfigError`."""
-    from .config import ConfigError
-    from .train import pick_device
-
-    try:
-        return pick_device(requested, env)
-    except RuntimeError as e:  # --device cuda without CUDA
-        raise ConfigError(str(e)) from None
-
-
 def _resolve_config(args, plugin):
     from .config import build_config, load_yaml, parse_overrides, to_dict
     from .run import RunDir, RunError
@@ -282,7 +271,8 @@ def cmd_pretrain(args) -> int:
     from .config import ConfigError
     from .registry import create_modality
     from .run import RunDir, RunError, build_model
-    from .train import EpochBatches, Trainer, env_from_launcher, init_distributed, shutdown_distributed
+    from .train import (EpochBatches, Trainer, env_from_launcher, init_distributed, pick_device,
+                        shutdown_distributed)
     from .train.online_probe import OnlineProbe
 
     if args.stop_after is not None and args.stop_after < 1:
@@ -292,7 +282,7 @@ def cmd_pretrain(args) -> int:
     run = RunDir(args.out)
     cfg, state = _resolve_config(args, plugin)
     was_run = run.exists()
-    device = _pick_device(cfg.optim.device, env)
+    device = pick_device(cfg.optim.device, env)
     init_distributed(env, device, cfg.dist.backend, cfg.dist.timeout_s)
     try:
         if cfg.target.kind == "frozen" and state is None and cfg.target.frozen_run:
@@ -388,12 +378,12 @@ def cmd_embed(args) -> int:
     from .eval.embed import check_embedding_path
     from .modality import DataError
     from .run import load_run
-    from .train import DistEnv
+    from .train import DistEnv, pick_device
 
     check_embedding_path(args.out)  # before the work, not after it
     _check_batch_size(args.batch_size)
     run = load_run(args.run_dir)
-    device = _pick_device(args.device, DistEnv())
+    device = pick_device(args.device, DistEnv())
     level = run.plugin.embedding_level
     if args.tokens:
         if run.model.target_encoder.layout is None:
@@ -435,11 +425,11 @@ def _rounded(value, digits: int = 4):
 def cmd_probe(args) -> int:
     from .eval import compare_encoders, few_shot_indices, split_indices
     from .run import RunError, build_model, load_run
-    from .train import DistEnv
+    from .train import DistEnv, pick_device
 
     _check_batch_size(args.batch_size)
     run = load_run(args.run_dir)
-    device = _pick_device(args.device, DistEnv())
+    device = pick_device(args.device, DistEnv())
     data_path = _run_data_path(args, run)
     label = args.label or run.plugin.demo_label(data_path)
     if label is None:

@@ -175,13 +175,19 @@ class Heartbeat:
 
 
 def pick_device(requested: str, env: DistEnv) -> torch.device:
-    """``auto`` means this rank's CUDA device when there is one, else the CPU."""
+    """``auto`` means this rank's CUDA device when there is one, else the CPU.
+
+    Raises:
+        ConfigError: ``cuda`` without a CUDA device, or a device name it does not know.
+    """
+    from ..config import ConfigError
+
     if requested == "auto":
         requested = "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cuda":
         if not torch.cuda.is_available():
-            raise RuntimeError("--device cuda was asked for, but no CUDA device is available")
+            raise ConfigError("--device cuda was asked for, but no CUDA device is available")
         return torch.device("cuda", env.local_rank % torch.cuda.device_count())
     if requested != "cpu":
-        raise ValueError(f"device must be auto, cpu or cuda, got {requested!r}")
+        raise ConfigError(f"device must be auto, cpu or cuda, got {requested!r}")
     return torch.device("cpu")
