@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "Config": "jepa_core.config",
     "ComponentConfig": "jepa_core.config",
     "ConfigError": "jepa_core.config",
+    "TargetConfig": "jepa_core.config",
     "build_config": "jepa_core.config",
     "load_yaml": "jepa_core.config",
     "save_config": "jepa_core.config",

@@ -285,7 +285,7 @@ def cmd_pretrain(args) -> int:
     device = pick_device(cfg.optim.device, env)
     init_distributed(env, device, cfg.dist.backend, cfg.dist.timeout_s)
     try:
-        if cfg.target.kind == "frozen" and state is None and cfg.target.frozen_run:
+        if cfg.target.kind == "frozen" and state is None and getattr(cfg.target, "frozen_run", None):
             state = RunDir(cfg.target.frozen_run).read()[1]  # the teacher's data transform
         cfg.data.path = cfg.data.path or plugin.demo_data()
         _absolute_paths(cfg)
@@ -329,14 +329,15 @@ def _check_batch_size(size: int) -> None:
 
 
 def _absolute_paths(cfg) -> None:
-    """Make the run's data path and frozen teacher run absolute (when they exist from here).
+    """Make the run's data path and frozen teacher (run or Hugging Face folder) absolute
+    (when they exist from here; a hub id stays as it is).
 
     ``config.yaml`` stores them, and ``embed``/``probe``/``--resume`` read them back from
     whatever directory they are run in.
     """
-    for section, key in (("data", "path"), ("target", "frozen_run")):
+    for section, key in (("data", "path"), ("target", "frozen_run"), ("target", "frozen_hf")):
         obj = getattr(cfg, section)
-        value = getattr(obj, key)
+        value = getattr(obj, key, None)
         if value and Path(value).expanduser().exists():
             setattr(obj, key, str(Path(value).expanduser().resolve()))
 

@@ -5,12 +5,15 @@ modality plugin's own defaults, then a YAML file, then ``--set`` overrides; the 
 saved as ``config.yaml`` in the run directory so ``embed``/``probe``/``--resume`` rebuild
 the same model. Unknown keys are errors that list the valid ones.
 
-Component sections (``mask:``, ``method:``) hold ``name`` plus the fields of that
-component's own config dataclass (:class:`ComponentConfig`), and are validated against
-it: ``mask: {name: random_subset, context_ratio: 0.5}``. A later layer that changes the
-name keeps only the fields the new component shares with the old one (see
-:func:`build_config`). Configs saved by the 0.1 release still load
-(:func:`upgrade_legacy`).
+Component sections (``mask:``, ``predictor:``, ``pooling:``, ``method:``) hold ``name``
+plus the fields of that component's own config dataclass (:class:`ComponentConfig`),
+and are validated against it: ``mask: {name: random_subset, context_ratio: 0.5}``. The
+``target:`` section is the same but names its provider by ``kind`` (its base is
+:class:`TargetConfig`): ``target: {kind: ema, momentum: [0.996, 1.0]}``. A later layer
+that changes the name keeps only the fields the new component shares with the old one
+(see :func:`build_config`). Configs saved before component sections existed still load,
+and the old spellings (``model.predictor_dim``, ``model.pooling``, ...) still work in
+any layer (:func:`upgrade_legacy`).
 
 The coercion is written here rather than with OmegaConf structured configs: a component
 section's schema is chosen by a name that may come from any layer and from a plugin
@@ -61,30 +64,52 @@ class ComponentConfig:
 
 
 @dataclass
+class TargetConfig:
+    """Base of every target provider's config dataclass: the ``target:`` section.
+
+    Like :class:`ComponentConfig`, but the provider is named by ``kind`` (``ema``,
+    ``frozen``, ``none`` or a registered one), as in ``--set target.kind=frozen``. A
+    provider's ``config_class`` derives from this one and adds its own fields, all
+    with defaults (``ema`` adds ``momentum``; ``frozen`` adds ``frozen_run`` and
+    ``frozen_hf``).
+    """
+
+    kind: str = ""
+    renamed: ClassVar[dict[str, str]] = {}
+
+
+#: Fields that left ``model:`` for their component's own section: old key -> (section, field).
+MOVED_MODEL_KEYS: dict[str, tuple[str, str]] = {
+    "predictor": ("predictor", "name"),
+    "predictor_dim": ("predictor", "dim"),
+    "predictor_depth": ("predictor", "depth"),
+    "predictor_heads": ("predictor", "heads"),
+    "pooling": ("pooling", "name"),
+}
+
+
+@dataclass
 class ModelConfig:
-    """Transformer sizes for the encoder and the predictor."""
+    """Transformer sizes of the encoder (``mlp_ratio`` and ``dropout`` also the predictor's).
+
+    The predictor's sizes and the pooling have their own sections (``predictor:``,
+    ``pooling:``); their old keys here (``predictor_dim``, ``pooling``, ...) are still
+    accepted in config files and ``--set`` (see :data:`MOVED_MODEL_KEYS`).
+    """
 
     dim: int = 64
     depth: int = 4
     heads: int = 4
     mlp_ratio: float = 4.0
     num_registers: int = 0
-    predictor_dim: int = 64
-    predictor_depth: int = 2
-    predictor_heads: int = 4
-    pooling: str = "mean"
-    predictor: str = "masked"
     dropout: float = 0.0
     attention_window: int = 0
 
-
-@dataclass
-class TargetConfig:
-    """Where target embeddings come from: ``ema``, ``frozen`` (SALT) or ``none`` (teacher-free)."""
-
-    kind: str = "ema"
-    momentum: tuple[float, float] = (0.996, 1.0)
-    frozen_run: str | None = None
+    def __getattr__(self, name: str) -> Any:  # only called for attributes it does not have
+        if name in MOVED_MODEL_KEYS:
+            section, key = MOVED_MODEL_KEYS[name]
+            raise AttributeError(f"model.{name} moved to {section}.{key} (cfg.{section}.{key})")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 @dataclass
@@ -174,7 +199,9 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     mask: ComponentConfig = field(default_factory=lambda: default_component("mask"))
     model: ModelConfig = field(default_factory=ModelConfig)
-    target: TargetConfig = field(default_factory=TargetConfig)
+    predictor: ComponentConfig = field(default_factory=lambda: default_component("predictor"))
+    pooling: ComponentConfig = field(default_factory=lambda: default_component("pooling"))
+    target: TargetConfig = field(default_factory=lambda: default_component("target"))
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
@@ -257,7 +284,7 @@ def from_dict(cls: type, data: dict, where: str = "config") -> Any:
     unknown = sorted(set(data) - names)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {unknown}; valid keys: {sorted(names)}")
-    kwargs = {k: (component_config(k, v, f"{where}.{k}") if hints[k] is ComponentConfig
+    kwargs = {k: (component_config(k, v, f"{where}.{k}") if hints[k] in (ComponentConfig, TargetConfig)
                   else _coerce(v, hints[k], f"{where}.{k}")) for k, v in data.items()}
     return cls(**kwargs)
 
@@ -343,10 +370,10 @@ def load_yaml(path: str | Path) -> dict:
 def build_config(*layers: dict) -> Config:
     """Merge mappings left to right and validate them into a :class:`Config`.
 
-    Each layer is first upgraded from the 0.1 format (see :func:`upgrade_legacy`). A
+    Each layer is first upgraded from the old spellings (see :func:`upgrade_legacy`). A
     layer that names another component for a component section (``mask.name``,
-    ``method.name``) than the layers before it keeps only the earlier values of fields
-    the new component also has; the others (e.g. a plugin's ``random_subset`` ratios
+    ``target.kind``, ``predictor.name``, ...) than the layers before it keeps only the
+    earlier values of fields the new component also has; the others (e.g. a plugin's ``random_subset`` ratios
     under ``--set mask.name=multiblock``) are dropped, and the new component's defaults
     fill in. Within one layer the order of keys does not matter.
 
@@ -361,10 +388,10 @@ def build_config(*layers: dict) -> Config:
     for layer in layers:
         layer = upgrade_legacy(layer or {})
         for section, (_, default) in COMPONENT_SECTIONS.items():
-            new, old = layer.get(section), data.get(section)
-            if isinstance(new, dict) and isinstance(old, dict) and "name" in new \
-                    and new["name"] != old.get("name", default):
-                keep = _field_names(section, new["name"])
+            new, old, key = layer.get(section), data.get(section), selector(section)
+            if isinstance(new, dict) and isinstance(old, dict) and key in new \
+                    and new[key] != old.get(key, default):
+                keep = _field_names(section, new[key])
                 data = {**data, section: {k: v for k, v in old.items() if k in keep}}
         data = merge(data, layer)
     cfg = from_dict(Config, data)
@@ -374,8 +401,8 @@ def build_config(*layers: dict) -> Config:
 
 #: Sizes that must be at least 1 (integers) or above 0 (numbers), with the flag that sets them.
 POSITIVE_SIZES = {"data.batch_size": "--batch-size", "model.dim": None, "model.depth": None,
-                  "model.heads": None, "model.mlp_ratio": None, "model.predictor_dim": None,
-                  "model.predictor_depth": None, "model.predictor_heads": None,
+                  "model.heads": None, "model.mlp_ratio": None, "predictor.dim": None,
+                  "predictor.depth": None, "predictor.heads": None,
                   "optim.steps": "--steps", "optim.epochs": "--epochs", "logging.log_every": None,
                   "logging.checkpoint_every": None, "objective.sigreg_slices": None}
 #: Sizes that may be 0 but not negative.
@@ -393,8 +420,8 @@ def _lookup(cfg: Any, key: str) -> Any:
 def check_sizes(cfg: Config) -> None:
     """Raise a :class:`ConfigError` for a size that cannot build a model or a batch.
 
-    Unset optional sizes (``optim.steps: null``) and keys a section does not have are
-    skipped.
+    Unset optional sizes (``optim.steps: null``) and keys a section does not have (a
+    predictor without ``dim``, say) are skipped.
 
     Examples:
         >>> check_sizes(build_config({"model": {"dim": 32}}))
@@ -414,8 +441,8 @@ def check_sizes(cfg: Config) -> None:
         if isinstance(value, (int, float)) and value < 0:
             raise ConfigError(f"{key} must be 0 or more, got {value}")
     dim, heads = _lookup(cfg, "model.dim"), _lookup(cfg, "model.heads")
-    for d, h, prefix in ((dim, heads, "model."), (_lookup(cfg, "model.predictor_dim"),
-                                                 _lookup(cfg, "model.predictor_heads"), "model.predictor_")):
+    for d, h, prefix in ((dim, heads, "model."), (_lookup(cfg, "predictor.dim"),
+                                                 _lookup(cfg, "predictor.heads"), "predictor.")):
         if isinstance(d, int) and isinstance(h, int) and d % h:
             raise ConfigError(f"{prefix}dim {d} does not split into {prefix}heads {h} heads; "
                               f"pick a {prefix}dim that is a multiple of {prefix}heads")
@@ -433,8 +460,20 @@ def save_config(cfg: Config, path: str | Path) -> None:
 #: Config sections that name a component: section -> (registry kind, default name).
 COMPONENT_SECTIONS: dict[str, tuple[str, str]] = {
     "mask": ("masker", "multiblock"),
+    "predictor": ("predictor", "masked"),
+    "pooling": ("pooling", "mean"),
+    "target": ("target", "ema"),
     "method": ("method", "masked"),
 }
+
+#: The key naming the component, for the sections where it is not ``name``.
+SELECTORS: dict[str, str] = {"target": "kind"}
+
+
+def selector(section: str) -> str:
+    """The key of component section ``section`` that names its component (``name``,
+    or ``kind`` for ``target``)."""
+    return SELECTORS.get(section, "name")
 
 
 def _component_class(section: str, name: str, where: str) -> type:
@@ -443,7 +482,7 @@ def _component_class(section: str, name: str, where: str) -> type:
     try:
         return get_registry(COMPONENT_SECTIONS[section][0]).config_class(name)
     except UnknownComponentError as e:
-        raise ConfigError(f"{where}.name: {e.args[0]}") from None
+        raise ConfigError(f"{where}.{selector(section)}: {e.args[0]}") from None
 
 
 def _field_names(section: str, name: Any) -> set[str]:
@@ -463,12 +502,14 @@ def _owners(section: str, key: str, but: str) -> list[str]:
             if n != but and key in _field_names(section, n)]
 
 
-def component_config(section: str, data: dict | ComponentConfig,
-                     where: str | None = None) -> ComponentConfig:
-    """Validate a component section (``mask``, ``method``) against its component's schema.
+def component_config(section: str, data: dict | ComponentConfig | TargetConfig,
+                     where: str | None = None) -> ComponentConfig | TargetConfig:
+    """Validate a component section (``mask``, ``predictor``, ``pooling``, ``target``,
+    ``method``) against its component's schema.
 
-    ``data["name"]`` (default: the section's default component) picks the registered
-    component; every other key must be a field of that component's ``config_class``.
+    ``data["name"]`` (``data["kind"]`` for ``target``; default: the section's default
+    component) picks the registered component; every other key must be a field of that
+    component's ``config_class``.
 
     Examples:
         >>> component_config("mask", {"name": "random_subset", "target_ratio": 0.3})
@@ -478,16 +519,20 @@ def component_config(section: str, data: dict | ComponentConfig,
         jepa_core.config.ConfigError: mask.num_targets is not a field of masker 'bev' (...
         >>> component_config("mask", {"name": "temporal", "temporal_frames": 2})  # 0.1 spelling
         TemporalConfig(name='temporal', frames=2, span='last')
+        >>> component_config("target", {"kind": "ema", "frozen_run": "x"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        jepa_core.config.ConfigError: target.frozen_run is not a field of target 'ema' (it is one of: frozen); ...
     """
     where = where or section
-    if isinstance(data, ComponentConfig):
+    if isinstance(data, (ComponentConfig, TargetConfig)):
         return data
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a section (mapping), got {data!r}")
     kind, default = COMPONENT_SECTIONS[section]
-    name = data.get("name", default)
+    key = selector(section)
+    name = data.get(key, default)
     if not isinstance(name, str):
-        raise ConfigError(f"{where}.name: expected a string, got {name!r}")
+        raise ConfigError(f"{where}.{key}: expected a string, got {name!r}")
     cls = _component_class(section, name, where)
     fields = [f.name for f in dataclasses.fields(cls)]
     values = {cls.renamed.get(k, k) if cls.renamed.get(k) in fields else k: v
@@ -498,13 +543,13 @@ def component_config(section: str, data: dict | ComponentConfig,
         also = f" (it is one of: {', '.join(owners)})" if owners else ""
         raise ConfigError(f"{where}.{unknown[0]} is not a field of {kind} {name!r}{also}; "
                           f"its fields are {fields}")
-    values["name"] = name
+    values[key] = name
     return from_dict(cls, values, where)
 
 
 def default_component(section: str) -> ComponentConfig:
     """The config of a component section's default component, with its defaults."""
-    return component_config(section, {"name": COMPONENT_SECTIONS[section][1]})
+    return component_config(section, {selector(section): COMPONENT_SECTIONS[section][1]})
 
 
 #: Keys of the 0.1 release's flat ``mask`` section (every masker's fields in one).
@@ -514,19 +559,33 @@ _LEGACY_MASK_KEYS = frozenset({
     "temporal_scale", "temporal_span"})
 
 
+#: Keys of the flat ``target`` section saved before target providers had their own configs.
+_LEGACY_TARGET_KEYS = frozenset({"kind", "momentum", "frozen_run"})
+
+
 def upgrade_legacy(layer: dict) -> dict:
-    """A config layer in the 0.1 release's format, rewritten to the current one.
+    """A config layer in an older format (or with old spellings), rewritten to the current one.
 
     - ``data.ignore_columns`` moves to ``options.ignore_columns`` (dropped when empty): a
       modality's own option, not the core's;
     - a flat ``mask`` section holding every masker's fields (as 0.1 saved it) keeps only
-      the chosen masker's.
+      the chosen masker's;
+    - ``model.predictor``, ``model.predictor_dim``, ``model.predictor_depth``,
+      ``model.predictor_heads`` move to ``predictor.name``/``dim``/``depth``/``heads``,
+      and ``model.pooling`` to ``pooling.name`` (:data:`MOVED_MODEL_KEYS`); a value given
+      in the new section of the same layer wins;
+    - a flat ``target`` section holding every provider's fields (``kind``, ``momentum``,
+      ``frozen_run``, as saved before providers had their own configs) keeps only the
+      chosen provider's.
 
-    Anything else is returned as is.
+    Anything else is returned as is: old spellings may come from a saved run's
+    ``config.yaml``, a plugin's ``default_config()``, a config file or ``--set``.
 
     Examples:
         >>> upgrade_legacy({"data": {"batch_size": 8, "ignore_columns": ["id"]}})
         {'data': {'batch_size': 8}, 'options': {'ignore_columns': ['id']}}
+        >>> upgrade_legacy({"model": {"dim": 32, "predictor_dim": 16, "pooling": "concat"}})
+        {'model': {'dim': 32}, 'predictor': {'dim': 16}, 'pooling': {'name': 'concat'}}
     """
     out = dict(layer)
     data = out.get("data")
@@ -541,4 +600,21 @@ def upgrade_legacy(layer: dict) -> dict:
         keep = _field_names("mask", mask.get("name", COMPONENT_SECTIONS["mask"][1]))
         if keep:
             out["mask"] = {k: v for k, v in mask.items() if k == "name" or k in keep}
+    model = out.get("model")
+    if isinstance(model, dict) and MOVED_MODEL_KEYS.keys() & model.keys():
+        model = dict(model)
+        moved: dict[str, dict] = {}
+        for old in [k for k in model if k in MOVED_MODEL_KEYS]:
+            section, key = MOVED_MODEL_KEYS[old]
+            moved.setdefault(section, {})[key] = model.pop(old)
+        out["model"] = model
+        for section, values in moved.items():
+            given = out.get(section)
+            out[section] = {**values, **given} if isinstance(given, dict) else \
+                values if given is None else given
+    target = out.get("target")
+    if isinstance(target, dict) and _LEGACY_TARGET_KEYS <= set(target):
+        keep = _field_names("target", target.get("kind", COMPONENT_SECTIONS["target"][1]))
+        if keep:
+            out["target"] = {k: v for k, v in target.items() if k in keep}
     return out

@@ -18,6 +18,7 @@ from .config import Config
 from .masking import Masker, MaskSet, create_masker
 from .modality import Tokenizer
 from .models import Encoder, Predictor
+from .models.predictor import create_predictor
 from .objectives import Objective
 from .objectives._distributed import masked_moments
 from .objectives.weights import token_type_weights, type_weight_table
@@ -106,15 +107,18 @@ class JEPA(nn.Module):
 
     @classmethod
     def build(cls, tokenizer: Tokenizer, cfg: Config, teacher: Encoder | None = None) -> "JEPA":
-        """Assemble a model from a tokenizer and a config (``teacher`` for ``frozen``)."""
-        from .registry import get_registry
+        """Assemble a model from a tokenizer and a config (``teacher`` for ``frozen``).
 
-        encoder = Encoder(tokenizer, cfg.model)
-        target = create_target(cfg.target.kind, encoder, teacher)
+        Each component is built from its own section: the pooling from ``pooling``, the
+        target provider from ``target``, the predictor from ``predictor``, the masker
+        from ``mask``.
+        """
+        encoder = Encoder(tokenizer, cfg.model, cfg.pooling)
+        target = create_target(cfg.target, encoder, teacher)
         out_dim = target.out_dim or encoder.dim
-        predictor = get_registry("predictor").get(cfg.model.predictor)(
-            encoder.layout, encoder.dim, out_dim, cfg.model,
-            cond_dim=getattr(tokenizer, "condition_dim", 0))
+        predictor = create_predictor(cfg.predictor, layout=encoder.layout, in_dim=encoder.dim,
+                                     out_dim=out_dim, model=cfg.model,
+                                     cond_dim=getattr(tokenizer, "condition_dim", 0))
         return cls(encoder, predictor, target, create_masker(cfg.mask), Objective.from_config(cfg.objective), cfg)
 
     @property

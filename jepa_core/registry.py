@@ -11,8 +11,10 @@ why (not "unknown"). A duplicate name warns and the later one wins. Nothing is l
 until a registry is first asked, so ``import jepa_core`` stays light.
 
 A component class may carry ``config_class``, a dataclass deriving from
-:class:`~jepa_core.config.ComponentConfig`: the run config's section for that kind (e.g.
-``mask: {name: multiblock, num_targets: 4}``) is validated against it.
+:class:`~jepa_core.config.ComponentConfig` (:class:`~jepa_core.config.TargetConfig` for
+target providers): the run config's section for that kind (e.g. ``mask: {name:
+multiblock, num_targets: 4}``, ``target: {kind: ema, momentum: [0.996, 1.0]}``) is
+validated against it, and the component is built from it.
 
 Examples:
     >>> sorted(REGISTRIES)[:3]
@@ -54,6 +56,7 @@ class Registry:
             first use, so registries stay import-light).
         selected_by: the config key that names the component (``mask.name``), if any.
         error: the exception class raised for an unknown or failed name.
+        config_base: ``"module:Class"`` every ``config_class`` must derive from.
     """
 
     kind: str
@@ -61,22 +64,25 @@ class Registry:
     base: str
     selected_by: str
     error: type[UnknownComponentError] = UnknownComponentError
+    config_base: str = "jepa_core.config:ComponentConfig"
     _classes: dict[str, type] = field(default_factory=dict, repr=False)
     _sources: dict[str, str] = field(default_factory=dict, repr=False)
     _failures: dict[str, str] = field(default_factory=dict, repr=False)
     _discovered: bool = field(default=False, repr=False)
 
     def base_class(self) -> type:
-        module, _, name = self.base.partition(":")
-        return getattr(importlib.import_module(module), name)
+        return _import(self.base)
+
+    def config_base_class(self) -> type:
+        """The class every ``config_class`` of this kind derives from (and the default one)."""
+        return _import(self.config_base)
 
     def register(self, name: str, cls: type, source: str = "runtime") -> None:
         """Register ``cls`` as ``name``; a duplicate name warns and the new one wins.
 
         Raises:
             TypeError: ``cls`` is not a class deriving from this kind's base, or its
-                ``config_class`` is not a :class:`~jepa_core.config.ComponentConfig`
-                dataclass.
+                ``config_class`` is not a dataclass deriving from ``config_base``.
         """
         base = self.base_class()
         if not (isinstance(cls, type) and issubclass(cls, base)):
@@ -84,12 +90,12 @@ class Registry:
                             f"(required of a {self.kind})")
         config_class = getattr(cls, "config_class", None)
         if config_class is not None:
-            from .config import ComponentConfig
-
+            config_base = self.config_base_class()
             if not (isinstance(config_class, type) and dataclasses.is_dataclass(config_class)
-                    and issubclass(config_class, ComponentConfig)):
+                    and issubclass(config_class, config_base)):
                 raise TypeError(f"{cls.__qualname__}.config_class must be a dataclass deriving "
-                                f"from jepa_core.config.ComponentConfig, got {config_class!r}")
+                                f"from {config_base.__module__}.{config_base.__qualname__}, "
+                                f"got {config_class!r}")
         if name in self._classes and self._classes[name] is not cls:
             warnings.warn(f"{self.kind} {name!r} from {source} replaces the one from "
                           f"{self._sources[name]}", stacklevel=2)
@@ -145,10 +151,13 @@ class Registry:
         return self.get(name)(**kwargs)
 
     def config_class(self, name: str) -> type:
-        """The config dataclass of ``name`` (:class:`ComponentConfig` when it declares none)."""
-        from .config import ComponentConfig
+        """The config dataclass of ``name`` (``config_base`` when it declares none)."""
+        return getattr(self.get(name), "config_class", None) or self.config_base_class()
 
-        return getattr(self.get(name), "config_class", None) or ComponentConfig
+
+def _import(target: str) -> type:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 #: Every kind of component, by kind name.
@@ -158,11 +167,12 @@ REGISTRIES: dict[str, Registry] = {r.kind: r for r in (
     Registry("masker", "jepa_core.maskers", "jepa_core.masking.base:Masker", "mask.name"),
     Registry("objective", "jepa_core.objectives", "jepa_core.objectives.base:ObjectiveTerm",
              "objective.loss"),
-    Registry("target", "jepa_core.targets", "jepa_core.targets:TargetProvider", "target.kind"),
+    Registry("target", "jepa_core.targets", "jepa_core.targets:TargetProvider", "target.kind",
+             config_base="jepa_core.config:TargetConfig"),
     Registry("predictor", "jepa_core.predictors", "jepa_core.models.predictor:Predictor",
-             "model.predictor"),
+             "predictor.name"),
     Registry("pooling", "jepa_core.poolings", "jepa_core.models.pooling:Pooling",
-             "model.pooling"),
+             "pooling.name"),
     Registry("method", "jepa_core.methods", "jepa_core.method:JEPA", "method.name"),
 )}
 

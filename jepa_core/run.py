@@ -28,6 +28,7 @@ import torch
 from . import __version__
 from .config import Config, build_config, load_yaml, save_config
 from .method import JEPA
+from .models import Encoder
 from .modality import ModalityPlugin
 from .registry import create_modality, get_registry
 from .train.checkpoint import atomic_write_text, load_latest
@@ -192,14 +193,30 @@ class LoadedRun:
                            "blew up in training; pretrain again with a lower optim.lr")
 
 
+def frozen_teacher(cfg: Config) -> Encoder:
+    """The teacher encoder of ``target.kind=frozen``: the target encoder of the run
+    ``target.frozen_run``, or the Hugging Face checkpoint ``target.frozen_hf``.
+
+    Raises:
+        RunError: neither or both are set, or the teacher cannot be loaded.
+    """
+    run, hf = cfg.target.frozen_run, cfg.target.frozen_hf
+    if run and hf:
+        raise RunError(f"target.kind=frozen takes one teacher, got both target.frozen_run={run!r} "
+                       f"and target.frozen_hf={hf!r}; set one to null")
+    if run:
+        return load_run(run, expect_modality=cfg.modality).model.target_encoder
+    if hf:
+        raise RunError(f"target.frozen_hf={hf!r}: this installation cannot load Hugging Face "
+                       "teachers; use target.frozen_run=RUN_DIR")
+    raise RunError("target.kind=frozen needs a teacher, and none is set: target.frozen_run=RUN_DIR "
+                   "(a `jepa pretrain` run of the same modality) or target.frozen_hf=PATH "
+                   "(a Hugging Face I-JEPA checkpoint)")
+
+
 def build_model(cfg: Config, plugin: ModalityPlugin, state: dict) -> JEPA:
     """A fresh model for ``cfg``, seeded by ``optim.seed`` (the frozen teacher loaded if any)."""
-    teacher = None
-    if cfg.target.kind == "frozen":
-        if not cfg.target.frozen_run:
-            raise RunError("target.kind=frozen needs target.frozen_run=RUN_DIR (the teacher's run)")
-        teacher_run = load_run(cfg.target.frozen_run, expect_modality=cfg.modality)
-        teacher = teacher_run.model.target_encoder
+    teacher = frozen_teacher(cfg) if cfg.target.kind == "frozen" else None
     torch.manual_seed(cfg.optim.seed)
     method = get_registry("method").get(cfg.method.name)
     return method.build(plugin.build_tokenizer(cfg, state), cfg, teacher)

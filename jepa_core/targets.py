@@ -7,17 +7,24 @@
   collapsing by a regularizer such as SIGReg (LeJEPA, LeWorldModel).
 
 Target providers are components (entry-point group ``jepa_core.targets``) chosen by
-``target.kind``; a registered class is built as ``cls(student, teacher)``.
+``target.kind``. Each declares its ``target:`` section as ``config_class``, a
+:class:`~jepa_core.config.TargetConfig` dataclass (``ema``: ``momentum``; ``frozen``:
+``frozen_run``, ``frozen_hf``; ``none``: nothing), and is built by
+:meth:`TargetProvider.from_config` as ``cls(student, teacher, **fields)``.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 from torch.distributed.tensor import DTensor
 
+from .config import TargetConfig
 from .models import Encoder
 from .tokens import TokenBatch
 
@@ -41,29 +48,72 @@ def _local(p: Tensor) -> Tensor:
     return p.to_local() if isinstance(p, DTensor) else p
 
 
+@dataclass
+class EmaTargetConfig(TargetConfig):
+    """``target:`` section of ``ema``: the momentum goes linearly from ``momentum[0]`` to
+    ``momentum[1]`` over the run (:func:`ema_momentum`)."""
+
+    kind: str = "ema"
+    momentum: tuple[float, float] = (0.996, 1.0)
+
+
+@dataclass
+class FrozenTargetConfig(TargetConfig):
+    """``target:`` section of ``frozen``: where the teacher comes from, one of
+    ``frozen_run`` (the directory of a ``jepa pretrain`` run of the same modality) and
+    ``frozen_hf`` (a Hugging Face I-JEPA checkpoint: a hub id or a local folder)."""
+
+    kind: str = "frozen"
+    frozen_run: str | None = None
+    frozen_hf: str | None = None
+
+
 class TargetProvider(nn.Module):
     """Holds (or points to) the target encoder and produces target embeddings.
+
+    A registered provider subclasses this one: it sets ``config_class`` (its
+    ``target:`` section, a :class:`~jepa_core.config.TargetConfig` dataclass) and takes
+    the fields of that section as keyword arguments after ``student`` and ``teacher``.
 
     Args:
         kind: ``ema``, ``frozen`` or ``none``.
         student: the context encoder (copied for ``ema``; used directly for ``none``).
         teacher: the loaded teacher encoder for ``frozen``.
+        momentum: ``ema``'s momentum schedule ``(start, end)``.
     """
 
-    def __init__(self, kind: str, student: Encoder, teacher: Encoder | None = None) -> None:
+    config_class: ClassVar[type[TargetConfig]] = TargetConfig
+
+    def __init__(self, kind: str, student: Encoder, teacher: Encoder | None = None,
+                 momentum: tuple[float, float] = (0.996, 1.0)) -> None:
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"TargetProvider implements target.kind {KINDS}, got {kind!r} "
                              "(a registered provider subclasses it; see create_target)")
         self.kind = kind
+        self.momentum = (float(momentum[0]), float(momentum[1]))
         if kind == "ema":
             teacher = copy.deepcopy(student)
         elif kind == "frozen" and teacher is None:
-            raise ValueError("target.kind='frozen' needs a teacher encoder (target.frozen_run)")
+            raise ValueError("target.kind='frozen' needs a teacher encoder: set target.frozen_run "
+                             "(a run directory) or target.frozen_hf (a Hugging Face checkpoint)")
         if teacher is not None:
             teacher.requires_grad_(False)
             teacher.eval()
         self.encoder = teacher  # None for 'none': the student is passed at call time
+
+    @classmethod
+    def from_config(cls, cfg: TargetConfig, student: Encoder,
+                    teacher: Encoder | None = None) -> "TargetProvider":
+        """Build from the ``target`` section: its fields (all but ``kind``) as keyword args."""
+        fields = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name != "kind"}
+        return cls(student, teacher, **fields)
+
+    def momentum_at(self, step: int, total_steps: int) -> float:
+        """The EMA momentum of the update after ``step`` (1.0, no update, unless ``ema``)."""
+        if self.kind != "ema":
+            return 1.0
+        return ema_momentum(step, total_steps, *self.momentum)
 
     @property
     def out_dim(self) -> int | None:
@@ -102,15 +152,26 @@ class TargetProvider(nn.Module):
 class EmaTarget(TargetProvider):
     """``target.kind: ema``: an EMA copy of the student (I-JEPA, V-JEPA)."""
 
-    def __init__(self, student: Encoder, teacher: Encoder | None = None) -> None:
-        super().__init__("ema", student)
+    config_class = EmaTargetConfig
+
+    def __init__(self, student: Encoder, teacher: Encoder | None = None,
+                 momentum: tuple[float, float] = (0.996, 1.0)) -> None:
+        super().__init__("ema", student, momentum=momentum)
 
 
 class FrozenTarget(TargetProvider):
-    """``target.kind: frozen``: a teacher encoder from another run, never updated (SALT)."""
+    """``target.kind: frozen``: a teacher encoder, never updated (SALT).
 
-    def __init__(self, student: Encoder, teacher: Encoder | None = None) -> None:
+    The teacher is loaded before this is built (:func:`jepa_core.run.build_model`, from
+    ``frozen_run`` or ``frozen_hf``); the two fields are kept for reference.
+    """
+
+    config_class = FrozenTargetConfig
+
+    def __init__(self, student: Encoder, teacher: Encoder | None = None,
+                 frozen_run: str | None = None, frozen_hf: str | None = None) -> None:
         super().__init__("frozen", student, teacher)
+        self.frozen_run, self.frozen_hf = frozen_run, frozen_hf
 
 
 class NoTarget(TargetProvider):
@@ -120,13 +181,22 @@ class NoTarget(TargetProvider):
         super().__init__("none", student)
 
 
-def create_target(kind: str, student: Encoder, teacher: Encoder | None = None) -> TargetProvider:
-    """The registered target provider ``kind`` (``target.kind``) around ``student``.
+def create_target(cfg: TargetConfig | dict[str, Any] | str, student: Encoder,
+                  teacher: Encoder | None = None) -> TargetProvider:
+    """The registered target provider of a ``target`` section around ``student``.
+
+    Args:
+        cfg: the run config's ``target`` section, a mapping ``{kind: ..., <fields>}``, or
+            a kind (with its defaults).
 
     Raises:
-        jepa_core.registry.UnknownComponentError: ``kind`` is not registered (naming
-            those that are) or its plugin failed to load.
+        jepa_core.config.ConfigError: an unknown kind (naming the registered ones, or
+            saying its plugin failed to load) or a field that provider does not have.
     """
+    from .config import component_config
     from .registry import get_registry
 
-    return get_registry("target").get(kind)(student, teacher)
+    if isinstance(cfg, str):
+        cfg = {"kind": cfg}
+    cfg = component_config("target", cfg)
+    return get_registry("target").get(cfg.kind).from_config(cfg, student, teacher)

@@ -91,7 +91,12 @@ def test_embed__defaults_to_the_pretraining_data(run_dir, tmp_path):
     (["probe", "{tmp}", "--data", "x.csv", "--label", "y"], "is not a run directory"),
     (["pretrain", "tabular", "--out", "{tmp}/r", "--set", "model.dim=-3"], "model.dim must be at least 1, got -3"),
     (["pretrain", "tabular", "--out", "{tmp}/r", "--set", "model.predictor_heads=0"],
-     "model.predictor_heads must be at least 1"),
+     "predictor.heads must be at least 1"),
+    (["pretrain", "tabular", "--out", "{tmp}/r", "--set", "target.frozen_run=x"],
+     "target.frozen_run is not a field of target 'ema' (it is one of: frozen); its fields are "
+     "['kind', 'momentum']"),
+    (["pretrain", "tabular", "--out", "{tmp}/r", "--set", "pooling.name=max"],
+     "unknown pooling 'max' (pooling.name); registered: concat, mean, registers"),
     (["pretrain", "tabular", "--out", "{tmp}/r", "--batch-size", "0"],
      "data.batch_size (--batch-size) must be at least 1, got 0"),
     (["pretrain", "tabular", "--out", "{tmp}/r", "--batch-size", "-4"],

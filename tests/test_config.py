@@ -153,3 +153,117 @@ def test_load_run__0_1_run_dirs_rebuild_their_model(modality, masker):
     cfg, state = RunDir(OLD_RUNS / modality).read()
     model = build_model(cfg, create_modality(cfg.modality), state)
     assert type(model.masker).__name__ == masker
+
+
+# -- target, predictor and pooling sections ------------------------------------------------
+
+def test_build_config__target_section_is_the_chosen_providers_schema():
+    from jepa_core.config import TargetConfig
+    from jepa_core.targets import EmaTargetConfig, FrozenTargetConfig
+
+    assert build_config().target == EmaTargetConfig(kind="ema", momentum=(0.996, 1.0))
+    frozen = build_config(parse_overrides(["target.kind=frozen", "target.frozen_hf=some/ckpt"])).target
+    assert frozen == FrozenTargetConfig(kind="frozen", frozen_run=None, frozen_hf="some/ckpt")
+    assert build_config({"target": {"kind": "none"}}).target == TargetConfig(kind="none")
+    assert to_dict(build_config({"target": {"kind": "none"}}).target) == {"kind": "none"}
+
+
+@pytest.mark.parametrize("layer, message", [
+    ({"target": {"kind": "ema", "frozen_run": "r"}},
+     r"config\.target\.frozen_run is not a field of target 'ema' \(it is one of: frozen\); "
+     r"its fields are \['kind', 'momentum'\]"),
+    ({"target": {"kind": "none", "momentum": [0.9, 1.0]}},
+     r"config\.target\.momentum is not a field of target 'none' \(it is one of: ema\); "
+     r"its fields are \['kind'\]"),
+    ({"target": {"kind": "teacher"}},
+     r"config\.target\.kind: unknown target 'teacher' \(target\.kind\); registered: ema, frozen, none"),
+    ({"target": {"kind": "ema", "momentum": [0.9]}}, r"target\.momentum: expected 2 values"),
+    ({"predictor": {"name": "masked", "width": 8}},
+     r"config\.predictor\.width is not a field of predictor 'masked'; "
+     r"its fields are \['name', 'dim', 'depth', 'heads'\]"),
+    ({"predictor": {"name": "nope"}},
+     r"config\.predictor\.name: unknown predictor 'nope' \(predictor\.name\); registered: (.+, )?masked"),
+    ({"predictor": {"dim": "wide"}}, r"predictor\.dim: expected an integer"),
+    ({"pooling": {"name": "mean", "k": 3}},
+     r"config\.pooling\.k is not a field of pooling 'mean'; its fields are \['name'\]"),
+    ({"pooling": {"name": "max"}},
+     r"config\.pooling\.name: unknown pooling 'max' \(pooling\.name\); registered: concat, mean, registers"),
+    ({"predictor": {"dim": 30, "heads": 4}}, r"predictor\.dim 30 does not split into predictor\.heads 4"),
+    ({"predictor": {"depth": 0}}, r"predictor\.depth must be at least 1, got 0"),
+])
+def test_build_config__target_predictor_pooling_errors(layer, message):
+    with pytest.raises(ConfigError, match=message):
+        build_config(layer)
+
+
+def test_build_config__new_target_kind_drops_the_earlier_providers_fields():
+    plugin_defaults = {"target": {"momentum": [0.98, 1.0]}}  # as tabular's default_config
+    assert build_config(plugin_defaults).target.momentum == (0.98, 1.0)
+    cfg = build_config(plugin_defaults, parse_overrides(["target.kind=frozen", "target.frozen_run=r"]))
+    assert (cfg.target.kind, cfg.target.frozen_run) == ("frozen", "r")
+    assert build_config(plugin_defaults, parse_overrides(["target.kind=none"])).target.kind == "none"
+
+
+LEGACY_MODEL = {"dim": 32, "heads": 2, "predictor": "masked", "predictor_dim": 16,
+                "predictor_depth": 3, "predictor_heads": 2, "pooling": "concat"}
+
+
+def _legacy_layer(how, tmp_path):
+    if how == "yaml":
+        (tmp_path / "c.yaml").write_text("model:\n" + "".join(f"  {k}: {v}\n" for k, v in LEGACY_MODEL.items()))
+        return load_yaml(tmp_path / "c.yaml")
+    if how == "set":
+        return parse_overrides([f"model.{k}={v}" for k, v in LEGACY_MODEL.items()])
+    return {"model": dict(LEGACY_MODEL)}  # a plugin's default_config()
+
+
+@pytest.mark.parametrize("how", ["yaml", "set", "default_config"])
+def test_build_config__old_model_keys_move_to_their_sections(how, tmp_path):
+    cfg = build_config(_legacy_layer(how, tmp_path))
+    assert to_dict(cfg.predictor) == {"name": "masked", "dim": 16, "depth": 3, "heads": 2}
+    assert to_dict(cfg.pooling) == {"name": "concat"}
+    assert (cfg.model.dim, cfg.model.heads) == (32, 2)
+    assert "predictor_dim" not in to_dict(cfg.model) and "pooling" not in to_dict(cfg.model)
+
+
+def test_build_config__old_and_new_spellings_layer_in_order():
+    plugin = {"model": {"predictor_dim": 32, "predictor_depth": 1, "pooling": "concat"}}
+    cfg = build_config(plugin, parse_overrides(["predictor.depth=3", "model.predictor_heads=8"]))
+    assert (cfg.predictor.dim, cfg.predictor.depth, cfg.predictor.heads) == (32, 3, 8)
+    cfg = build_config(plugin, parse_overrides(["pooling.name=mean"]))
+    assert cfg.pooling.name == "mean"
+    # within one layer the new section wins over the old spelling
+    assert build_config({"model": {"predictor_dim": 32}, "predictor": {"dim": 48}}).predictor.dim == 48
+
+
+def test_model_config__moved_field_names_its_new_place():
+    with pytest.raises(AttributeError, match=r"model\.predictor_dim moved to predictor\.dim"):
+        build_config().model.predictor_dim
+    with pytest.raises(AttributeError, match=r"model\.pooling moved to pooling\.name"):
+        build_config().model.pooling
+
+
+@pytest.mark.parametrize("modality, predictor, pooling, target", [
+    ("tabular", {"name": "masked", "dim": 64, "depth": 2, "heads": 4}, {"name": "concat"},
+     {"kind": "ema", "momentum": [0.98, 1.0]}),
+    ("lidar", {"name": "masked", "dim": 64, "depth": 2, "heads": 4}, {"name": "mean"},
+     {"kind": "ema", "momentum": [0.98, 1.0]}),
+])
+def test_build_config__0_1_configs_load_their_predictor_pooling_and_target(modality, predictor, pooling,
+                                                                            target):
+    cfg = build_config(load_yaml(OLD_RUNS / modality / "config.yaml"))
+    assert (to_dict(cfg.predictor), to_dict(cfg.pooling), to_dict(cfg.target)) == (predictor, pooling, target)
+
+
+def test_build_config__pre_section_run_config_loads():
+    """A config.yaml written just before predictor/pooling/target had their own sections."""
+    cfg = build_config(load_yaml(OLD_RUNS / "tabular_ckpt" / "config.yaml"))
+    assert to_dict(cfg.predictor) == {"name": "masked", "dim": 8, "depth": 1, "heads": 2}
+    assert to_dict(cfg.pooling) == {"name": "concat"}
+    assert to_dict(cfg.target) == {"kind": "ema", "momentum": [0.98, 1.0]}
+
+
+def test_upgrade_legacy__flat_target_section_keeps_the_chosen_providers_fields():
+    flat = {"kind": "frozen", "momentum": [0.99, 1.0], "frozen_run": "r"}
+    assert upgrade_legacy({"target": flat}) == {"target": {"kind": "frozen", "frozen_run": "r"}}
+    assert upgrade_legacy({"target": {**flat, "kind": "none"}}) == {"target": {"kind": "none"}}

@@ -2,7 +2,8 @@
 
 from .encoder import Encoder
 from .positions import sincos_coords, sincos_positions
-from .predictor import Predictor
+from .predictor import MaskedPredictorConfig, Predictor, create_predictor
 from .transformer import Block, Transformer
 
-__all__ = ["Block", "Encoder", "Predictor", "Transformer", "sincos_coords", "sincos_positions"]
+__all__ = ["Block", "Encoder", "MaskedPredictorConfig", "Predictor", "Transformer", "create_predictor",
+           "sincos_coords", "sincos_positions"]

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..config import ModelConfig
+from ..config import ModelConfig, component_config
 from ..modality import Tokenizer
 from ..ops import gather_tokens
 from ..tokens import TokenBatch
@@ -35,22 +35,26 @@ class Encoder(nn.Module):
     Positions come from the batch's ``coords`` when it has them (continuous sin-cos,
     :func:`.sincos_coords`), else from the grid (a table built once). A tokenizer without
     a grid (``layout = None``) sets ``coord_dim``; its batches may differ in token count,
-    and ``pooling='concat'`` (a fixed number of tokens per sample) is refused for it.
+    and the ``concat`` pooling (a fixed number of tokens per sample) is refused for it.
 
     Args:
         tokenizer: the modality's tokenizer; its ``layout`` fixes the grid (``None``: none).
         cfg: model sizes.
+        pooling: the ``pooling`` section (or a pooling's name) that
+            :meth:`pooled_features` uses; ``None``: ``mean``.
     """
 
-    def __init__(self, tokenizer: Tokenizer, cfg: ModelConfig) -> None:
+    def __init__(self, tokenizer: Tokenizer, cfg: ModelConfig, pooling: Any = None) -> None:
         super().__init__()
         self.tokenizer = tokenizer
         self.layout = tokenizer.layout
         self.dim = cfg.dim
-        self.pooling = cfg.pooling
-        self.pool = create_pooling(cfg.pooling)
+        section = component_config("pooling", {"name": pooling} if isinstance(pooling, str)
+                                   else pooling or {})
+        self.pooling = section.name
+        self.pool = create_pooling(section)
         if cfg.num_registers < self.pool.min_registers:
-            raise ValueError(f"model.pooling={cfg.pooling!r} needs model.num_registers >= "
+            raise ValueError(f"pooling.name={self.pooling!r} needs model.num_registers >= "
                              f"{self.pool.min_registers}")
         if cfg.attention_window < 0:
             raise ValueError(f"model.attention_window must be >= 0 (0: global), got {cfg.attention_window}")
@@ -61,8 +65,8 @@ class Encoder(nn.Module):
             if cfg.attention_window:
                 raise ValueError(f"model.attention_window applies to token grids; the {name} "
                                  "tokenizer has none (layout None): set model.attention_window=0")
-            if cfg.pooling == "concat":
-                raise ValueError(f"model.pooling='concat' needs a fixed token grid; the {name} "
+            if self.pooling == "concat":
+                raise ValueError(f"pooling.name='concat' needs a fixed token grid; the {name} "
                                  "tokenizer has none (layout None): use 'mean' or 'registers'")
             if self.coord_dim < 1:
                 raise ValueError(f"the {name} tokenizer has no grid (layout None), so it must set "
@@ -136,7 +140,7 @@ class Encoder(nn.Module):
         return self(tokens), tokens.valid
 
     def pooled_features(self, batch: Any) -> Tensor:
-        """One vector per sample, by the ``model.pooling`` component (:mod:`.pooling`):
+        """One vector per sample, by the ``pooling`` component (:mod:`.pooling`):
         ``mean`` ``[B, D]``, ``registers`` ``[B, D]`` or ``concat`` ``[B, N * D]``."""
         tokens = self.tokenize(batch)
         feats, registers = self.encode(tokens)

@@ -1,13 +1,15 @@
 """Poolings: one vector per sample from an encoder's per-token and register outputs.
 
 Poolings are components (entry-point group ``jepa_core.poolings``) chosen by
-``model.pooling``; :meth:`Encoder.pooled_features <jepa_core.models.Encoder.pooled_features>`
-calls the chosen one.
+``pooling.name``; the ``pooling:`` section holds the chosen one's ``config_class``
+fields (the built-ins have none) and it is built by :meth:`Pooling.from_config`.
+:meth:`Encoder.pooled_features <jepa_core.models.Encoder.pooled_features>` calls it.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import dataclasses
+from typing import Any, ClassVar
 
 from torch import Tensor
 
@@ -15,10 +17,20 @@ from torch import Tensor
 class Pooling:
     """Base of every pooling: ``pool(features, registers, valid) -> [B, D']``.
 
-    ``min_registers`` is the number of register tokens the pooling needs.
+    ``min_registers`` is the number of register tokens the pooling needs;
+    ``config_class`` (a :class:`~jepa_core.config.ComponentConfig` dataclass, the
+    ``pooling:`` section) its settings, passed to the constructor as keyword arguments
+    by :meth:`from_config`.
     """
 
     min_registers: ClassVar[int] = 0
+    config_class: ClassVar[type | None] = None
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "Pooling":
+        """Build from the ``pooling`` section: its fields (all but ``name``) as keyword args."""
+        return cls(**{f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)
+                      if f.name != "name"})
 
     def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
         """Pool ``features [B, N, D]`` (``valid [B, N]``) and ``registers [B, R, D]``."""
@@ -60,17 +72,25 @@ class ConcatPooling(Pooling):
         return (features * valid.to(features.dtype).unsqueeze(-1)).flatten(1)
 
 
-def create_pooling(name: str) -> Pooling:
-    """The registered pooling ``name`` (``model.pooling``).
+def create_pooling(cfg: Any = None) -> Pooling:
+    """The registered pooling of a ``pooling`` section, built by its ``from_config``.
+
+    Args:
+        cfg: the run config's ``pooling`` section, a mapping ``{name: ..., <fields>}``,
+            or a name; ``None``: the default (``mean``).
 
     Raises:
-        ValueError: ``name`` is not registered (naming those that are) or its plugin
-            failed to load.
+        jepa_core.config.ConfigError: ``name`` is not registered (naming those that are)
+            or its plugin failed to load, or a field the pooling does not have.
 
     Examples:
         >>> type(create_pooling("concat")).__name__
         'ConcatPooling'
     """
+    from ..config import component_config
     from ..registry import get_registry
 
-    return get_registry("pooling").create(name)
+    if isinstance(cfg, str):
+        cfg = {"name": cfg}
+    cfg = component_config("pooling", {} if cfg is None else cfg)
+    return get_registry("pooling").get(cfg.name).from_config(cfg)

@@ -1,21 +1,44 @@
-"""The JEPA predictor: from context embeddings to the embeddings at target positions."""
+"""The JEPA predictor: from context embeddings to the embeddings at target positions.
+
+Predictors are components (entry-point group ``jepa_core.predictors``) chosen by
+``predictor.name``; the ``predictor:`` section holds the chosen one's
+``config_class`` fields and it is built by :meth:`Predictor.from_config`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from ..config import ModelConfig
+from ..config import ComponentConfig, ModelConfig
 from ..ops import gather_tokens
 from ..tokens import TokenLayout
 from .positions import sincos_coords, sincos_positions
 from .transformer import Transformer, init_weights
 
 
+@dataclass
+class MaskedPredictorConfig(ComponentConfig):
+    """``predictor:`` section of the ``masked`` predictor: its transformer's width, depth
+    and heads (``mlp_ratio`` and ``dropout`` are the encoder's, ``model.*``)."""
+
+    name: str = "masked"
+    dim: int = 64
+    depth: int = 2
+    heads: int = 4
+
+
 class Predictor(nn.Module):
     """A narrow transformer over context tokens plus one mask token per target position.
+
+    The ``masked`` predictor, and the base of every registered one: a subclass sets its
+    own ``config_class`` (a :class:`~jepa_core.config.ComponentConfig` dataclass, the
+    ``predictor:`` section) and is built by :meth:`from_config`, which it may override.
 
     Each of the ``M`` target blocks is predicted in its own sequence (context + that
     block's mask tokens), as in I-JEPA. Positions come from the batch's ``coords`` when it
@@ -36,27 +59,40 @@ class Predictor(nn.Module):
         layout: the token grid (for positions), ``None`` for tokens placed by coords alone.
         in_dim: width of the context embeddings.
         out_dim: width of the target embeddings.
-        cfg: predictor sizes (``predictor_dim``, ``predictor_depth``, ``predictor_heads``).
+        cfg: the ``predictor`` section (``dim``, ``depth``, ``heads``).
         cond_dim: width ``A`` of the condition, 0 for none (the tokenizer's
             ``condition_dim``).
+        mlp_ratio: the transformer's MLP width over ``dim`` (``model.mlp_ratio``).
+        dropout: its dropout (``model.dropout``).
     """
 
-    def __init__(self, layout: TokenLayout | None, in_dim: int, out_dim: int, cfg: ModelConfig,
-                 cond_dim: int = 0) -> None:
+    config_class: ClassVar[type[ComponentConfig]] = MaskedPredictorConfig
+
+    def __init__(self, layout: TokenLayout | None, in_dim: int, out_dim: int,
+                 cfg: MaskedPredictorConfig, cond_dim: int = 0, *, mlp_ratio: float = 4.0,
+                 dropout: float = 0.0) -> None:
         super().__init__()
-        dim = cfg.predictor_dim
+        dim = cfg.dim
         self.dim = dim
         self.layout = layout
         self.cond_dim = int(cond_dim)
         self.embed = nn.Linear(in_dim, dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.transformer = Transformer(dim, cfg.predictor_depth, cfg.predictor_heads, cfg.mlp_ratio,
-                                       cfg.dropout, self.cond_dim)
+        self.transformer = Transformer(dim, cfg.depth, cfg.heads, mlp_ratio, dropout, self.cond_dim)
         self.head = nn.Linear(dim, out_dim)
         grid_pos = None if layout is None else sincos_positions(layout.grid, dim)
         self.register_buffer("pos", grid_pos, persistent=False)
         init_weights(self)
         nn.init.trunc_normal_(self.mask_token, std=0.02)
+
+    @classmethod
+    def from_config(cls, cfg: ComponentConfig, *, layout: TokenLayout | None, in_dim: int,
+                    out_dim: int, model: ModelConfig, cond_dim: int = 0) -> "Predictor":
+        """Build from the ``predictor`` section ``cfg`` (the chosen predictor's
+        ``config_class``) for an encoder of width ``in_dim`` on ``layout``, predicting
+        ``out_dim``-wide targets; ``model`` gives ``mlp_ratio`` and ``dropout``."""
+        return cls(layout, in_dim, out_dim, cfg, cond_dim, mlp_ratio=model.mlp_ratio,
+                   dropout=model.dropout)
 
     def forward(self, z_ctx: Tensor, ctx_idx: Tensor, ctx_valid: Tensor, tgt_idx: Tensor,
                 tgt_valid: Tensor, cond: Tensor | None = None, coords: Tensor | None = None) -> Tensor:
@@ -120,3 +156,33 @@ class Predictor(nn.Module):
         ctx_cond = gather_tokens(cond, ctx_frame).repeat_interleave(m, dim=0)  # [B*M, Kc, A]
         tgt_cond = gather_tokens(cond, tgt_frame).view(b * m, -1, self.cond_dim)
         return torch.cat([ctx_cond, tgt_cond], dim=1).to(self.mask_token.dtype)
+
+
+def create_predictor(cfg: ComponentConfig | dict[str, Any] | str | None = None, *,
+                     layout: TokenLayout | None, in_dim: int, out_dim: int,
+                     model: ModelConfig | None = None, cond_dim: int = 0) -> Predictor:
+    """The registered predictor of a ``predictor`` section, built by its ``from_config``.
+
+    Args:
+        cfg: the run config's ``predictor`` section, a mapping ``{name: ..., <fields>}``,
+            or a name (with its defaults); ``None``: the default (``masked``).
+
+    Raises:
+        jepa_core.config.ConfigError: an unknown predictor (naming the registered ones)
+            or a field it does not have.
+
+    Examples:
+        >>> from jepa_core.tokens import TokenLayout
+        >>> p = create_predictor({"dim": 16, "heads": 2}, layout=TokenLayout((4,)), in_dim=8, out_dim=8)
+        >>> p.dim, len(p.transformer.blocks)
+        (16, 2)
+    """
+    from ..config import component_config
+    from ..registry import get_registry
+
+    if isinstance(cfg, str):
+        cfg = {"name": cfg}
+    cfg = component_config("predictor", {} if cfg is None else cfg)
+    return get_registry("predictor").get(cfg.name).from_config(
+        cfg, layout=layout, in_dim=in_dim, out_dim=out_dim, model=model or ModelConfig(),
+        cond_dim=cond_dim)

@@ -21,7 +21,6 @@ from torch import nn
 from ..config import Config
 from ..method import JEPA, StepOutput
 from ..modality import DataError, move_to
-from ..targets import ema_momentum
 from .checkpoint import (NonFiniteCheckpointError, atomic_write_text, checkpoint_tag, discard_checkpoint,
                          load_latest, save_checkpoint, tag_step)
 from .data import EpochBatches
@@ -156,7 +155,7 @@ class Trainer:
         o = self.cfg.optim
         lr = warmup_cosine(step, self.total_steps, o.lr, o.min_lr, self.warmup_steps)
         wd = cosine(step, self.total_steps, o.weight_decay[0], o.weight_decay[1])
-        m = ema_momentum(step, self.total_steps, *self.cfg.target.momentum)
+        m = self.model.target.momentum_at(step, self.total_steps)
         return lr, wd, m
 
     def _autocast(self):

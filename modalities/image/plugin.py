@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from jepa_core.config import Config
+from jepa_core.config import MOVED_MODEL_KEYS, Config
 from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
 
 from .dataset import ImageDataset
@@ -79,7 +79,8 @@ class ImageModality(ModalityPlugin):
                 sizes = preset(opts.preset)
                 opts.patch_size = sizes["patch_size"]
                 for key, value in sizes["model"].items():  # the preset wins over model.*
-                    setattr(cfg.model, key, value)
+                    section, key = MOVED_MODEL_KEYS.get(key, ("model", key))  # predictor_dim: predictor.dim
+                    setattr(getattr(cfg, section), key, value)
             opts.validate()
         except ValueError as e:
             raise DataError(str(e)) from None

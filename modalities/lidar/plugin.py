@@ -63,8 +63,8 @@ class LidarModality(ModalityPlugin):
         return {
             "data": {"batch_size": 8, "num_workers": 2},
             "mask": {"name": "bev", "context_ratio": 0.5, "target_ratio": 0.5},
-            "model": {"dim": 64, "depth": 4, "heads": 4, "predictor_dim": 64,
-                      "predictor_depth": 2, "predictor_heads": 4, "attention_window": 1},
+            "model": {"dim": 64, "depth": 4, "heads": 4, "attention_window": 1},
+            "predictor": {"name": "masked", "dim": 64, "depth": 2, "heads": 4},
             "target": {"kind": "ema", "momentum": [0.98, 1.0]},
             "objective": {"loss": "cosine", "normalize_targets": False, "type_weights": [1.0, 0.25],
                           "variance_hinge": 1.0, "vicreg_covariance": 1.0},

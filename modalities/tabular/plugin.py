@@ -68,8 +68,9 @@ class TabularModality(ModalityPlugin):
             "data": {"batch_size": 128},
             "mask": {"name": "random_subset", "context_ratio": 0.5, "target_ratio": 0.3},
             "model": {"dim": 64, "depth": 4, "heads": 4, "mlp_ratio": 2.0,
-                      "num_registers": 2, "predictor_dim": 64, "predictor_depth": 2,
-                      "predictor_heads": 4, "pooling": "concat", "dropout": 0.0},
+                      "num_registers": 2, "dropout": 0.0},
+            "predictor": {"name": "masked", "dim": 64, "depth": 2, "heads": 4},
+            "pooling": {"name": "concat"},
             "target": {"momentum": [0.98, 1.0]},
             "objective": {"normalize_targets": False, "standardize_targets": True},
             "optim": {"epochs": 30, "lr": 5e-4, "warmup": 0.1},
@@ -120,9 +121,9 @@ class TabularModality(ModalityPlugin):
                 + ", ".join(order[:24]) + (", ..." if len(order) > 24 else ""))
 
     def embedding_columns(self, state: dict, cfg: Config, width: int) -> list[str] | None:
-        """``column:k`` for ``model.pooling: concat`` (one block of ``dim`` per feature)."""
+        """``column:k`` for ``pooling.name: concat`` (one block of ``dim`` per feature)."""
         names = feature_names(state)
-        if cfg.model.pooling != "concat" or width != len(names) * cfg.model.dim:
+        if cfg.pooling.name != "concat" or width != len(names) * cfg.model.dim:
             return None
         return [f"{name}:{k}" for name in names for k in range(cfg.model.dim)]
 

@@ -1,13 +1,13 @@
 import pytest
 import torch
 
-from jepa_core.config import ModelConfig
-from jepa_core.models import Block, Encoder, Predictor, sincos_coords, sincos_positions
+from jepa_core.config import ConfigError, ModelConfig
+from jepa_core.models import Block, Encoder, MaskedPredictorConfig, Predictor, sincos_coords, sincos_positions
 from jepa_core.tokens import TokenBatch, TokenLayout
 from tests.toy_modality import ToyTokenizer
 
-CFG = ModelConfig(dim=16, depth=2, heads=2, num_registers=2, predictor_dim=8, predictor_depth=1,
-                  predictor_heads=2)
+CFG = ModelConfig(dim=16, depth=2, heads=2, num_registers=2)
+PRED = MaskedPredictorConfig(dim=8, depth=1, heads=2)
 
 
 def test_sincos_positions__distinct_and_bounded():
@@ -52,20 +52,20 @@ def test_encoder__invalid_context_slots_do_not_change_valid_outputs():
 def test_encoder__pooled_features_mean_and_registers():
     enc = Encoder(ToyTokenizer(6, 16), CFG)
     assert enc.pooled_features(torch.randn(3, 6)).shape == (3, 16)
-    reg = Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, depth=1, heads=2, num_registers=2, pooling="registers"))
+    reg = Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, depth=1, heads=2, num_registers=2), "registers")
     assert reg.pooled_features(torch.randn(3, 6)).shape == (3, 16)
     with pytest.raises(ValueError, match="num_registers"):
-        Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, heads=2, num_registers=0, pooling="registers"))
-    concat = Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, depth=1, heads=2, pooling="concat"))
+        Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, heads=2, num_registers=0), {"name": "registers"})
+    concat = Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, depth=1, heads=2), "concat")
     assert concat.pooled_features(torch.randn(3, 6)).shape == (3, 6 * 16)
-    with pytest.raises(LookupError, match=r"unknown pooling 'max' \(model\.pooling\); registered: "
+    with pytest.raises(ConfigError, match=r"unknown pooling 'max' \(pooling\.name\); registered: "
                                           r"concat, mean, registers"):
-        Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, heads=2, pooling="max"))
+        Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, heads=2), "max")
 
 
 def test_predictor__shapes_and_padding_isolation():
     torch.manual_seed(0)
-    pred = Predictor(TokenLayout((6,)), 16, 12, CFG).eval()
+    pred = Predictor(TokenLayout((6,)), 16, 12, PRED).eval()
     z = torch.randn(2, 3, 16)
     ctx_idx = torch.tensor([[0, 1, 2], [3, 4, 5]])
     ctx_valid = torch.ones(2, 3, dtype=torch.bool)
@@ -152,8 +152,8 @@ def test_encoder__no_grid_config_errors():
 
     with pytest.raises(ValueError, match="attention_window applies to token grids"):
         Encoder(ToyEventTokenizer(16), ModelConfig(dim=16, heads=2, attention_window=1))
-    with pytest.raises(ValueError, match="pooling='concat' needs a fixed token grid"):
-        Encoder(ToyEventTokenizer(16), ModelConfig(dim=16, heads=2, pooling="concat"))
+    with pytest.raises(ValueError, match="pooling.name='concat' needs a fixed token grid"):
+        Encoder(ToyEventTokenizer(16), ModelConfig(dim=16, heads=2), "concat")
     tok = ToyEventTokenizer(16)
     tok.coord_dim = 0
     with pytest.raises(ValueError, match="must set coord_dim"):
@@ -172,8 +172,8 @@ def test_encoder__coords_with_the_wrong_number_of_axes():
 
 def test_predictor__coords_at_grid_cells_match_grid_positions():
     torch.manual_seed(0)
-    grid_pred = Predictor(TokenLayout((6,)), 16, 12, CFG).eval()
-    free_pred = Predictor(None, 16, 12, CFG).eval()
+    grid_pred = Predictor(TokenLayout((6,)), 16, 12, PRED).eval()
+    free_pred = Predictor(None, 16, 12, PRED).eval()
     free_pred.load_state_dict(grid_pred.state_dict())
     z = torch.randn(2, 3, 16)
     ctx_idx = torch.tensor([[0, 1, 2], [3, 4, 5]])
@@ -191,7 +191,7 @@ def test_predictor__coords_at_grid_cells_match_grid_positions():
 
 def _cond_predictor(layout, cond_dim: int = 3) -> Predictor:
     torch.manual_seed(0)
-    pred = Predictor(layout, 16, 12, CFG, cond_dim=cond_dim).eval()
+    pred = Predictor(layout, 16, 12, PRED, cond_dim=cond_dim).eval()
     for block in pred.transformer.blocks:  # leave AdaLN-zero's identity start
         torch.nn.init.normal_(block.modulation[1].weight, std=0.3)
     return pred
@@ -240,7 +240,7 @@ def test_predictor__condition_errors():
     with pytest.raises(ValueError, match="first axis has T frames"):
         pred(*args, cond=torch.randn(2, 4, 3))
     with pytest.raises(ValueError, match="predictor is unconditioned"):
-        Predictor(TokenLayout((3, 2)), 16, 12, CFG)(*args, cond=torch.randn(2, 3))
+        Predictor(TokenLayout((3, 2)), 16, 12, PRED)(*args, cond=torch.randn(2, 3))
     free = _cond_predictor(None)
     coords = torch.rand(2, 6, 1)
     assert free(*args, cond=torch.randn(2, 3), coords=coords).shape == (2, 1, 2, 12)

@@ -55,7 +55,7 @@ def test_generated_table_has_latent_structure(tmp_path):
 
 def test_concat_pooling_is_tokens_side_by_side():
     tok = TabularTokenizer(2, [4], dim=8)
-    enc = Encoder(tok, ModelConfig(dim=8, depth=1, heads=2, num_registers=1, pooling="concat")).eval()
+    enc = Encoder(tok, ModelConfig(dim=8, depth=1, heads=2, num_registers=1), "concat").eval()
     batch = {"num": torch.randn(5, 2), "num_missing": torch.zeros(5, 2, dtype=torch.bool),
              "cat": torch.randint(0, 4, (5, 1))}
     pooled = enc.pooled_features(batch)
