@@ -72,9 +72,9 @@ def engine_step(setting: dict, device: torch.device):
 
 
 def reference_step(cfg, opts, batch: int, device: torch.device):
-    m = cfg.model
-    ref = IJepaStep(opts.image_size, opts.patch_size, m.dim, m.depth, m.heads, m.predictor_dim,
-                    m.predictor_depth, m.predictor_heads, m.mlp_ratio, device=device,
+    m, p = cfg.model, cfg.predictor
+    ref = IJepaStep(opts.image_size, opts.patch_size, m.dim, m.depth, m.heads, p.dim,
+                    p.depth, p.heads, m.mlp_ratio, device=device,
                     min_keep=cfg.mask.min_keep)
     imgs = torch.randn(batch, 3, opts.image_size, opts.image_size, device=device)
     timing = {"collator_s": []}
@@ -177,8 +177,8 @@ def main() -> None:
         e, r = statistics.median(times["engine"]), statistics.median(times["ijepa_eager"])
         c = statistics.median(timing["collator_s"][args.warmup:])
         row = {"batch": setting["batch"], "image_size": opts.image_size, "patch": opts.patch_size,
-               "model": {k: getattr(cfg.model, k) for k in ("dim", "depth", "heads", "predictor_dim",
-                                                               "predictor_depth", "predictor_heads")},
+               "model": {**{k: getattr(cfg.model, k) for k in ("dim", "depth", "heads")},
+                         **{f"predictor_{k}": getattr(cfg.predictor, k) for k in ("dim", "depth", "heads")}},
                "engine_ms": round(1000 * e, 1), "ijepa_eager_ms": round(1000 * r, 1),
                "ijepa_collator_ms": round(1000 * c, 1),
                "speedup": round(r / e, 3), "speedup_without_collator": round((r - c) / e, 3),

@@ -72,10 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     _command(sub, "modalities", "registered modality plugins and where they come from",
              "One line per modality plugin: NAME<TAB>SOURCE (its entry point); a plugin "
              "that failed to import is listed with the reason.")
-    _command(sub, "components", "every registered component (modalities, maskers, objective "
-                                "terms, targets, predictors, poolings, methods) and its source",
-             "One line per component: KIND<TAB>NAME<TAB>SOURCE; plugins that failed to load "
-             "are listed with the reason.")
+    comps = _command(sub, "components", "every registered component (modalities, maskers, objective "
+                                        "terms, targets, predictors, poolings, methods) and its source",
+                     "One line per component: KIND<TAB>NAME<TAB>SOURCE; plugins that failed to load "
+                     "are listed with the reason.")
+    comps.add_argument("--fields", action="store_true",
+                       help="add a fourth column: the config keys the component reads, with their "
+                            "defaults (mask.num_targets=4, target.momentum=[0.996, 1.0], "
+                            "options.image_size=224, ...)")
 
     pt = _command(sub, "pretrain", "pretrain an encoder on a modality's data")
     pt.add_argument("modality", help="tabular, lidar, or an installed plugin's name "
@@ -214,15 +218,43 @@ def cmd_modalities(args) -> int:
 
 def cmd_components(args) -> int:
     """One line per component, ``KIND<TAB>NAME<TAB>SOURCE``; plugins that failed to load
-    are listed too, with ``failed to load: REASON`` as their source."""
+    are listed too, with ``failed to load: REASON`` as their source. With ``--fields`` a
+    fourth column lists the config keys of the component's own section with their
+    defaults (a modality's ``options``)."""
     from .registry import REGISTRIES
 
     for kind, registry in REGISTRIES.items():
         for name, source in registry.list().items():
-            print(f"{kind}\t{name}\t{source}")
+            fields = f"\t{_component_fields(kind, name)}" if args.fields else ""
+            print(f"{kind}\t{name}\t{source}{fields}")
         for name, reason in registry.failures().items():
             print(f"{kind}\t{name}\tfailed to load: {reason}")
     return 0
+
+
+def _component_fields(kind: str, name: str) -> str:
+    """``section.key=default, ...`` of component ``name``'s config (``-``: none)."""
+    import dataclasses
+
+    from .config import COMPONENT_SECTIONS, selector, to_dict
+    from .registry import get_registry
+
+    cls = get_registry(kind).get(name)
+    section = next((s for s, (k, _) in COMPONENT_SECTIONS.items() if k == kind), None)
+    if kind == "modality":
+        section, schema = "options", getattr(cls, "options_class", None)
+    elif section is not None:
+        schema = get_registry(kind).config_class(name)
+    else:
+        return "-"
+    if schema is None:
+        return "-"
+    keys = [f.name for f in dataclasses.fields(schema) if f.name != selector(section)]
+    try:
+        defaults = {k: f"={json.dumps(v)}" for k, v in to_dict(schema()).items()}
+    except Exception:  # a field without a default: the names alone
+        defaults = {}
+    return ", ".join(f"{section}.{k}{defaults.get(k, '')}" for k in keys) or "-"
 
 
 def _resolve_config(args, plugin):

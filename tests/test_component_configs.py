@@ -120,3 +120,20 @@ def test_register__config_class_of_the_wrong_base_is_refused():
 
     with pytest.raises(TypeError, match="must be a dataclass deriving from jepa_core.config.TargetConfig"):
         registry.REGISTRIES["target"].register("bad", Bad)
+
+
+def test_cli_components__fields_column_lists_each_sections_keys(registered, capsys):
+    from jepa_core import cli
+
+    assert cli.main(["components", "--fields"]) == 0
+    lines = {tuple(line.split("\t")[:2]): line.split("\t") for line in capsys.readouterr().out.splitlines()}
+    assert lines["target", "ema"][3] == "target.momentum=[0.996, 1.0]"
+    assert lines["target", "frozen"][3] == "target.frozen_run=null, target.frozen_hf=null"
+    assert lines["target", "steady"][3] == "target.rate=0.5"
+    assert lines["predictor", "masked"][3] == "predictor.dim=64, predictor.depth=2, predictor.heads=4"
+    assert lines["predictor", "scaled"][3].endswith("predictor.heads=4, predictor.scale=1.0")
+    assert lines["pooling", "top"][3] == "pooling.k=1" and lines["pooling", "mean"][3] == "-"
+    assert lines["masker", "random_subset"][3] == "mask.context_ratio=0.5, mask.target_ratio=0.25"
+    assert "options.ignore_columns=[]" in lines["modality", "tabular"][3]
+    assert cli.main(["components"]) == 0
+    assert all(len(line.split("\t")) == 3 for line in capsys.readouterr().out.splitlines())
