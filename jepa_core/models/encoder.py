@@ -35,7 +35,8 @@ class Encoder(nn.Module):
     Positions come from the batch's ``coords`` when it has them (continuous sin-cos,
     :func:`.sincos_coords`), else from the grid (a table built once). A tokenizer without
     a grid (``layout = None``) sets ``coord_dim``; its batches may differ in token count,
-    and the ``concat`` pooling (a fixed number of tokens per sample) is refused for it.
+    and a pooling that needs a grid (``concat``: a fixed number of tokens per sample) is
+    refused for it.
 
     Args:
         tokenizer: the modality's tokenizer; its ``layout`` fixes the grid (``None``: none).
@@ -65,8 +66,8 @@ class Encoder(nn.Module):
             if cfg.attention_window:
                 raise ValueError(f"model.attention_window applies to token grids; the {name} "
                                  "tokenizer has none (layout None): set model.attention_window=0")
-            if self.pooling == "concat":
-                raise ValueError(f"pooling.name='concat' needs a fixed token grid; the {name} "
+            if self.pool.needs_grid:
+                raise ValueError(f"pooling.name={self.pooling!r} needs a fixed token grid; the {name} "
                                  "tokenizer has none (layout None): use 'mean' or 'registers'")
             if self.coord_dim < 1:
                 raise ValueError(f"the {name} tokenizer has no grid (layout None), so it must set "

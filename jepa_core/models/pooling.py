@@ -17,13 +17,15 @@ from torch import Tensor
 class Pooling:
     """Base of every pooling: ``pool(features, registers, valid) -> [B, D']``.
 
-    ``min_registers`` is the number of register tokens the pooling needs;
+    ``min_registers`` is the number of register tokens the pooling needs, ``needs_grid``
+    whether it needs a fixed token grid (the same number of tokens in every sample);
     ``config_class`` (a :class:`~jepa_core.config.ComponentConfig` dataclass, the
     ``pooling:`` section) its settings, passed to the constructor as keyword arguments
     by :meth:`from_config`.
     """
 
     min_registers: ClassVar[int] = 0
+    needs_grid: ClassVar[bool] = False
     config_class: ClassVar[type | None] = None
 
     @classmethod
@@ -67,6 +69,8 @@ class ConcatPooling(Pooling):
     T-JEPA flattens its per-feature tokens this way; meant for small fixed grids such as a
     table's columns.
     """
+
+    needs_grid = True
 
     def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
         return (features * valid.to(features.dtype).unsqueeze(-1)).flatten(1)
