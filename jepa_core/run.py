@@ -193,7 +193,7 @@ class LoadedRun:
                            "blew up in training; pretrain again with a lower optim.lr")
 
 
-def frozen_teacher(cfg: Config) -> Encoder:
+def frozen_teacher(cfg: Config, plugin: ModalityPlugin, state: dict) -> Encoder:
     """The teacher encoder of ``target.kind=frozen``: the target encoder of the run
     ``target.frozen_run``, or the Hugging Face checkpoint ``target.frozen_hf``.
 
@@ -216,7 +216,7 @@ def frozen_teacher(cfg: Config) -> Encoder:
 
 def build_model(cfg: Config, plugin: ModalityPlugin, state: dict) -> JEPA:
     """A fresh model for ``cfg``, seeded by ``optim.seed`` (the frozen teacher loaded if any)."""
-    teacher = frozen_teacher(cfg) if cfg.target.kind == "frozen" else None
+    teacher = frozen_teacher(cfg, plugin, state) if cfg.target.kind == "frozen" else None
     torch.manual_seed(cfg.optim.seed)
     method = get_registry("method").get(cfg.method.name)
     return method.build(plugin.build_tokenizer(cfg, state), cfg, teacher)

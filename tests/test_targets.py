@@ -60,3 +60,29 @@ def test_create_target__registered_kinds():
     with pytest.raises(ConfigError, match=r"unknown target 'teacher' \(target\.kind\); "
                                                     r"registered: ema, frozen, none"):
         create_target("teacher", student)
+
+
+def test_create_target__built_from_its_section():
+    from jepa_core.config import build_config
+    from jepa_core.targets import EmaTarget, FrozenTarget, create_target
+
+    student = Encoder(ToyTokenizer(4, 16), CFG)
+    ema = create_target(build_config({"target": {"momentum": [0.5, 1.0]}}).target, student)
+    assert isinstance(ema, EmaTarget) and ema.momentum_at(50, 100) == 0.75
+    assert create_target("none", student).momentum_at(50, 100) == 1.0
+    frozen = create_target({"kind": "frozen", "frozen_run": "r"}, student, Encoder(ToyTokenizer(4, 16), CFG))
+    assert isinstance(frozen, FrozenTarget) and (frozen.frozen_run, frozen.frozen_hf) == ("r", None)
+
+
+@pytest.mark.parametrize("target, message", [
+    ({"kind": "frozen"}, r"target.kind=frozen needs a teacher, and none is set: target.frozen_run=RUN_DIR "
+                         r"\(a `jepa pretrain` run of the same modality\) or target.frozen_hf=PATH"),
+    ({"kind": "frozen", "frozen_run": "a", "frozen_hf": "b"}, r"takes one teacher, got both"),
+])
+def test_frozen_teacher__says_what_is_missing(target, message):
+    from jepa_core.config import build_config
+    from jepa_core.run import RunError, frozen_teacher
+    from tests.toy_modality import ToyModality
+
+    with pytest.raises(RunError, match=message):
+        frozen_teacher(build_config({"target": target}), ToyModality(), {"num_features": 4})
