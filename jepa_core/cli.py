@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     comps.add_argument("--fields", action="store_true",
                        help="add a fourth column: the config keys the component reads, with their "
                             "defaults (mask.num_targets=4, target.momentum=[0.996, 1.0], "
-                            "options.image_size=224, ...)")
+                            "objective.terms.NAME.FIELD=..., options.image_size=224, ...)")
 
     pt = _command(sub, "pretrain", "pretrain an encoder on a modality's data")
     pt.add_argument("modality", help="tabular, lidar, or an installed plugin's name "
@@ -243,6 +243,8 @@ def _component_fields(kind: str, name: str) -> str:
     section = next((s for s, (k, _) in COMPONENT_SECTIONS.items() if k == kind), None)
     if kind == "modality":
         section, schema = "options", getattr(cls, "options_class", None)
+    elif kind == "objective":
+        section, schema = f"objective.terms.{name}", get_registry(kind).config_class(name)
     elif section is not None:
         schema = get_registry(kind).config_class(name)
     else:

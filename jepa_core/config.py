@@ -114,7 +114,12 @@ class ModelConfig:
 
 @dataclass
 class ObjectiveConfig:
-    """Latent prediction loss and the weights of the anti-collapse regularizers."""
+    """Latent prediction loss and the weights of the anti-collapse regularizers.
+
+    ``terms`` configures objective terms that declare their own ``config_class``:
+    ``{name: {field: value}}`` (``--set objective.terms.NAME.FIELD=V``), validated against
+    that term's schema (see :func:`objective_term_config`).
+    """
 
     loss: str = "smooth_l1"
     normalize_targets: bool = True
@@ -128,6 +133,7 @@ class ObjectiveConfig:
     variance_hinge: float = 0.0
     hinge_gamma: float = 1.0
     regularizers: dict[str, float] = field(default_factory=dict)  # any registered one: {name: weight}
+    terms: dict[str, dict[str, Any]] = field(default_factory=dict)  # {term name: its config_class fields}
 
 
 @dataclass
@@ -396,6 +402,8 @@ def build_config(*layers: dict) -> Config:
         data = merge(data, layer)
     cfg = from_dict(Config, data)
     check_sizes(cfg)
+    for name, values in cfg.objective.terms.items():
+        objective_term_config(name, values)
     return cfg
 
 
@@ -545,6 +553,38 @@ def component_config(section: str, data: dict | ComponentConfig | TargetConfig,
                           f"its fields are {fields}")
     values[key] = name
     return from_dict(cls, values, where)
+
+
+def objective_term_config(name: str, values: dict[str, Any] | None = None) -> ComponentConfig:
+    """The config of objective term ``name`` (a latent loss or a regularizer) from its
+    ``objective.terms.NAME`` mapping, validated against the term's ``config_class``.
+
+    Raises:
+        ConfigError: ``name`` is not a registered objective term, or a key is not one of
+            its fields.
+
+    Examples:
+        >>> objective_term_config("cosine")
+        ComponentConfig(name='cosine')
+        >>> objective_term_config("cosine", {"eps": 1e-6})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        jepa_core.config.ConfigError: objective.terms.cosine.eps is not a field of objective 'cosine'; its fields are []
+    """
+    from .registry import UnknownComponentError, get_registry
+
+    where = f"objective.terms.{name}"
+    if not isinstance(values, (dict, type(None))):
+        raise ConfigError(f"{where}: expected a section (mapping), got {values!r}")
+    try:
+        cls = get_registry("objective").config_class(name)
+    except UnknownComponentError as e:
+        raise ConfigError(f"{where}: {e.args[0]}") from None
+    fields = [f.name for f in dataclasses.fields(cls) if f.name != "name"]
+    unknown = [k for k in values or {} if k not in fields]
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]} is not a field of objective {name!r}; "
+                          f"its fields are {fields}")
+    return from_dict(cls, {**(values or {}), "name": name}, where)
 
 
 def default_component(section: str) -> ComponentConfig:

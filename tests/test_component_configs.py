@@ -10,6 +10,7 @@ from jepa_core import registry
 from jepa_core.config import ComponentConfig, ConfigError, TargetConfig, build_config, parse_overrides
 from jepa_core.method import JEPA
 from jepa_core.models.pooling import Pooling
+from jepa_core.objectives import LatentTerm, Objective, Regularizer
 from jepa_core.models.predictor import MaskedPredictorConfig, Predictor
 from jepa_core.targets import TargetProvider
 from tests.toy_modality import ToyModality, ToyTokenizer
@@ -122,7 +123,72 @@ def test_register__config_class_of_the_wrong_base_is_refused():
         registry.REGISTRIES["target"].register("bad", Bad)
 
 
-def test_cli_components__fields_column_lists_each_sections_keys(registered, capsys):
+@dataclass
+class PowerConfig(ComponentConfig):
+    power: float = 2.0
+
+
+class PowerLoss(LatentTerm):
+    """``|pred - target| ** power`` summed over dims."""
+
+    config_class = PowerConfig
+
+    def __init__(self, power=2.0):
+        super().__init__()
+        self.power = power
+
+    def distance(self, pred, target):
+        return (pred - target).abs().pow(self.power).sum(-1)
+
+
+@dataclass
+class ScaleConfig(ComponentConfig):
+    scale: float = 1.0
+
+
+class MeanNormReg(Regularizer):
+    config_class = ScaleConfig
+
+    def __init__(self, scale=1.0):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, z, *, mask=None, seed=0, step=0, sync=True):
+        return self.scale * z.mean(0).norm()
+
+
+@pytest.fixture
+def terms(monkeypatch):
+    reg = registry.REGISTRIES["objective"]
+    reg.discover()
+    for name, cls in (("power", PowerLoss), ("mean-norm", MeanNormReg)):
+        monkeypatch.setitem(reg._classes, name, cls)
+        monkeypatch.setitem(reg._sources, name, "test")
+
+
+def test_objective_terms__settings_validated_and_passed_in(terms):
+    cfg = build_config(parse_overrides(["objective.loss=power", "objective.terms.power.power=1.0",
+                                        "objective.regularizers.mean-norm=0.5",
+                                        "objective.terms.mean-norm.scale=3.0"]))
+    obj = Objective.from_config(cfg.objective)
+    assert (obj.latent.power, obj.extra["mean-norm"].scale) == (1.0, 3.0)
+    pred, target = torch.full((1, 2, 3), 2.0), torch.zeros(1, 2, 3)
+    _, parts = obj(pred, target, None, torch.ones(4, 3), seed=0, step=0)
+    assert parts["latent"] == pytest.approx(6.0) and parts["mean-norm"] == pytest.approx(3.0 * 3 ** 0.5)
+    assert Objective.from_config(build_config({"objective": {"loss": "power"}}).objective).latent.power == 2.0
+
+
+def test_objective_terms__unknown_field_or_term(terms):
+    with pytest.raises(ConfigError, match=r"objective\.terms\.power\.pow is not a field of objective 'power'; "
+                                          r"its fields are \['power'\]"):
+        build_config(parse_overrides(["objective.terms.power.pow=1"]))
+    with pytest.raises(ConfigError, match=r"objective\.terms\.nope: unknown objective 'nope'"):
+        build_config(parse_overrides(["objective.terms.nope.x=1"]))
+    with pytest.raises(ConfigError, match=r"objective\.terms\.power\.power: expected a number"):
+        build_config(parse_overrides(["objective.terms.power.power=big"]))
+
+
+def test_cli_components__fields_column_lists_each_sections_keys(registered, terms, capsys):
     from jepa_core import cli
 
     assert cli.main(["components", "--fields"]) == 0
@@ -135,5 +201,8 @@ def test_cli_components__fields_column_lists_each_sections_keys(registered, caps
     assert lines["pooling", "top"][3] == "pooling.k=1" and lines["pooling", "mean"][3] == "-"
     assert lines["masker", "random_subset"][3] == "mask.context_ratio=0.5, mask.target_ratio=0.25"
     assert "options.ignore_columns=[]" in lines["modality", "tabular"][3]
+    assert lines["objective", "power"][3] == "objective.terms.power.power=2.0"
+    assert lines["objective", "cosine"][3] == "-"
     assert cli.main(["components"]) == 0
     assert all(len(line.split("\t")) == 3 for line in capsys.readouterr().out.splitlines())
+

@@ -9,7 +9,8 @@ registered one through ``objective.regularizers: {name: weight}``.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import dataclasses
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -18,10 +19,21 @@ from jepa_core.objectives._distributed import global_sum
 
 
 class ObjectiveTerm(nn.Module):
-    """Base of every objective component; ``role`` is ``latent`` or ``regularizer``."""
+    """Base of every objective component; ``role`` is ``latent`` or ``regularizer``.
+
+    ``config_class`` (a :class:`~jepa_core.config.ComponentConfig` dataclass) declares
+    the term's own settings, set in ``objective.terms.NAME``; :meth:`from_config` passes
+    them to the constructor as keyword arguments.
+    """
 
     role: ClassVar[str] = ""
     config_class: ClassVar[type | None] = None
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "ObjectiveTerm":
+        """Build from the term's config: its fields (all but ``name``) as keyword args."""
+        return cls(**{f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)
+                      if f.name != "name"})
 
 
 class LatentTerm(ObjectiveTerm):

@@ -63,8 +63,9 @@ def list_latent_losses() -> list[str]:
     return [n for n in reg.list() if issubclass(reg.get(n), LatentTerm)]
 
 
-def create_latent_term(kind: str) -> LatentTerm:
-    """The registered latent loss ``kind``, as a module.
+def create_latent_term(kind: str, settings: dict | None = None) -> LatentTerm:
+    """The registered latent loss ``kind``, as a module, built from ``settings`` (its
+    ``objective.terms.KIND`` fields; default: its defaults).
 
     Raises:
         ValueError: ``kind`` is not registered (naming those that are), its plugin failed
@@ -87,7 +88,9 @@ def create_latent_term(kind: str) -> LatentTerm:
     if not issubclass(cls, LatentTerm):
         raise ValueError(f"objective.loss: {kind!r} is a {cls.role or 'objective term'}, not a "
                          f"latent loss; expected one of {list_latent_losses()}")
-    return cls()
+    from jepa_core.config import objective_term_config
+
+    return cls.from_config(objective_term_config(kind, settings))
 
 
 def per_token_loss(pred: Tensor, target: Tensor, kind: str = "smooth_l1") -> Tensor:

@@ -39,6 +39,9 @@ class Objective(nn.Module):
         sync: Compute every term over the global batch when a process group is running
             (all ranks must then call the objective together); ``False`` keeps each
             rank's terms local, e.g. for a loss computed on one rank only.
+        regularizers: Weights of other registered regularizers, ``{name: weight}``.
+        terms: Settings of terms that declare a ``config_class``, ``{name: {field: value}}``
+            (``objective.terms``).
 
     Examples:
         >>> import torch
@@ -57,10 +60,12 @@ class Objective(nn.Module):
                  vicreg_variance: float = 0.0, vicreg_covariance: float = 0.0,
                  variance_hinge: float = 0.0, hinge_gamma: float = 1.0,
                  num_knots: int = 17, t_max: float = 3.0, sync: bool = True,
-                 regularizers: dict[str, float] | None = None) -> None:
+                 regularizers: dict[str, float] | None = None,
+                 terms: dict[str, dict] | None = None) -> None:
         super().__init__()
-        self.latent = create_latent_term(loss)
-        self.extra_weights, self.extra = _registered_regularizers(regularizers or {})
+        terms = terms or {}
+        self.latent = create_latent_term(loss, terms.get(loss))
+        self.extra_weights, self.extra = _registered_regularizers(regularizers or {}, terms)
         weights = {"sigreg": sigreg, "vicreg_variance": vicreg_variance,
                    "vicreg_covariance": vicreg_covariance, "variance_hinge": variance_hinge}
         for name, w in weights.items():
@@ -92,7 +97,7 @@ class Objective(nn.Module):
         return cls(loss=cfg.loss, sigreg=cfg.sigreg, sigreg_slices=cfg.sigreg_slices,
                    vicreg_variance=cfg.vicreg_variance, vicreg_covariance=cfg.vicreg_covariance,
                    variance_hinge=cfg.variance_hinge, hinge_gamma=cfg.hinge_gamma,
-                   regularizers=dict(cfg.regularizers))
+                   regularizers=dict(cfg.regularizers), terms=dict(cfg.terms))
 
     @property
     def regularized(self) -> bool:
@@ -181,8 +186,10 @@ class Objective(nn.Module):
 _OWN_FIELDS = ("sigreg", "vicreg_variance", "vicreg_covariance", "variance_hinge")
 
 
-def _registered_regularizers(weights: dict[str, float]) -> tuple[dict[str, float], nn.ModuleDict]:
-    """The ``objective.regularizers`` entries with a weight > 0, built from the registry.
+def _registered_regularizers(weights: dict[str, float],
+                             terms: dict[str, dict]) -> tuple[dict[str, float], nn.ModuleDict]:
+    """The ``objective.regularizers`` entries with a weight > 0, built from the registry
+    (each with its ``objective.terms.NAME`` settings).
 
     Raises:
         ValueError: a negative weight, a built-in that has its own weight field, or a
@@ -201,5 +208,7 @@ def _registered_regularizers(weights: dict[str, float]) -> tuple[dict[str, float
         if getattr(cls, "role", "") != "regularizer":
             raise ValueError(f"{where}: {name!r} is a latent loss (objective.loss), not a regularizer")
         if w > 0:
-            kept[name], modules[name] = float(w), cls()
+            from jepa_core.config import objective_term_config
+
+            kept[name], modules[name] = float(w), cls.from_config(objective_term_config(name, terms.get(name)))
     return kept, modules
