@@ -379,9 +379,11 @@ def build_config(*layers: dict) -> Config:
     Each layer is first upgraded from the old spellings (see :func:`upgrade_legacy`). A
     layer that names another component for a component section (``mask.name``,
     ``target.kind``, ``predictor.name``, ...) than the layers before it keeps only the
-    earlier values of fields the new component also has; the others (e.g. a plugin's ``random_subset`` ratios
-    under ``--set mask.name=multiblock``) are dropped, and the new component's defaults
-    fill in. Within one layer the order of keys does not matter.
+    earlier values of fields the new component also has; the others (e.g. a plugin's
+    ``random_subset`` ratios under ``--set mask.name=multiblock``) are dropped, and the
+    new component's defaults fill in. Within one layer the order of keys does not matter.
+    The settings of objective terms (``objective.terms``) are checked against their
+    terms' schemas.
 
     Examples:
         >>> plugin = {"mask": {"name": "random_subset", "context_ratio": 0.4}}
