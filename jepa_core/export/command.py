@@ -31,7 +31,7 @@ def cmd_export(args) -> int:
     from .writer import export_run
 
     result = export_run(args.run_dir, args.out, force=args.force)
-    if result["reason"] and result.get("modality") == "image":
+    if result["reason"]:
         print(f"note: not exported as I-JEPA because {result['reason']}; wrote a JepaModel instead",
               file=sys.stderr)
     print(json.dumps(result))

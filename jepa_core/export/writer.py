@@ -19,7 +19,7 @@ from typing import Any
 
 from ..run import LoadedRun, RunError, load_run
 from .card import write_card
-from .ijepa import encoder_to_ijepa, ijepa_config, why_not_ijepa
+from .ijepa import encoder_to_ijepa, ijepa_config, patch_conv, why_not_ijepa
 
 #: Every file an export may write: ``--force`` replaces them (and only them).
 EXPORT_FILES = ("config.json", "model.safetensors", "preprocessor_config.json", "processor_config.json",
@@ -60,7 +60,12 @@ def export_run(run_dir: str | Path, out: str | Path, *, force: bool = False) -> 
     encoder = run.model.target_encoder
     reason = why_not_ijepa(encoder)
     fmt = "ijepa" if reason is None else "jepa"
+    if patch_conv(encoder) is None:  # not an image run: I-JEPA was never a candidate
+        reason = None
     out.parent.mkdir(parents=True, exist_ok=True)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
         tmp = Path(tmp)
         if fmt == "ijepa":
@@ -75,6 +80,7 @@ def export_run(run_dir: str | Path, out: str | Path, *, force: bool = False) -> 
             (out / name).unlink(missing_ok=True)
         for path in tmp.iterdir():
             shutil.move(str(path), out / path.name)
+    hf_logging.enable_progress_bar()
     return {"out": str(out), "format": fmt, "modality": run.cfg.modality, "reason": reason}
 
 
