@@ -337,7 +337,7 @@ def _absolute_paths(cfg) -> None:
     ``config.yaml`` stores them, and ``embed``/``probe``/``--resume`` read them back from
     whatever directory they are run in.
     """
-    for section, key in (("data", "path"), ("target", "frozen_run")):
+    for section, key in (("data", "path"), ("target", "frozen_run"), ("target", "frozen_hf"), ("model", "init_hf")):
         obj = getattr(cfg, section)
         value = getattr(obj, key)
         if value and Path(value).expanduser().exists():

@@ -76,6 +76,7 @@ class ModelConfig:
     predictor: str = "masked"
     dropout: float = 0.0
     attention_window: int = 0
+    init_hf: str | None = None  # a transformers I-JEPA checkpoint folder: the encoder's initialization
 
 
 @dataclass
@@ -85,6 +86,7 @@ class TargetConfig:
     kind: str = "ema"
     momentum: tuple[float, float] = (0.996, 1.0)
     frozen_run: str | None = None
+    frozen_hf: str | None = None  # a transformers I-JEPA checkpoint folder: the frozen teacher
 
 
 @dataclass

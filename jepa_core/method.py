@@ -110,6 +110,10 @@ class JEPA(nn.Module):
         from .registry import get_registry
 
         encoder = Encoder(tokenizer, cfg.model)
+        if cfg.model.init_hf:  # a transformers I-JEPA checkpoint, before the EMA teacher copies it
+            from .export.hf_import import init_encoder_from_hf
+
+            init_encoder_from_hf(encoder, cfg.model.init_hf)
         target = create_target(cfg.target.kind, encoder, teacher)
         out_dim = target.out_dim or encoder.dim
         predictor = get_registry("predictor").get(cfg.model.predictor)(

@@ -195,9 +195,18 @@ class LoadedRun:
 def build_model(cfg: Config, plugin: ModalityPlugin, state: dict) -> JEPA:
     """A fresh model for ``cfg``, seeded by ``optim.seed`` (the frozen teacher loaded if any)."""
     teacher = None
-    if cfg.target.kind == "frozen":
+    if cfg.target.frozen_hf or cfg.model.init_hf:
+        from .export.hf_import import check_hf_keys
+
+        check_hf_keys(cfg.target.kind, cfg.target.frozen_hf)
+    if cfg.target.kind == "frozen" and cfg.target.frozen_hf:  # a transformers I-JEPA checkpoint
+        from .export.hf_import import teacher_from_hf
+
+        teacher = teacher_from_hf(plugin.build_tokenizer(cfg, state), cfg.target.frozen_hf, cfg.model)
+    elif cfg.target.kind == "frozen":
         if not cfg.target.frozen_run:
-            raise RunError("target.kind=frozen needs target.frozen_run=RUN_DIR (the teacher's run)")
+            raise RunError("target.kind=frozen needs target.frozen_run=RUN_DIR (the teacher's run) or "
+                           "target.frozen_hf=DIR (a transformers I-JEPA checkpoint)")
         teacher_run = load_run(cfg.target.frozen_run, expect_modality=cfg.modality)
         teacher = teacher_run.model.target_encoder
     torch.manual_seed(cfg.optim.seed)
