@@ -220,7 +220,8 @@ def load_run(run_dir: str | Path, *, expect_modality: str | None = None) -> Load
     A damaged or non-finite newest checkpoint is skipped with a warning naming the file.
 
     Raises:
-        RunError: not a run, of another modality, or without a checkpoint.
+        RunError: not a run, of another modality, without a checkpoint, or with one whose
+            tensors are not the model's (missing or extra ones listed).
         CheckpointError: checkpoints exist but none is intact.
     """
     run = RunDir(run_dir)
@@ -234,6 +235,10 @@ def load_run(run_dir: str | Path, *, expect_modality: str | None = None) -> Load
         raise RunError(f"{run.path} has no checkpoint yet (nothing in {run.checkpoints})")
     for reason in found.skipped:
         warnings.warn(f"{reason}; using the checkpoint of step {found.step} instead", stacklevel=2)
-    model.load_state_dict(found.model_state)
+    result = model.load_state_dict(found.model_state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise RunError(f"the checkpoint {run.checkpoints / (found.tag + '.safetensors')} does not fit the model of {run.path}'s "
+                       f"config.yaml: missing tensors {result.missing_keys or 'none'}; extra tensors "
+                       f"{result.unexpected_keys or 'none'}")
     model.eval()
     return LoadedRun(cfg, plugin, state, model, found.step, run.path)

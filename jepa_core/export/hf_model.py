@@ -51,6 +51,9 @@ class JepaModel(PreTrainedModel):
         super().__init__(config)
         with torch.device("cpu"):  # the encoder's init reads its weights: build it for real
             self.encoder = build_encoder(config)
+            # the grid's position table, saved: a run started from model.init_hf has the checkpoint's
+            pos = self.encoder.pos
+            self.register_buffer("positions", None if pos is None else pos.clone())
         self.post_init()
 
     @classmethod
@@ -73,6 +76,8 @@ class JepaModel(PreTrainedModel):
                 value = getattr(fresh[name], buf)
                 device = next(self.parameters()).device
                 setattr(module, buf, None if value is None else value.to(device))
+        if self.positions is not None:
+            self.encoder.pos = self.positions
 
     def _init_weights(self, module: torch.nn.Module) -> None:
         """Nothing to do: the encoder initializes itself and the weights come from the run."""
@@ -107,7 +112,10 @@ def save_run_model(run, out: Path) -> None:
     config = JepaConfig(modality=run.cfg.modality, run_config=load_yaml(run.path / "config.yaml"),
                         modality_state=run.state)
     model = JepaModel(config)
-    model.encoder.load_state_dict(run.model.target_encoder.state_dict())
+    encoder = run.model.target_encoder
+    model.encoder.load_state_dict(encoder.state_dict())
+    if encoder.pos is not None:
+        model.positions.copy_(encoder.pos)
     model.save_pretrained(out)
     (out / "modality_state.json").write_text(json.dumps(run.state, indent=1))
     JepaProcessor(run.cfg.modality, config.run_config, run.state).save_pretrained(out)
