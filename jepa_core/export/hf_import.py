@@ -121,7 +121,8 @@ def _check_patches(key: str, folder: str, fields: dict, encoder_or_tokenizer) ->
     _check(key, folder, "token grid (image_size / patch_size)", (size // patch, size // patch), tuple(grid),
            f"set options.image_size={size}")
     if fields["hidden_act"] != "gelu":
-        raise ConfigError(f"{key}={folder}: hidden_act {fields['hidden_act']!r}; this encoder's MLP uses exact GELU ('gelu')")
+        raise ConfigError(f"{key}={folder}: hidden_act {fields['hidden_act']!r}; this encoder's MLP uses "
+                          "exact GELU ('gelu')")
 
 
 def _load(encoder: Encoder, fields: dict, state: dict[str, Tensor], key: str, folder: str) -> None:

@@ -119,7 +119,8 @@ def ijepa_to_encoder(state: dict[str, Tensor], depth: int) -> tuple[dict[str, Te
         for hf, mine in _BLOCK_NAMES.items():
             ours[pre + mine] = state[f"layers.{i}.{hf}"]
         ws = [state[f"layers.{i}.attention.{p}.weight"] for p in _QKV]
-        bs = [state.get(f"layers.{i}.attention.{p}.bias", torch.zeros(w.shape[0], dtype=w.dtype)) for p, w in zip(_QKV, ws)]
+        bs = [state.get(f"layers.{i}.attention.{p}.bias", torch.zeros(w.shape[0], dtype=w.dtype))
+              for p, w in zip(_QKV, ws)]
         ours[pre + "attn.qkv.weight"] = torch.cat(ws, 0)
         ours[pre + "attn.qkv.bias"] = torch.cat(bs, 0)
     return ours, state[POSITIONS].reshape(-1, state[POSITIONS].shape[-1])

@@ -34,7 +34,8 @@ def _checkpoint(folder, **changes) -> tuple[IJepaModel, str]:
 def _build(tmp_path, **sections):
     plugin = create_modality("image")
     data = tmp_path / "images" if (tmp_path / "images").exists() else image_folder(tmp_path / "images", 2, 2)
-    cfg = build_config(plugin.default_config(), {"modality": "image", "model": {**TINY_MODEL, **sections.pop("model", {})},
+    model = {**TINY_MODEL, **sections.pop("model", {})}
+    cfg = build_config(plugin.default_config(), {"modality": "image", "model": model,
                                                  "options": {"image_size": 16, "patch_size": 2}, **sections})
     _, state = plugin.load(str(data), cfg, None)
     return build_model(cfg, plugin, state)
@@ -47,7 +48,8 @@ def _same_as_hf(encoder, hf: IJepaModel) -> None:
     images = torch.randint(0, 256, (2, 3, 16, 16), dtype=torch.uint8)
     with torch.no_grad():
         mine = encoder(encoder.tokenize({"image": images}))
-        pixels = (images / 255.0 - torch.tensor([0.485, 0.456, 0.406])[:, None, None]) / torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+        mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
+        pixels = (images / 255.0 - mean[:, None, None]) / std[:, None, None]
         assert float((mine - hf(pixel_values=pixels).last_hidden_state).abs().max()) <= 1e-4
 
 

@@ -49,6 +49,8 @@ def test_export__image_run_loads_in_stock_transformers_with_the_same_patch_featu
     assert code == 0 and json.loads(out)["format"] == "ijepa"
     config = json.loads((tmp_path / "hub" / "config.json").read_text())
     assert config["model_type"] == "ijepa" and config["patch_size"] == 2 and config["hidden_size"] == 16
+    card = (tmp_path / "hub" / "README.md").read_text()
+    assert f"AutoModel.from_pretrained({str(tmp_path / 'hub')!r})" in card and "model_type `ijepa`" in card
     np.save(tmp_path / "images.npy", _images(run, data))
 
     proc = subprocess.run([sys.executable, "-c", STOCK, str(tmp_path / "hub"), str(tmp_path / "images.npy"),

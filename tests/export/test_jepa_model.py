@@ -55,6 +55,10 @@ def test_export__tabular_run_loads_with_automodel_and_processor_gives_embed(tmp_
             "README.md"} <= {p.name for p in hub.iterdir()}
     assert json.loads((hub / "modality_state.json").read_text()) == json.loads((run / "modality_state.json").read_text())
 
+    card = (hub / "README.md").read_text()
+    assert f"transformers.AutoModel.from_pretrained({str(hub)!r})" in card and "JepaProcessor" in card
+    assert "## Run config" in card and "modality: tabular" in card and "height, weight" in card
+
     info = _load_and_embed(hub, tmp_path / "t.csv", tmp_path / "hf.npy")  # a DataFrame in
     assert info == {"class": "JepaModel", "model_type": "jepa", "training": False}
     ours, theirs = np.load(tmp_path / "e.npy"), np.load(tmp_path / "hf.npy")
@@ -87,3 +91,15 @@ def test_jepa_processor__rejects_other_inputs_and_folders(tmp_path):
     proc = JepaProcessor("tabular", {"modality": "tabular"}, {})
     with pytest.raises(DataError, match="a path .* or a DataFrame"):
         proc(torch.zeros(3))
+
+
+def test_model_card__lists_the_newest_online_probe_and_saved_probe_results(tmp_path):
+    from jepa_core.export.card import probe_results
+
+    assert probe_results(tmp_path) == []
+    (tmp_path / "metrics.jsonl").write_text(
+        '{"step": 10, "loss": 1.0}\n{"step": 20, "probe_accuracy": 0.5, "probe_s": 0.1}\n'
+        '{"step": 40, "probe_accuracy": 0.75, "probe_s": 0.1}\n{"step": 50, "loss": 0.5}\n')
+    (tmp_path / "probe.json").write_text('{"metric": "accuracy", "pretrained": 0.9}')
+    assert probe_results(tmp_path) == ["- online probe at step 40: accuracy 0.75",
+                                       '- `probe.json`: `{"metric": "accuracy", "pretrained": 0.9}`']
