@@ -20,13 +20,17 @@ class JepaConfig(PretrainedConfig):
         modality: the plugin's name (``tabular``, ``lidar``, ...).
         run_config: the run's ``config.yaml`` as a mapping.
         modality_state: the plugin's fitted state (``modality_state.json``).
+        layer_norm_eps: the encoder's LayerNorm epsilon when it is not PyTorch's default
+            (a run started from an I-JEPA checkpoint, ``model.init_hf``, has that one's).
     """
 
     model_type = MODEL_TYPE
 
     def __init__(self, modality: str = "tabular", run_config: dict | None = None,
-                 modality_state: dict | None = None, **kwargs: Any) -> None:
+                 modality_state: dict | None = None, layer_norm_eps: float | None = None,
+                 **kwargs: Any) -> None:
         self.modality = modality
+        self.layer_norm_eps = layer_norm_eps
         self.run_config = dict(run_config or {"modality": modality})
         self.modality_state = dict(modality_state or {})
         super().__init__(**kwargs)

@@ -10,8 +10,9 @@ naming the folder and the mismatch: another model type, patch size, image size, 
 depth, heads, MLP width, activation, and missing or unknown tensors (listed).
 
 The checkpoint's position embeddings replace the encoder's sin-cos table (they are I-JEPA's
-own sin-cos, in its channel order, or whatever the checkpoint learned). That table is not
-part of a run's checkpoint, so every rebuild of the run (``embed``, ``probe``, ``--resume``,
+own sin-cos, in its channel order, or whatever the checkpoint learned), and its
+``layer_norm_eps`` that of the encoder's LayerNorms. Neither is part of a run's
+checkpoint, so every rebuild of the run (``embed``, ``probe``, ``--resume``,
 ``export``) reads it from the folder again: keep the folder where the config says.
 """
 
@@ -134,10 +135,15 @@ def _load(encoder: Encoder, fields: dict, state: dict[str, Tensor], key: str, fo
                           f"unknown {result.unexpected_keys}")
     _check(key, folder, "position table", tuple(positions.shape), tuple(encoder.pos.shape), "grid x width")
     encoder.pos = positions.detach().to(encoder.pos.dtype).clone()
+    for m in encoder.modules():  # like the positions, set again whenever the run is rebuilt
+        if isinstance(m, nn.LayerNorm):
+            m.eps = fields["layer_norm_eps"]
 
 
 def init_encoder_from_hf(encoder: Encoder, folder: str, key: str = "model.init_hf") -> None:
     """Copy an I-JEPA checkpoint into ``encoder`` (same sizes; register tokens keep their init).
+
+    The encoder's LayerNorms take the checkpoint's ``layer_norm_eps``.
 
     Raises:
         ConfigError: the folder is not an I-JEPA model or its sizes differ from the encoder's.
@@ -161,7 +167,7 @@ def teacher_from_hf(tokenizer: nn.Module, folder: str, model: ModelConfig,
 
     The teacher has the checkpoint's own sizes (it may be wider than the student: the
     predictor then predicts its width) and a copy of the student's tokenizer with the
-    checkpoint's patch convolution; its LayerNorms use the checkpoint's ``layer_norm_eps``.
+    checkpoint's patch convolution; its LayerNorms take the checkpoint's ``layer_norm_eps``.
 
     Raises:
         ConfigError: not an I-JEPA model, or its patches / grid differ from the run's.
@@ -181,9 +187,6 @@ def teacher_from_hf(tokenizer: nn.Module, folder: str, model: ModelConfig,
     tok.dim = hidden
     teacher = Encoder(tok, cfg)
     _load(teacher, fields, state, key, folder)
-    for m in teacher.modules():
-        if isinstance(m, nn.LayerNorm):
-            m.eps = fields["layer_norm_eps"]
     return teacher
 
 

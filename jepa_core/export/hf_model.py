@@ -95,7 +95,12 @@ def build_encoder(config: JepaConfig) -> Encoder:
     """A fresh encoder for ``config`` (the run's config and fitted state)."""
     cfg = build_config(config.run_config)
     plugin = create_modality(config.modality)
-    return Encoder(plugin.build_tokenizer(cfg, config.modality_state), cfg.model)
+    encoder = Encoder(plugin.build_tokenizer(cfg, config.modality_state), cfg.model)
+    if config.layer_norm_eps is not None:
+        for module in encoder.modules():
+            if isinstance(module, torch.nn.LayerNorm):
+                module.eps = config.layer_norm_eps
+    return encoder
 
 
 def save_run_model(run, out: Path) -> None:
@@ -109,10 +114,10 @@ def save_run_model(run, out: Path) -> None:
     from ..config import load_yaml
     from .processor import JepaProcessor
 
-    config = JepaConfig(modality=run.cfg.modality, run_config=load_yaml(run.path / "config.yaml"),
-                        modality_state=run.state)
-    model = JepaModel(config)
     encoder = run.model.target_encoder
+    config = JepaConfig(modality=run.cfg.modality, run_config=load_yaml(run.path / "config.yaml"),
+                        modality_state=run.state, layer_norm_eps=encoder.transformer.norm.eps)
+    model = JepaModel(config)
     model.encoder.load_state_dict(encoder.state_dict())
     if encoder.pos is not None:
         model.positions.copy_(encoder.pos)

@@ -21,7 +21,7 @@ from .runs import image_run, quiet
 #: The tiny image preset of .runs (16 px, 2 px patches, 16 wide, 2 deep, 2 heads, MLP x4).
 TINY_MODEL = {"dim": 16, "depth": 2, "heads": 2, "predictor_dim": 16, "predictor_depth": 1, "predictor_heads": 2}
 TINY_HF = {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
-           "image_size": 16, "patch_size": 2, "layer_norm_eps": 1e-5}
+           "image_size": 16, "patch_size": 2, "layer_norm_eps": 1e-6}
 
 
 def _checkpoint(folder, **changes) -> tuple[IJepaModel, str]:
@@ -58,8 +58,13 @@ def test_init_hf__encoder_and_ema_teacher_start_from_the_checkpoint(tmp_path):
     model = _build(tmp_path, model={"init_hf": folder})
     _same_as_hf(model.encoder, hf)
     _same_as_hf(model.target.encoder, hf)  # the EMA teacher is its copy
+    assert model.encoder.transformer.norm.eps == 1e-6  # the checkpoint's, not PyTorch's default
     run, _ = image_run(tmp_path, "--set", f"model.init_hf={folder}")  # and it trains
     assert load_run(run).cfg.model.init_hf == folder
+    assert quiet(["export", str(run), "--out", str(tmp_path / "hub")])[0] == 0  # keeps positions and eps
+    exported = IJepaModel.from_pretrained(tmp_path / "hub")
+    assert exported.config.layer_norm_eps == 1e-6
+    assert torch.equal(exported.embeddings.position_embeddings, hf.embeddings.position_embeddings)
 
 
 def test_frozen_hf__a_wider_teacher_trains_the_student_and_stays_unchanged(tmp_path):
