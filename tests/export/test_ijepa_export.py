@@ -61,3 +61,23 @@ def test_export__image_run_loads_in_stock_transformers_with_the_same_patch_featu
     ours, theirs = np.load(tmp_path / "tok.npy"), np.load(tmp_path / "hf.npy")
     assert ours.shape == theirs.shape == (8, 64, 16)
     assert float(np.abs(ours - theirs).max()) <= 1e-4
+
+
+def test_image_processor_config__resizes_crops_and_normalizes_like_the_reader():
+    from PIL import Image
+    from transformers import BitImageProcessor
+
+    from jepa_core.export.writer import image_processor_config
+    from modalities.image.options import ImageOptions
+    from modalities.image.readers import fit_square
+
+    opts = ImageOptions(image_size=16, patch_size=2)
+    config = image_processor_config({"image_size": 16, "mean": opts.mean, "std": opts.std})
+    assert config.pop("image_processor_type") == "BitImageProcessor"
+    proc = BitImageProcessor(**config)
+    rng = np.random.default_rng(0)
+    for shape in [(16, 16, 3), (20, 24, 3), (64, 48, 3)]:  # long sides that scale to whole pixels
+        img = rng.integers(0, 256, shape).astype(np.uint8)
+        ours = (fit_square(img, 16) / 255.0 - np.array(opts.mean)) / np.array(opts.std)
+        theirs = proc(Image.fromarray(img), return_tensors="pt")["pixel_values"][0].permute(1, 2, 0).numpy()
+        assert np.abs(ours - theirs).max() <= 1e-5
