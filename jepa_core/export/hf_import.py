@@ -90,15 +90,19 @@ def current_name(name: str) -> str:
 
 
 def _read_weights(folder: Path, key: str) -> dict[str, Tensor]:
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     single = folder / "model.safetensors"
     index = folder / "model.safetensors.index.json"
-    if single.is_file():
-        return load_file(single)
-    if index.is_file():
-        shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-        return {k: v for shard in shards for k, v in load_file(folder / shard).items()}
+    try:
+        if single.is_file():
+            return load_file(single)
+        if index.is_file():
+            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+            return {k: v for shard in shards for k, v in load_file(folder / shard).items()}
+    except (OSError, ValueError, KeyError, SafetensorError) as e:
+        raise ConfigError(f"{key}={folder}: its weights cannot be read ({type(e).__name__}: {e})") from None
     pickled = [p.name for p in folder.glob("*.bin")]
     raise ConfigError(f"{key}={folder}: no model.safetensors" + (
         f" (only {', '.join(pickled)}: pickled weights are never loaded; convert them with "
@@ -128,6 +132,12 @@ def _check_patches(key: str, folder: str, fields: dict, encoder_or_tokenizer) ->
 
 def _load(encoder: Encoder, fields: dict, state: dict[str, Tensor], key: str, folder: str) -> None:
     ours, positions = ijepa_to_encoder(state, fields["num_hidden_layers"])
+    mine = encoder.state_dict()
+    wrong = [f"{k} {tuple(v.shape)} (the encoder's: {tuple(mine[k].shape)})" for k, v in ours.items()
+             if k in mine and v.shape != mine[k].shape]
+    if wrong:
+        raise ConfigError(f"{key}={folder}: tensors whose shapes do not fit the encoder: {', '.join(wrong[:6])}"
+                          + (f" and {len(wrong) - 6} more" if len(wrong) > 6 else ""))
     result = encoder.load_state_dict(ours, strict=False)
     missing = [k for k in result.missing_keys if k != "registers"]
     if missing or result.unexpected_keys:

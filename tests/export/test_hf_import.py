@@ -94,6 +94,13 @@ def test_hf_import__refuses_what_does_not_fit(tmp_path):
     _, wide = _checkpoint(tmp_path / "wide", hidden_size=32)
     with pytest.raises(ConfigError, match=r"width \(hidden_size\) is 32, the run's is 16"):
         _build(tmp_path, model={"init_hf": wide})
+    _, broken = _checkpoint(tmp_path / "broken")
+    (tmp_path / "broken" / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(ConfigError, match="its weights cannot be read"):
+        _build(tmp_path, model={"init_hf": broken})
+    _, gray = _checkpoint(tmp_path / "gray", num_channels=1)
+    with pytest.raises(ConfigError, match=r"shapes do not fit.*tokenizer.proj.weight \(16, 1, 2, 2\)"):
+        _build(tmp_path, model={"init_hf": gray})
     weights = load_file(tmp_path / "good" / "model.safetensors")
     weights.pop("encoder.layer.1.output.dense.bias")  # save_pretrained writes the Hub names
     weights["layers.9.extra.weight"] = torch.zeros(1)
