@@ -18,66 +18,69 @@ TINY_TABLE = ["--set", "model.dim=16", "--set", "model.depth=1", "--set", "model
               "--set", "model.predictor_dim=16", "--set", "model.predictor_depth=1",
               "--set", "model.predictor_heads=2", "--set", "logging.progress=false"]
 
-#: In a fresh interpreter, as the issue's one-liner: `import jepa_core, transformers` then AutoModel.
+#: In a fresh interpreter: AutoConfig loaded before `import jepa_core` (registered at once),
+#: AutoModel after it (registered by the import hook), then each export loaded and run.
 LOAD = """
 import sys, json, numpy as np, pandas as pd, torch
+from transformers import AutoConfig
 import jepa_core, transformers
 from jepa_core.export.processor import JepaProcessor
-folder, data, out = sys.argv[1:4]
-model = transformers.AutoModel.from_pretrained(folder)
-proc = JepaProcessor.from_pretrained(folder)
-with torch.no_grad():
-    result = model(**proc(pd.read_csv(data) if data.endswith('.csv') else data))
-np.save(out, result.pooler_output.numpy())
-print(json.dumps({'class': type(model).__name__, 'model_type': model.config.model_type,
-                  'training': model.training}))
+args, infos = sys.argv[1:], []
+for folder, data, out in zip(args[0::3], args[1::3], args[2::3]):
+    model = transformers.AutoModel.from_pretrained(folder)
+    proc = JepaProcessor.from_pretrained(folder)
+    with torch.no_grad():
+        result = model(**proc(pd.read_csv(data) if data.endswith('.csv') else data))
+    np.save(out, result.pooler_output.numpy())
+    infos.append({'class': type(model).__name__, 'model_type': model.config.model_type,
+                  'training': model.training})
+print(json.dumps(infos))
 """
 
 
-def _load_and_embed(folder, data, out) -> dict:
-    proc = subprocess.run([sys.executable, "-c", LOAD, str(folder), str(data), str(out)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def test_export__tabular_run_loads_with_automodel_and_processor_gives_embed(tmp_path):
+def _tabular_export(tmp_path):
     tiny_table(24).to_csv(tmp_path / "t.csv", index=False)
-    run = tmp_path / "run"
+    run = tmp_path / "trun"
     assert quiet(["pretrain", "tabular", "--data", str(tmp_path / "t.csv"), "--out", str(run), "--steps", "2",
                   "--batch-size", "8", *TINY_TABLE])[0] == 0
-    assert quiet(["embed", str(run), "--out", str(tmp_path / "e.npy")])[0] == 0
-    code, out = quiet(["export", str(run), "--format", "hf", "--out", str(tmp_path / "hub")])
-    assert code == 0 and json.loads(out) == {"out": str(tmp_path / "hub"), "format": "jepa",
-                                             "modality": "tabular", "reason": None}
-    hub = tmp_path / "hub"
+    assert quiet(["embed", str(run), "--out", str(tmp_path / "te.npy")])[0] == 0
+    hub = tmp_path / "thub"
+    code, out = quiet(["export", str(run), "--format", "hf", "--out", str(hub)])
+    assert code == 0 and json.loads(out) == {"out": str(hub), "format": "jepa", "modality": "tabular",
+                                             "reason": None}
     assert {"config.json", "model.safetensors", "modality_state.json", "processor_config.json",
             "README.md"} <= {p.name for p in hub.iterdir()}
-    assert json.loads((hub / "modality_state.json").read_text()) == json.loads((run / "modality_state.json").read_text())
-
+    state = json.loads((run / "modality_state.json").read_text())
+    assert json.loads((hub / "modality_state.json").read_text()) == state
     card = (hub / "README.md").read_text()
     assert f"transformers.AutoModel.from_pretrained({str(hub)!r})" in card and "JepaProcessor" in card
     assert "## Run config" in card and "modality: tabular" in card and "height, weight" in card
-
-    info = _load_and_embed(hub, tmp_path / "t.csv", tmp_path / "hf.npy")  # a DataFrame in
-    assert info == {"class": "JepaModel", "model_type": "jepa", "training": False}
-    ours, theirs = np.load(tmp_path / "e.npy"), np.load(tmp_path / "hf.npy")
-    assert ours.shape == theirs.shape == (24, 5 * 16)
-    assert float(np.abs(ours - theirs).max()) <= 1e-5
+    return hub, tmp_path / "t.csv"  # a DataFrame in
 
 
-def test_export__image_run_with_registers_falls_back_to_jepa_model(tmp_path):
+def _image_with_registers_export(tmp_path):
     run, data = image_run(tmp_path, "--set", "model.num_registers=1")
-    assert quiet(["embed", str(run), "--out", str(tmp_path / "e.npy")])[0] == 0
-    code, out = quiet(["export", str(run), "--format", "hf", "--out", str(tmp_path / "hub")])
+    assert quiet(["embed", str(run), "--out", str(tmp_path / "ie.npy")])[0] == 0
+    hub = tmp_path / "ihub"
+    code, out = quiet(["export", str(run), "--format", "hf", "--out", str(hub)])
     result = json.loads(out)
     assert code == 0 and result["format"] == "jepa" and "register" in result["reason"]
-    assert "register" in (tmp_path / "hub" / "README.md").read_text()
+    assert "register" in (hub / "README.md").read_text()
+    return hub, data  # a folder in
 
-    _load_and_embed(tmp_path / "hub", data, tmp_path / "hf.npy")  # a folder in
-    ours, theirs = np.load(tmp_path / "e.npy"), np.load(tmp_path / "hf.npy")
-    assert ours.shape == theirs.shape == (8, 16)
-    assert float(np.abs(ours - theirs).max()) <= 1e-5
+
+def test_export__tabular_and_image_runs_load_with_automodel_and_processor_gives_embed(tmp_path):
+    """A tabular run and an image run that does not map to I-JEPA (a register token)."""
+    (thub, tdata), (ihub, idata) = _tabular_export(tmp_path), _image_with_registers_export(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", LOAD, str(thub), str(tdata), str(tmp_path / "thf.npy"),
+                           str(ihub), str(idata), str(tmp_path / "ihf.npy")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    infos = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert infos == [{"class": "JepaModel", "model_type": "jepa", "training": False}] * 2
+    for name, shape in (("t", (24, 5 * 16)), ("i", (8, 16))):
+        ours, theirs = np.load(tmp_path / f"{name}e.npy"), np.load(tmp_path / f"{name}hf.npy")
+        assert ours.shape == theirs.shape == shape
+        assert float(np.abs(ours - theirs).max()) <= 1e-5
 
 
 def test_jepa_processor__rejects_other_inputs_and_folders(tmp_path):
