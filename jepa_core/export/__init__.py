@@ -13,3 +13,17 @@ when) transformers loads them.
 """
 
 from __future__ import annotations
+
+
+def require_transformers(what: str) -> None:
+    """Raise a one-line :class:`~jepa_core.config.ConfigError` when transformers is missing.
+
+    Args:
+        what: the feature that needs it (``jepa export --format hf``, ``model.init_hf``).
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("transformers") is None:
+        from ..config import ConfigError
+
+        raise ConfigError(f"{what} needs the transformers package: pip install 'jepa-core[hf]'")

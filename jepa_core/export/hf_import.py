@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 from ..config import ConfigError, ModelConfig
 from ..models import Encoder
+from . import require_transformers
 from .ijepa import IGNORED_PREFIXES, ijepa_names, ijepa_to_encoder, patch_conv
 
 
@@ -41,6 +42,7 @@ def read_ijepa(folder: str | Path, key: str) -> tuple[dict, dict[str, Tensor]]:
         ConfigError: not a folder, not an I-JEPA model, no safetensors weights, or
             tensors missing / unknown (listed).
     """
+    require_transformers(key)
     folder = Path(folder).expanduser()
     config_file = folder / "config.json"
     if not config_file.is_file():

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..run import LoadedRun, RunError, load_run
+from . import require_transformers
 from .card import write_card
 from .ijepa import encoder_to_ijepa, ijepa_config, patch_conv, why_not_ijepa
 
@@ -55,6 +56,7 @@ def export_run(run_dir: str | Path, out: str | Path, *, force: bool = False) -> 
         RunError: not a run, no checkpoint, or ``out`` exists (without ``force``).
     """
     out = Path(out)
+    require_transformers("jepa export --format hf")
     check_out(out, force)
     run = load_run(run_dir)
     encoder = run.model.target_encoder

@@ -49,3 +49,17 @@ def test_export__refuses_bad_runs_and_existing_folders(tmp_path, capsys):
     assert _export(bad, tmp_path / "b")[0] == 2
     err = capsys.readouterr().err
     assert "missing tensors ['encoder.transformer.norm.bias']" in err and "extra tensors ['encoder.surplus']" in err
+
+
+def test_export__without_transformers_says_which_extra(monkeypatch):
+    import importlib.util
+
+    import pytest
+
+    from jepa_core.config import ConfigError
+    from jepa_core.export import require_transformers
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "transformers" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"model.init_hf needs the transformers package: pip install 'jepa-core\[hf\]'"):
+        require_transformers("model.init_hf")
