@@ -71,18 +71,18 @@ class JepaModel(PreTrainedModel):
         they are taken from a freshly built encoder.
         """
         fresh = dict(build_encoder(self.config).named_modules())
+        device = next(self.parameters()).device
         for name, module in self.encoder.named_modules():
             for buf in module._non_persistent_buffers_set:
                 value = getattr(fresh[name], buf)
-                device = next(self.parameters()).device
                 setattr(module, buf, None if value is None else value.to(device))
-        if self.positions is not None:
-            self.encoder.pos = self.positions
 
     def _init_weights(self, module: torch.nn.Module) -> None:
         """Nothing to do: the encoder initializes itself and the weights come from the run."""
 
     def forward(self, **batch: Any) -> BaseModelOutputWithPooling:
+        if self.positions is not None and self.encoder.pos is not self.positions:
+            self.encoder.pos = self.positions  # the saved table, however the weights were loaded
         tokens = self.encoder.tokenize(batch)
         feats, registers = self.encoder.encode(tokens)
         pooled = self.encoder.pool(feats, registers, tokens.valid)
