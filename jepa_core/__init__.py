@@ -65,6 +65,12 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
+# transformers' AutoConfig/AutoModel learn model_type 'jepa' when they load (an import hook;
+# nothing is imported now).
+from .export.autoregister import install as _install_hf_auto  # noqa: E402
+
+_install_hf_auto()
+
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)

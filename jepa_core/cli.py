@@ -14,6 +14,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from .export.command import add_export_parser, cmd_export
+
 # Nothing heavy is imported at module level: ``jepa --help`` and a mistyped flag answer
 # without loading torch or numpy (tests/test_cli_first_hour.py checks it).
 
@@ -164,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="folder for the JSON + PNG results (the committed ones are in "
                          "benchmarks/results; `make bench` rewrites those)")
     be.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    add_export_parser(sub, _command)
     return p
 
 
@@ -369,7 +372,7 @@ def _absolute_paths(cfg) -> None:
     ``config.yaml`` stores them, and ``embed``/``probe``/``--resume`` read them back from
     whatever directory they are run in.
     """
-    for section, key in (("data", "path"), ("target", "frozen_run"), ("target", "frozen_hf")):
+    for section, key in (("data", "path"), ("target", "frozen_run"), ("target", "frozen_hf"), ("model", "init_hf")):
         obj = getattr(cfg, section)
         value = getattr(obj, key, None)
         if value and Path(value).expanduser().exists():
@@ -530,7 +533,8 @@ def cmd_bench(args) -> int:
 
 COMMANDS = {"info": cmd_info, "modalities": cmd_modalities, "components": cmd_components,
             "pretrain": cmd_pretrain,
-            "embed": cmd_embed, "probe": cmd_probe, "plot": cmd_plot, "bench": cmd_bench}
+            "embed": cmd_embed, "probe": cmd_probe, "plot": cmd_plot, "bench": cmd_bench,
+            "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -104,6 +104,7 @@ class ModelConfig:
     num_registers: int = 0
     dropout: float = 0.0
     attention_window: int = 0
+    init_hf: str | None = None  # a transformers I-JEPA checkpoint folder: the encoder's initialization
 
     def __getattr__(self, name: str) -> Any:  # only called for attributes it does not have
         if name in MOVED_MODEL_KEYS:

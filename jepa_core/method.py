@@ -114,6 +114,10 @@ class JEPA(nn.Module):
         from ``mask``.
         """
         encoder = Encoder(tokenizer, cfg.model, cfg.pooling)
+        if cfg.model.init_hf:  # a transformers I-JEPA checkpoint, before the EMA teacher copies it
+            from .export.hf_import import init_encoder_from_hf
+
+            init_encoder_from_hf(encoder, cfg.model.init_hf)
         target = create_target(cfg.target, encoder, teacher)
         out_dim = target.out_dim or encoder.dim
         predictor = create_predictor(cfg.predictor, layout=encoder.layout, in_dim=encoder.dim,

@@ -206,9 +206,10 @@ def frozen_teacher(cfg: Config, plugin: ModalityPlugin, state: dict) -> Encoder:
                        f"and target.frozen_hf={hf!r}; set one to null")
     if run:
         return load_run(run, expect_modality=cfg.modality).model.target_encoder
-    if hf:
-        raise RunError(f"target.frozen_hf={hf!r}: this installation cannot load Hugging Face "
-                       "teachers; use target.frozen_run=RUN_DIR")
+    if hf:  # a transformers I-JEPA checkpoint folder
+        from .export.hf_import import teacher_from_hf
+
+        return teacher_from_hf(plugin.build_tokenizer(cfg, state), hf, cfg.model)
     raise RunError("target.kind=frozen needs a teacher, and none is set: target.frozen_run=RUN_DIR "
                    "(a `jepa pretrain` run of the same modality) or target.frozen_hf=PATH "
                    "(a Hugging Face I-JEPA checkpoint)")
@@ -228,7 +229,8 @@ def load_run(run_dir: str | Path, *, expect_modality: str | None = None) -> Load
     A damaged or non-finite newest checkpoint is skipped with a warning naming the file.
 
     Raises:
-        RunError: not a run, of another modality, or without a checkpoint.
+        RunError: not a run, of another modality, without a checkpoint, or with one whose
+            tensors are not the model's (missing or extra ones listed).
         CheckpointError: checkpoints exist but none is intact.
     """
     run = RunDir(run_dir)
@@ -242,6 +244,10 @@ def load_run(run_dir: str | Path, *, expect_modality: str | None = None) -> Load
         raise RunError(f"{run.path} has no checkpoint yet (nothing in {run.checkpoints})")
     for reason in found.skipped:
         warnings.warn(f"{reason}; using the checkpoint of step {found.step} instead", stacklevel=2)
-    model.load_state_dict(found.model_state)
+    result = model.load_state_dict(found.model_state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise RunError(f"the checkpoint {run.checkpoints / (found.tag + '.safetensors')} does not fit the model of {run.path}'s "
+                       f"config.yaml: missing tensors {result.missing_keys or 'none'}; extra tensors "
+                       f"{result.unexpected_keys or 'none'}")
     model.eval()
     return LoadedRun(cfg, plugin, state, model, found.step, run.path)
