@@ -37,7 +37,7 @@ class JepaModel(PreTrainedModel):
     ``forward(**inputs)`` takes the raw batch the modality's ``collate`` builds (what
     :class:`~jepa_core.export.processor.JepaProcessor` returns) and gives
     ``last_hidden_state`` (per-token features ``[B, N, D]``, what ``jepa embed --tokens``
-    writes), ``pooler_output`` (pooled by ``model.pooling``, what ``jepa embed`` writes
+    writes), ``pooler_output`` (pooled by the run's ``pooling``, what ``jepa embed`` writes
     for sample-level modalities) and ``valid`` (``[B, N]`` bool, the real tokens of
     each sample).
     """
@@ -95,7 +95,7 @@ def build_encoder(config: JepaConfig) -> Encoder:
     """A fresh encoder for ``config`` (the run's config and fitted state)."""
     cfg = build_config(config.run_config)
     plugin = create_modality(config.modality)
-    encoder = Encoder(plugin.build_tokenizer(cfg, config.modality_state), cfg.model)
+    encoder = Encoder(plugin.build_tokenizer(cfg, config.modality_state), cfg.model, cfg.pooling)
     if config.layer_norm_eps is not None:
         for module in encoder.modules():
             if isinstance(module, torch.nn.LayerNorm):
