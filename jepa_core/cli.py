@@ -247,14 +247,14 @@ def _resolve_config(args, plugin):
     for name in ("probe_label", "probe_data"):
         if getattr(args, name, None):
             flags.setdefault("logging", {})[name] = getattr(args, name)
-    overrides = parse_overrides(args.overrides)
+    overrides = plugin.move_data_options(parse_overrides(args.overrides), "--set")
 
     if args.resume and run.exists():
         if run.modality() != args.modality:
             raise RunError(f"{run.path} is a {run.modality()!r} run; cannot resume it as {args.modality!r}")
         saved, state = run.read()
         return build_config(to_dict(saved), flags, overrides), state
-    file_layer = load_yaml(args.config) if args.config else {}
+    file_layer = plugin.move_data_options(load_yaml(args.config), args.config) if args.config else {}
     cfg = build_config({"modality": args.modality}, plugin.default_config(), file_layer, flags, overrides)
     if cfg.modality != args.modality:
         raise RunError(f"the config is for modality {cfg.modality!r}, not {args.modality!r}")

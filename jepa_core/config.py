@@ -28,6 +28,8 @@ from typing import Any, ClassVar
 
 import yaml
 
+from .presets import apply_model_preset
+
 
 @dataclass
 class DataConfig:
@@ -76,6 +78,7 @@ class ModelConfig:
     predictor: str = "masked"
     dropout: float = 0.0
     attention_window: int = 0
+    preset: str | None = None  # a ViT size (jepa_core.presets): sets the sizes above, winning over them
 
 
 @dataclass
@@ -368,6 +371,10 @@ def build_config(*layers: dict) -> Config:
                 data = {**data, section: {k: v for k, v in old.items() if k in keep}}
         data = merge(data, layer)
     cfg = from_dict(Config, data)
+    try:
+        apply_model_preset(cfg.model)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     check_sizes(cfg)
     return cfg
 

@@ -35,6 +35,7 @@ class ImageModality(ModalityPlugin):
     name = "image"
     options_class = ImageOptions
     embedding_level = "sample"
+    data_options = ("image_size",)  # --set data.image_size=224 is options.image_size
 
     def default_config(self) -> dict:
         """I-JEPA's objective and masks, a small ViT sized for a 2-core CPU.
@@ -58,7 +59,8 @@ class ImageModality(ModalityPlugin):
             "data": {"batch_size": 64, "num_workers": 2},
             "mask": {"name": "multiblock", "num_targets": 4, "target_scale": [0.15, 0.2],
                      "target_aspect": [0.75, 1.5], "context_scale": [0.85, 1.0],
-                     "context_aspect": [1.0, 1.0], "min_keep": 4, "allow_overlap": False},
+                     "context_aspect": [1.0, 1.0], "min_keep": 4, "allow_overlap": False,
+                     "full_span": False},
             "model": {"dim": 96, "depth": 4, "heads": 4, "predictor_dim": 64,
                       "predictor_depth": 2, "predictor_heads": 4},
             "target": {"kind": "ema", "momentum": [0.996, 1.0]},
@@ -72,17 +74,23 @@ class ImageModality(ModalityPlugin):
         return str(demo_root())
 
     def _opts(self, cfg: Config, state: dict | None) -> ImageOptions:
-        """The options (those saved in ``state`` when given), with the preset applied."""
+        """The options (those saved in ``state`` when given), with the preset applied.
+
+        The preset is ``model.preset`` (the core sets the model sizes from it) or, the
+        older spelling, ``options.preset``; either sets ``options.patch_size``.
+        """
         try:
             opts = self.run_options(cfg, state)
-            if opts.preset:
-                sizes = preset(opts.preset)
-                opts.patch_size = sizes["patch_size"]
+            name = _preset_name(opts.preset, cfg.model.preset)
+            if name:
+                sizes = preset(name)
+                opts.preset, opts.patch_size = name, sizes["patch_size"]
                 for key, value in sizes["model"].items():  # the preset wins over model.*
                     setattr(cfg.model, key, value)
             opts.validate()
         except ValueError as e:
             raise DataError(str(e)) from None
+        _check_grid(opts, cfg)
         return opts
 
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[ImageDataset, dict]:
@@ -110,6 +118,44 @@ class ImageModality(ModalityPlugin):
         return ProbeData(dataset=subset, targets=np.asarray(targets), raw_features=raw_pixels(subset),
                          task=task, metric="accuracy" if task == "classification" else "r2",
                          level="sample")
+
+
+def _check_grid(opts: ImageOptions, cfg: Config) -> None:
+    """Raise a :class:`DataError` saying what to change when the masks cannot fit the grid."""
+    from jepa_core.masking import create_masker
+    from jepa_core.tokens import TokenLayout
+
+    masker = create_masker(cfg.mask)
+
+    def fits(side: int) -> bool:
+        try:
+            masker.check(TokenLayout((side, side)))
+        except ValueError:
+            return False
+        return True
+
+    side = opts.grid[0]
+    try:
+        masker.check(TokenLayout(opts.grid))
+    except ValueError as e:
+        need = next((g for g in range(side + 1, 257) if fits(g)), None)
+        patch = f"{opts.patch_size} px patches" + (f" (preset {opts.preset})" if opts.preset else "")
+        fix = (f"use options.image_size (or data.image_size) of at least {need * opts.patch_size} "
+               f"(a {need} x {need} grid) or smaller patches" if need else "use a larger grid")
+        if opts.preset:
+            fix += " (a preset sets the patch size: drop it and set options.patch_size and model.*)"
+        else:
+            fix += " (options.patch_size)"
+        raise DataError(f"options.image_size={opts.image_size} cut into {patch} is a {side} x {side} "
+                        f"token grid, too small for the {cfg.mask.name} masks ({e}); {fix}") from None
+
+
+def _preset_name(option: str | None, model: str | None) -> str | None:
+    """The preset named by ``options.preset`` or ``model.preset`` (they must agree)."""
+    if option and model and option != model:
+        raise ValueError(f"options.preset={option!r} and model.preset={model!r} disagree; set "
+                         "model.preset alone (options.preset is its older spelling)")
+    return model or option
 
 
 def raw_pixels(dataset: ImageDataset, batch: int = 256) -> np.ndarray:

@@ -68,3 +68,18 @@ def test_cli__file_that_only_fails_when_decoded_in_a_worker(tmp_path, capsys):
                  *TINY]) == 2
     err = capsys.readouterr().err.strip()
     assert err.splitlines()[-1].startswith(f"error: {bad}: cannot decode") and "Traceback" not in err
+
+
+def test_cli__issue_spelling_model_preset_and_data_image_size(tmp_path, capsys):
+    data = image_folder(tmp_path / "d", per_class=2, size=32)
+    run = tmp_path / "r"
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(run), "--steps", "1",
+                 "--batch-size", "2", "--set", "data.num_workers=0", "--set", "logging.progress=false",
+                 "--set", "model.preset=vit_tiny_16", "--set", "data.image_size=80"]) == 0
+    state = json.loads((run / "modality_state.json").read_text())["options"]
+    assert (state["image_size"], state["patch_size"], state["preset"]) == (80, 16, "vit_tiny_16")
+    assert "dim: 192" in (run / "config.yaml").read_text()
+    capsys.readouterr()
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(tmp_path / "x"), "--steps", "1",
+                 "--set", "data.image_size=80", "--set", "options.image_size=64"]) == 2
+    assert "data.image_size=80 and options.image_size=64 are the same setting" in capsys.readouterr().err
