@@ -13,7 +13,7 @@ from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
 
 from .dataset import ImageDataset
 from .demo import demo_root
-from .labels import csv_labels, folder_labels
+from .labels import array_labels, csv_labels, folder_labels
 from .options import ImageOptions
 from .presets import preset
 from .readers import list_items
@@ -28,7 +28,8 @@ class ImageModality(ModalityPlugin):
     ``options.image_size`` (see :mod:`modalities.image.readers`). ``embed`` writes one
     mean-pooled embedding per image. ``probe --label folder`` takes the class from each
     image's sub-folder; ``probe --label FILE.csv`` from a CSV of ``path,label`` with
-    paths relative to the data folder. The raw baseline is the image downsampled to
+    paths relative to the data folder (``index,label`` for one array file); ``probe
+    --label KEY`` for ``.npz`` images from their array ``KEY`` (``labels``, ``y``). The raw baseline is the image downsampled to
     ``options.raw_size`` pixels a side.
     """
 
@@ -111,9 +112,11 @@ class ImageModality(ModalityPlugin):
             indices, _, targets = folder_labels(dataset.items, path)
         elif label.lower().endswith(".csv"):
             indices, _, targets = csv_labels(dataset.items, path, label, task)
+        elif any(it.path.lower().endswith(".npz") for it in dataset.items):
+            indices, _, targets = array_labels(dataset.items, label, task)
         else:
-            raise DataError(f"--label for images is 'folder' (class = sub-folder) or a CSV file of "
-                            f"path,label; got {label!r}")
+            raise DataError(f"--label for images is 'folder' (class = sub-folder), a CSV file of "
+                            f"path,label, or for .npz images the name of their labels array; got {label!r}")
         subset = dataset.subset(indices)
         return ProbeData(dataset=subset, targets=np.asarray(targets), raw_features=raw_pixels(subset),
                          task=task, metric="accuracy" if task == "classification" else "r2",

@@ -11,7 +11,8 @@ memory. Every image becomes RGB ``uint8``:
 - 16-bit (``I;16``) and 32-bit integer (``I``) grayscale is scaled from ``[0, 65535]``,
   float (``F``) from ``[0, 1]``; CMYK and YCbCr JPEGs are converted by Pillow;
 - arrays are ``[N, H, W, C]`` (or ``[N, H, W]``) ``uint8`` with ``C`` in 1, 3, 4 (the
-  fourth channel is dropped).
+  fourth channel is dropped); an ``.npz`` keeps them in ``images`` (or ``x``, or its only
+  array), and may hold their labels beside them (see :mod:`.labels`).
 """
 
 from __future__ import annotations
@@ -113,15 +114,26 @@ def _array_items(path: Path, min_side: int) -> list[ImageItem]:
     return [ImageItem(str(path), i) for i in range(arr.shape[0])]
 
 
+def npz_image_key(files: list[str], path: Path | str) -> str:
+    """The array of an ``.npz`` that holds its images: ``images``, else ``x``, else the only one.
+
+    Other arrays (``labels``, ``y``) may sit beside it, for probing.
+    """
+    for key in ("images", "x"):
+        if key in files:
+            return key
+    if len(files) == 1:
+        return files[0]
+    raise BadImageError(f"{path}: an .npz of images needs one array, or one named 'images' (or 'x'), "
+                        f"found {files}")
+
+
 def _open_array(path: Path) -> np.ndarray:
     try:
         if path.suffix.lower() == ".npy":
             return np.load(path, mmap_mode="r", allow_pickle=False)
         with np.load(path, allow_pickle=False) as z:
-            if len(z.files) != 1 and "images" not in z.files:
-                raise BadImageError(f"{path}: an .npz of images needs one array or one named "
-                                    f"'images', found {z.files}")
-            return z["images" if "images" in z.files else z.files[0]]
+            return z[npz_image_key(z.files, path)]
     except BadImageError:
         raise
     except (OSError, ValueError, EOFError) as e:
