@@ -313,6 +313,7 @@ def cmd_pretrain(args) -> int:
         if env.is_main:
             print(json.dumps({"run_dir": str(run.path), "steps": result.end_step,
                               "final_loss": result.final_loss, "samples_per_s": result.samples_per_s}))
+            _end_report(plugin)
             _demo_hint(plugin, cfg, run.path)
     except BaseException:
         shutdown_distributed(barrier=False)  # don't wait for a rank that may be the stalled one
@@ -400,7 +401,15 @@ def cmd_embed(args) -> int:
     if names is not None:
         result["blocks"] = _blocks(names)
     print(json.dumps(result))
+    _end_report(run.plugin)
     return 0
+
+
+def _end_report(plugin) -> None:
+    """The plugin's line on skipped input (``ModalityPlugin.end_report``), if any, to stderr."""
+    report = plugin.end_report()
+    if report:
+        print(report, file=sys.stderr)
 
 
 def _blocks(names: list[str]) -> list[str]:
@@ -456,6 +465,7 @@ def cmd_probe(args) -> int:
     print(json.dumps(_rounded(result)))
     print(f"{data.metric} on {len(test)} held-out samples (split seed {args.seed}; "
           f"--seed changes it). {PROBE_NOTE}", file=sys.stderr)
+    _end_report(run.plugin)
     return 0
 
 

@@ -168,6 +168,13 @@ class ModalityPlugin(ABC):
         """
         return None
 
+    def end_report(self) -> str | None:
+        """A line on what the command's data reading left out (bad files skipped), or None.
+
+        ``jepa pretrain``, ``embed`` and ``probe`` print it to stderr when they end.
+        """
+        return None
+
     def describe_state(self, state: dict) -> str | None:
         """A short human account of the fitted ``state`` (printed when pretraining starts)."""
         return None

@@ -80,8 +80,8 @@ def csv_labels(items: list[ImageItem], root: str | Path, csv: str | Path,
     by_index = "index" in frame.columns and "path" not in frame.columns
     missing = [c for c in ("index" if by_index else "path", "label") if c not in frame.columns]
     if missing:
-        raise DataError(f"{csv}: a labels CSV needs columns path,label (or index,label for one "
-                        f"array file); missing {missing} (found {list(frame.columns)})")
+        raise DataError(f"{csv}: a labels CSV needs columns path,label; missing {missing} (found "
+                        f"{list(frame.columns)}; data that is one array file may use index,label)")
     if frame.empty:
         raise DataError(f"{csv}: no rows")
     indices = _csv_indices(items, root, csv, frame, by_index)

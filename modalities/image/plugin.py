@@ -17,6 +17,7 @@ from .labels import array_labels, csv_labels, folder_labels
 from .options import ImageOptions
 from .presets import preset
 from .readers import list_items
+from .skips import SkipLog
 from .tokenizer import PatchTokenizer
 
 
@@ -94,13 +95,26 @@ class ImageModality(ModalityPlugin):
         _check_grid(opts, cfg)
         return opts
 
+    @property
+    def skips(self) -> SkipLog:
+        """The bad images this plugin's commands skipped (``options.on_bad_image=skip``)."""
+        if "_skips" not in self.__dict__:
+            self._skips = SkipLog()
+        return self._skips
+
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[ImageDataset, dict]:
         opts = self._opts(cfg, state)
-        items = list_items(path, opts.patch_size, opts.verify, opts.on_bad_image)
+        skipped: list[str] = []
+        items = list_items(path, opts.patch_size, opts.verify, opts.on_bad_image, skipped=skipped)
+        self.skips.listed(skipped)
         return ImageDataset(items, opts, str(path)), {"options": dataclasses.asdict(opts)}
 
     def build_tokenizer(self, cfg: Config, state: dict) -> Tokenizer:
-        return PatchTokenizer(self._opts(cfg, state), cfg.model.dim)
+        return PatchTokenizer(self._opts(cfg, state), cfg.model.dim, self.skips)
+
+    def end_report(self) -> str | None:
+        """How many bad images were skipped, listing and decoding (``on_bad_image=skip``)."""
+        return self.skips.summary()
 
     def probe_data(self, path: str, label: str, task: str | None, cfg: Config,
                    state: dict) -> ProbeData:

@@ -141,13 +141,14 @@ def _open_array(path: Path) -> np.ndarray:
 
 
 def list_items(root: str | Path, min_side: int, verify: bool = True, on_bad: str = "stop",
-               workers: int = 8) -> list[ImageItem]:
+               workers: int = 8, skipped: list[str] | None = None) -> list[ImageItem]:
     """Every sample under ``root``, checked up front (headers; bytes with ``verify``).
 
     Args:
         min_side: the smallest image side accepted (one patch).
         on_bad: ``stop`` raises on the first bad file (in listing order); ``skip`` leaves
             bad files out with one warning giving their count and the first few.
+        skipped: a list that receives the message of each file left out (with ``skip``).
 
     Raises:
         DataError: a bad file (with ``stop``), or no readable image at all.
@@ -169,6 +170,8 @@ def list_items(root: str | Path, min_side: int, verify: bool = True, on_bad: str
     if bad and on_bad == "stop":
         raise DataError(f"{bad[0]} (options.on_bad_image=skip leaves bad files out)")
     if bad:
+        if skipped is not None:
+            skipped += [str(b) for b in bad]
         shown = "; ".join(str(b) for b in bad[:3])
         warnings.warn(f"skipped {len(bad)} bad image file(s) of {len(files)}: {shown}"
                       + (" ..." if len(bad) > 3 else ""), stacklevel=2)
@@ -238,6 +241,21 @@ class Decoder:
         return self._arrays[path]
 
     def __call__(self, item: ImageItem) -> np.ndarray:
+        """The image; one that cannot be decoded raises (``stop``) or is grey (``skip``, warned)."""
+        try:
+            return self.decode(item)
+        except BadImageError as e:
+            if self.on_bad == "stop":
+                raise
+            warnings.warn(f"skipped {e}; a grey image stands in for it", stacklevel=2)
+            return self.blank()
+
+    def decode(self, item: ImageItem) -> np.ndarray:
+        """The image as ``[size, size, 3]`` uint8.
+
+        Raises:
+            BadImageError: it cannot be decoded (naming it, and ``on_bad_image=skip``).
+        """
         try:
             if item.index >= 0:
                 rgb = np.asarray(self._array(item.path)[item.index])
@@ -248,11 +266,7 @@ class Decoder:
                 with Image.open(item.path) as img:
                     rgb = to_rgb(img)
         except (OSError, SyntaxError, ValueError) as e:
-            if self.on_bad == "stop":
-                raise BadImageError(f"{item.name}: cannot decode the image ({e}); "
-                                    "options.on_bad_image=skip replaces it by a grey image") from None
-            warnings.warn(f"skipped {item.name}: cannot decode the image ({e}); a grey image "
-                          "stands in for it", stacklevel=2)
-            return self.blank()
+            hint = "; options.on_bad_image=skip replaces it by a grey image" if self.on_bad == "stop" else ""
+            raise BadImageError(f"{item.name}: cannot decode the image ({e}){hint}") from None
         rgb = fit_square(rgb, self.size)
         return rgb if rgb.flags.writeable and rgb.flags.c_contiguous else np.array(rgb, order="C")
