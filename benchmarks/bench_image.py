@@ -4,7 +4,8 @@ Times, in one run on this machine, (1) one training step of the image plugin's d
 model (32 px, 8 x 8 tokens) and of ``vit_small_16`` at 224 px through the engine (model
 forward with its on-device crop, backward, clipping, AdamW, EMA update: the trainer's own
 ``Trainer.train_step``) against :mod:`ijepa_reference` at the same sizes, whose per-sample mask
-collator is timed beside the step; and (2) images/s through decode + resize in DataLoader
+collator is timed beside the step, and against the same eager step keeping every context
+whole (``keep_all``: padded with a key mask, the engine's work); and (2) images/s through decode + resize in DataLoader
 workers and through the batched on-device crop, against the step's images/s.
 
 Usage: ``python benchmarks/bench_image.py [--device cpu|cuda] [--steps N] [--out benchmarks/results]``
@@ -71,11 +72,11 @@ def engine_step(setting: dict, device: torch.device):
     return step, cfg, opts
 
 
-def reference_step(cfg, opts, batch: int, device: torch.device):
+def reference_step(cfg, opts, batch: int, device: torch.device, keep_all: bool = False):
     m = cfg.model
     ref = IJepaStep(opts.image_size, opts.patch_size, m.dim, m.depth, m.heads, m.predictor_dim,
                     m.predictor_depth, m.predictor_heads, m.mlp_ratio, device=device,
-                    min_keep=cfg.mask.min_keep)
+                    min_keep=cfg.mask.min_keep, keep_all=keep_all)
     imgs = torch.randn(batch, 3, opts.image_size, opts.image_size, device=device)
     timing = {"collator_s": []}
 
@@ -89,20 +90,24 @@ def reference_step(cfg, opts, batch: int, device: torch.device):
 
 
 def mask_tokens(cfg, grid: int, batch: int, batches: int = 20) -> dict:
-    """Mean context / target tokens per sample: the engine's padded masks vs I-JEPA's truncated ones."""
+    """Context / target tokens per sample, averaged over batches: the engine's padded width and
+    mean valid count, I-JEPA's truncated width and its mean count before truncation."""
     from ijepa_reference import MaskCollator
 
     from jepa_core.masking import create_masker
     from jepa_core.tokens import TokenLayout
 
-    masker, collator = create_masker(cfg.mask), MaskCollator(grid, min_keep=cfg.mask.min_keep)
-    sums = np.zeros(4)
+    masker = create_masker(cfg.mask)
+    collator = MaskCollator(grid, min_keep=cfg.mask.min_keep, keep_all=True)
+    sums = np.zeros(6)
     for s in range(batches):
         ms = masker(batch, TokenLayout((grid, grid)), seed=0, step=s, sample_ids=torch.arange(batch))
-        enc, pred = collator(batch)
-        sums += (ms.context_idx.shape[1], ms.target_idx.shape[2], enc[0].shape[1], pred[0].shape[1])
-    e_kc, e_kt, r_kc, r_kt = (round(float(v), 1) for v in sums / batches)
-    return {"engine_context": e_kc, "engine_target": e_kt, "ijepa_context": r_kc, "ijepa_target": r_kt}
+        (enc, valid), pred = collator(batch)
+        sums += (ms.context_idx.shape[1], ms.context_valid.sum(1).double().mean(), ms.target_idx.shape[2],
+                 valid.sum(1).min(), valid.sum(1).double().mean(), pred[0].shape[1])
+    e_kc, e_valid, e_kt, r_kc, r_all, r_kt = (round(float(v), 1) for v in sums / batches)
+    return {"engine_context": e_kc, "engine_context_valid": e_valid, "engine_target": e_kt,
+            "ijepa_context": r_kc, "ijepa_context_before_truncation": r_all, "ijepa_target": r_kt}
 
 
 def time_interleaved(fns: dict, steps: int, warmup: int, device: torch.device) -> dict[str, list[float]]:
@@ -173,8 +178,11 @@ def main() -> None:
     for name, setting in SETTINGS.items():
         ours, cfg, opts = engine_step(setting, device)
         ref, timing = reference_step(cfg, opts, setting["batch"], device)
-        times = time_interleaved({"engine": ours, "ijepa_eager": ref}, args.steps, args.warmup, device)
+        ref_all, _ = reference_step(cfg, opts, setting["batch"], device, keep_all=True)
+        times = time_interleaved({"engine": ours, "ijepa_eager": ref, "ijepa_keep_all": ref_all},
+                                 args.steps, args.warmup, device)
         e, r = statistics.median(times["engine"]), statistics.median(times["ijepa_eager"])
+        r_all = statistics.median(times["ijepa_keep_all"])
         c = statistics.median(timing["collator_s"][args.warmup:])
         row = {"batch": setting["batch"], "image_size": opts.image_size, "patch": opts.patch_size,
                "model": {k: getattr(cfg.model, k) for k in ("dim", "depth", "heads", "predictor_dim",
@@ -182,6 +190,7 @@ def main() -> None:
                "engine_ms": round(1000 * e, 1), "ijepa_eager_ms": round(1000 * r, 1),
                "ijepa_collator_ms": round(1000 * c, 1),
                "speedup": round(r / e, 3), "speedup_without_collator": round((r - c) / e, 3),
+               "ijepa_keep_all_ms": round(1000 * r_all, 1), "speedup_vs_keep_all": round(r_all / e, 3),
                "engine_images_per_s": round(setting["batch"] / e, 1),
                "mask_tokens": mask_tokens(cfg, opts.grid[0], setting["batch"])}
         result["settings"][name] = row
