@@ -50,6 +50,11 @@ class ImageModality(ModalityPlugin):
         with batch 64 the digits demo (10 epochs, 280 steps) trains in a few minutes on 2
         cores. Two DataLoader workers decode images beside the training step.
 
+        Blocks may span the whole grid (``mask.full_span: true``); I-JEPA's collator keeps
+        every side below the grid's (``full_span: false``), which on the 8 x 8 default grid
+        caps the context block at 49 of 64 tokens: faster, but it scored lower on the
+        digits probes (``benchmarks/results/image_probe.md``).
+
         Beside I-JEPA's loss, VICReg's covariance term and a variance hinge on the
         context embeddings (``objective.vicreg_covariance=1``, ``variance_hinge=1``; set
         both to 0 for I-JEPA's objective alone). At CPU budgets I-JEPA's loss alone made
@@ -62,7 +67,7 @@ class ImageModality(ModalityPlugin):
             "mask": {"name": "multiblock", "num_targets": 4, "target_scale": [0.15, 0.2],
                      "target_aspect": [0.75, 1.5], "context_scale": [0.85, 1.0],
                      "context_aspect": [1.0, 1.0], "min_keep": 4, "allow_overlap": False,
-                     "full_span": False},
+                     "full_span": True},
             "model": {"dim": 96, "depth": 4, "heads": 4, "predictor_dim": 64,
                       "predictor_depth": 2, "predictor_heads": 4},
             "target": {"kind": "ema", "momentum": [0.996, 1.0]},
