@@ -254,7 +254,7 @@ class Decoder:
         """The image as ``[size, size, 3]`` uint8.
 
         Raises:
-            BadImageError: it cannot be decoded (naming it, and ``on_bad_image=skip``).
+            BadImageError: it cannot be decoded (the message names it).
         """
         try:
             if item.index >= 0:
