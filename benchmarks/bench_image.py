@@ -4,7 +4,8 @@ Times, in one run on this machine, (1) one training step of the image plugin's d
 model (32 px, 8 x 8 tokens) and of ``vit_small_16`` at 224 px through the engine (model
 forward with its on-device crop, backward, clipping, AdamW, EMA update: the trainer's own
 ``Trainer.train_step``) against :mod:`ijepa_reference` at the same sizes, whose per-sample mask
-collator is timed beside the step; and (2) images/s through decode + resize in DataLoader
+collator is timed beside the step, and against the same eager step keeping every context
+whole (``keep_all``: padded with a key mask, the engine's work); and (2) images/s through decode + resize in DataLoader
 workers and through the batched on-device crop, against the step's images/s.
 
 Usage: ``python benchmarks/bench_image.py [--device cpu|cuda] [--steps N] [--out benchmarks/results]``
@@ -38,9 +39,13 @@ from modalities.image.augment import crop_boxes, resized_crop  # noqa: E402
 from modalities.image.dataset import ImageDataset  # noqa: E402
 from modalities.image.readers import list_items  # noqa: E402
 
+CLAMP = {"mask": {"full_span": False}}  # I-JEPA's block sides, below the grid's
 SETTINGS = {
     "default_32px": {"options": {}, "batch": 64},
+    "default_32px_ijepa_clamp": {"options": {}, "batch": 64, "config": CLAMP},
     "vit_small_16_224px": {"options": {"preset": "vit_small_16", "image_size": 224}, "batch": 8},
+    "vit_small_16_224px_ijepa_clamp": {"options": {"preset": "vit_small_16", "image_size": 224},
+                                       "batch": 8, "config": CLAMP},
 }
 
 
@@ -51,7 +56,7 @@ def _sync(device: torch.device) -> None:
 
 def engine_step(setting: dict, device: torch.device):
     plugin = create_modality("image")
-    cfg = build_config({"modality": "image"}, plugin.default_config(),
+    cfg = build_config({"modality": "image"}, plugin.default_config(), setting.get("config", {}),
                        {"options": setting["options"], "optim": {"amp": False}})
     opts = plugin._opts(cfg, None)  # applies the preset to cfg.model
     state = {"options": dataclasses.asdict(opts)}
@@ -71,11 +76,11 @@ def engine_step(setting: dict, device: torch.device):
     return step, cfg, opts
 
 
-def reference_step(cfg, opts, batch: int, device: torch.device):
+def reference_step(cfg, opts, batch: int, device: torch.device, keep_all: bool = False):
     m, p = cfg.model, cfg.predictor
     ref = IJepaStep(opts.image_size, opts.patch_size, m.dim, m.depth, m.heads, p.dim,
                     p.depth, p.heads, m.mlp_ratio, device=device,
-                    min_keep=cfg.mask.min_keep)
+                    min_keep=cfg.mask.min_keep, keep_all=keep_all)
     imgs = torch.randn(batch, 3, opts.image_size, opts.image_size, device=device)
     timing = {"collator_s": []}
 
@@ -89,20 +94,24 @@ def reference_step(cfg, opts, batch: int, device: torch.device):
 
 
 def mask_tokens(cfg, grid: int, batch: int, batches: int = 20) -> dict:
-    """Mean context / target tokens per sample: the engine's padded masks vs I-JEPA's truncated ones."""
+    """Context / target tokens per sample, averaged over batches: the engine's padded width and
+    mean valid count, I-JEPA's truncated width and its mean count before truncation."""
     from ijepa_reference import MaskCollator
 
     from jepa_core.masking import create_masker
     from jepa_core.tokens import TokenLayout
 
-    masker, collator = create_masker(cfg.mask), MaskCollator(grid, min_keep=cfg.mask.min_keep)
-    sums = np.zeros(4)
+    masker = create_masker(cfg.mask)
+    collator = MaskCollator(grid, min_keep=cfg.mask.min_keep, keep_all=True)
+    sums = np.zeros(6)
     for s in range(batches):
         ms = masker(batch, TokenLayout((grid, grid)), seed=0, step=s, sample_ids=torch.arange(batch))
-        enc, pred = collator(batch)
-        sums += (ms.context_idx.shape[1], ms.target_idx.shape[2], enc[0].shape[1], pred[0].shape[1])
-    e_kc, e_kt, r_kc, r_kt = (round(float(v), 1) for v in sums / batches)
-    return {"engine_context": e_kc, "engine_target": e_kt, "ijepa_context": r_kc, "ijepa_target": r_kt}
+        (enc, valid), pred = collator(batch)
+        sums += (ms.context_idx.shape[1], ms.context_valid.sum(1).double().mean(), ms.target_idx.shape[2],
+                 valid.sum(1).min(), valid.sum(1).double().mean(), pred[0].shape[1])
+    e_kc, e_valid, e_kt, r_kc, r_all, r_kt = (round(float(v), 1) for v in sums / batches)
+    return {"engine_context": e_kc, "engine_context_valid": e_valid, "engine_target": e_kt,
+            "ijepa_context": r_kc, "ijepa_context_before_truncation": r_all, "ijepa_target": r_kt}
 
 
 def time_interleaved(fns: dict, steps: int, warmup: int, device: torch.device) -> dict[str, list[float]]:
@@ -163,6 +172,8 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--only", nargs="+", choices=sorted(SETTINGS),
+                   help="time these settings only (no data path) and update their rows in the json")
     args = p.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
@@ -171,10 +182,15 @@ def main() -> None:
               "torch": torch.__version__, "threads": torch.get_num_threads(), "steps": args.steps,
               "settings": {}, "data": []}
     for name, setting in SETTINGS.items():
+        if args.only and name not in args.only:
+            continue
         ours, cfg, opts = engine_step(setting, device)
         ref, timing = reference_step(cfg, opts, setting["batch"], device)
-        times = time_interleaved({"engine": ours, "ijepa_eager": ref}, args.steps, args.warmup, device)
+        ref_all, _ = reference_step(cfg, opts, setting["batch"], device, keep_all=True)
+        times = time_interleaved({"engine": ours, "ijepa_eager": ref, "ijepa_keep_all": ref_all},
+                                 args.steps, args.warmup, device)
         e, r = statistics.median(times["engine"]), statistics.median(times["ijepa_eager"])
+        r_all = statistics.median(times["ijepa_keep_all"])
         c = statistics.median(timing["collator_s"][args.warmup:])
         row = {"batch": setting["batch"], "image_size": opts.image_size, "patch": opts.patch_size,
                "model": {**{k: getattr(cfg.model, k) for k in ("dim", "depth", "heads")},
@@ -182,17 +198,24 @@ def main() -> None:
                "engine_ms": round(1000 * e, 1), "ijepa_eager_ms": round(1000 * r, 1),
                "ijepa_collator_ms": round(1000 * c, 1),
                "speedup": round(r / e, 3), "speedup_without_collator": round((r - c) / e, 3),
+               "ijepa_keep_all_ms": round(1000 * r_all, 1), "speedup_vs_keep_all": round(r_all / e, 3),
                "engine_images_per_s": round(setting["batch"] / e, 1),
                "mask_tokens": mask_tokens(cfg, opts.grid[0], setting["batch"])}
         result["settings"][name] = row
         print(json.dumps({name: row}), flush=True)
+    out = args.out / ("image.json" if device.type == "cpu" else f"image_{device.type}.json")
+    if args.only and out.exists():  # keep the other rows of the last full run
+        previous = json.loads(out.read_text())
+        result = {**previous, "settings": {**previous["settings"], **result["settings"]}}
+        out.write_text(json.dumps(result, indent=2))
+        print(f"updated {out}", file=sys.stderr)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for size, file_size, suffix, count, batch in ((32, 32, ".png", 512, 64), (224, 256, ".jpg", 128, 8)):
             row = data_path(Path(tmp), size, file_size, suffix, count, batch, args.workers, device)
             result["data"].append(row)
             print(json.dumps(row), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / ("image.json" if device.type == "cpu" else f"image_{device.type}.json")
     out.write_text(json.dumps(result, indent=2))
     print(f"wrote {out}", file=sys.stderr)
 

@@ -5,6 +5,10 @@ Follows facebookresearch/ijepa (``src/masks/multiblock.py``, ``src/models/vision
 shortest one in the batch, a ViT with eager softmax attention, the predictor that repeats
 the context once per target block, smooth-L1 on layer-normed teacher features and the
 parameter-by-parameter EMA update. Written from the paper's code, not imported from it.
+
+``keep_all=True`` is the same step without the truncation: every sample keeps its whole
+context, padded to the longest with a key mask in the eager attention (what the engine
+computes), so the benchmark can also compare the two at equal work.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ class MaskCollator:
     """I-JEPA's multiblock mask collator (one context block, ``npred`` target blocks)."""
 
     def __init__(self, grid: int, enc_scale=(0.85, 1.0), pred_scale=(0.15, 0.2),
-                 aspect=(0.75, 1.5), nenc: int = 1, npred: int = 4, min_keep: int = 4) -> None:
+                 aspect=(0.75, 1.5), nenc: int = 1, npred: int = 4, min_keep: int = 4,
+                 keep_all: bool = False) -> None:
         self.height = self.width = grid
+        self.keep_all = keep_all
         self.enc_scale, self.pred_scale, self.aspect = enc_scale, pred_scale, aspect
         self.nenc, self.npred, self.min_keep = nenc, npred, min_keep
         self._itr = 0
@@ -83,6 +89,11 @@ class MaskCollator:
                 min_enc = min(min_enc, len(m))
             encs.append(masks_e)
         preds = torch.utils.data.default_collate([[m[:min_pred] for m in ms] for ms in preds])
+        if self.keep_all:  # pad every context to the longest, with its validity
+            longest = max(len(m) for ms in encs for m in ms)
+            valid = [torch.arange(longest) < len(ms[0]) for ms in encs]
+            padded = [torch.cat([ms[0], ms[0].new_zeros(longest - len(ms[0]))]) for ms in encs]
+            return ([torch.stack(padded)], torch.stack(valid)), preds
         encs = torch.utils.data.default_collate([[m[:min_enc] for m in ms] for ms in encs])
         return encs, preds
 
@@ -102,10 +113,13 @@ class Attention(nn.Module):
         self.heads, self.scale = heads, (dim // heads) ** -0.5
         self.qkv, self.proj = nn.Linear(dim, dim * 3), nn.Linear(dim, dim)
 
-    def forward(self, x):
+    def forward(self, x, valid=None):
         b, n, c = x.shape
         q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
-        attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
+        attn = (q @ k.transpose(-2, -1)) * self.scale
+        if valid is not None:
+            attn = attn.masked_fill(~valid[:, None, None, :], float("-inf"))
+        attn = attn.softmax(dim=-1)
         return self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
 
 
@@ -116,8 +130,8 @@ class Block(nn.Module):
         hidden = int(dim * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
+    def forward(self, x, valid=None):
+        x = x + self.attn(self.norm1(x), valid)
         return x + self.mlp(self.norm2(x))
 
 
@@ -130,12 +144,12 @@ class ViT(nn.Module):
         self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, x, masks=None):
+    def forward(self, x, masks=None, valid=None):
         x = self.patch_embed(x).flatten(2).transpose(1, 2) + self.pos
         if masks is not None:
             x = apply_masks(x, masks)
         for blk in self.blocks:
-            x = blk(x)
+            x = blk(x, valid)
         return self.norm(x)
 
 
@@ -148,7 +162,7 @@ class Predictor(nn.Module):
         self.blocks = nn.ModuleList(Block(pdim, heads, mlp_ratio) for _ in range(depth))
         self.norm, self.proj = nn.LayerNorm(pdim), nn.Linear(pdim, dim)
 
-    def forward(self, x, masks_x, masks):
+    def forward(self, x, masks_x, masks, valid=None):
         b = len(x) // len(masks_x)
         x = self.embed(x)
         pos = self.pos.repeat(b, 1, 1)
@@ -157,8 +171,10 @@ class Predictor(nn.Module):
         pos_m = repeat_interleave_batch(apply_masks(pos, masks), b, repeat=len(masks_x))
         pred = self.mask_token.repeat(pos_m.size(0), pos_m.size(1), 1) + pos_m
         x = torch.cat([x.repeat(len(masks), 1, 1), pred], 1)
+        if valid is not None:
+            valid = torch.cat([valid.repeat(len(masks), 1), valid.new_ones(pred.shape[:2])], 1)
         for blk in self.blocks:
-            x = blk(x)
+            x = blk(x, valid)
         return self.proj(self.norm(x)[:, n_ctx:])
 
 
@@ -166,7 +182,7 @@ class IJepaStep:
     """Encoder, EMA teacher, predictor, AdamW and the step of I-JEPA's ``train.py``."""
 
     def __init__(self, image_size, patch, dim, depth, heads, pdim, pdepth, pheads, mlp_ratio=4.0,
-                 device="cpu", min_keep=4):
+                 device="cpu", min_keep=4, keep_all=False):
         import copy
 
         grid = image_size // patch
@@ -175,19 +191,26 @@ class IJepaStep:
         self.target = copy.deepcopy(self.encoder).requires_grad_(False)
         self.opt = torch.optim.AdamW(list(self.encoder.parameters()) + list(self.predictor.parameters()),
                                      lr=1e-4, weight_decay=0.04)
-        self.collator = MaskCollator(grid, min_keep=min_keep)
+        self.collator = MaskCollator(grid, min_keep=min_keep, keep_all=keep_all)
         self.device = device
 
     def masks(self, batch_size):
         encs, preds = self.collator(batch_size)
-        return [m.to(self.device) for m in encs], [m.to(self.device) for m in preds]
+        preds = [m.to(self.device) for m in preds]
+        if self.collator.keep_all:
+            encs, valid = encs
+            return ([m.to(self.device) for m in encs], valid.to(self.device)), preds
+        return [m.to(self.device) for m in encs], preds
 
     def step(self, imgs, masks_enc, masks_pred, momentum=0.996):
+        valid = None
+        if isinstance(masks_enc, tuple):  # keep_all: (padded contexts, their validity)
+            masks_enc, valid = masks_enc
         with torch.no_grad():
             h = self.target(imgs)
             h = F.layer_norm(h, (h.size(-1),))
             h = repeat_interleave_batch(apply_masks(h, masks_pred), len(h), repeat=len(masks_enc))
-        z = self.predictor(self.encoder(imgs, masks_enc), masks_enc, masks_pred)
+        z = self.predictor(self.encoder(imgs, masks_enc, valid), masks_enc, masks_pred, valid)
         loss = F.smooth_l1_loss(z, h)
         self.opt.zero_grad()
         loss.backward()

@@ -284,14 +284,14 @@ def _resolve_config(args, plugin):
     for name in ("probe_label", "probe_data"):
         if getattr(args, name, None):
             flags.setdefault("logging", {})[name] = getattr(args, name)
-    overrides = parse_overrides(args.overrides)
+    overrides = plugin.move_data_options(parse_overrides(args.overrides), "--set")
 
     if args.resume and run.exists():
         if run.modality() != args.modality:
             raise RunError(f"{run.path} is a {run.modality()!r} run; cannot resume it as {args.modality!r}")
         saved, state = run.read()
         return build_config(to_dict(saved), flags, overrides), state
-    file_layer = load_yaml(args.config) if args.config else {}
+    file_layer = plugin.move_data_options(load_yaml(args.config), args.config) if args.config else {}
     cfg = build_config({"modality": args.modality}, plugin.default_config(), file_layer, flags, overrides)
     if cfg.modality != args.modality:
         raise RunError(f"the config is for modality {cfg.modality!r}, not {args.modality!r}")
@@ -350,6 +350,7 @@ def cmd_pretrain(args) -> int:
         if env.is_main:
             print(json.dumps({"run_dir": str(run.path), "steps": result.end_step,
                               "final_loss": result.final_loss, "samples_per_s": result.samples_per_s}))
+            _end_report(plugin)
             _demo_hint(plugin, cfg, run.path)
     except BaseException:
         shutdown_distributed(barrier=False)  # don't wait for a rank that may be the stalled one
@@ -438,7 +439,15 @@ def cmd_embed(args) -> int:
     if names is not None:
         result["blocks"] = _blocks(names)
     print(json.dumps(result))
+    _end_report(run.plugin)
     return 0
+
+
+def _end_report(plugin) -> None:
+    """The plugin's line on skipped input (``ModalityPlugin.end_report``), if any, to stderr."""
+    report = plugin.end_report()
+    if report:
+        print(report, file=sys.stderr)
 
 
 def _blocks(names: list[str]) -> list[str]:
@@ -494,6 +503,7 @@ def cmd_probe(args) -> int:
     print(json.dumps(_rounded(result)))
     print(f"{data.metric} on {len(test)} held-out samples (split seed {args.seed}; "
           f"--seed changes it). {PROBE_NOTE}", file=sys.stderr)
+    _end_report(run.plugin)
     return 0
 
 

@@ -31,6 +31,8 @@ from typing import Any, ClassVar
 
 import yaml
 
+from .presets import apply_model_preset
+
 
 @dataclass
 class DataConfig:
@@ -105,6 +107,7 @@ class ModelConfig:
     dropout: float = 0.0
     attention_window: int = 0
     init_hf: str | None = None  # a transformers I-JEPA checkpoint folder: the encoder's initialization
+    preset: str | None = None  # a ViT size (jepa_core.presets): sets the sizes above, winning over them
 
     def __getattr__(self, name: str) -> Any:  # only called for attributes it does not have
         if name in MOVED_MODEL_KEYS:
@@ -404,6 +407,10 @@ def build_config(*layers: dict) -> Config:
                 data = {**data, section: {k: v for k, v in old.items() if k in keep}}
         data = merge(data, layer)
     cfg = from_dict(Config, data)
+    try:
+        apply_model_preset(cfg)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     check_sizes(cfg)
     for name, values in cfg.objective.terms.items():
         objective_term_config(name, values)

@@ -99,12 +99,46 @@ class ModalityPlugin(ABC):
             only for a tokenizer with a grid).
         demo_probe_flags: extra ``jepa probe`` flags the demo's documented numbers use
             (printed after pretraining on the demo data).
+        data_options: ``options`` fields a user may also write under ``data.`` (the
+            image plugin's ``data.image_size``); :meth:`move_data_options` moves them.
     """
 
     name: ClassVar[str]
     options_class: ClassVar[type | None] = None
     embedding_level: ClassVar[str] = "sample"
     demo_probe_flags: ClassVar[str] = ""
+    data_options: ClassVar[tuple[str, ...]] = ()
+
+    def move_data_options(self, layer: dict, where: str = "config") -> dict:
+        """A user's config layer with its ``data.<key>`` for each of :attr:`data_options`
+        moved to ``options.<key>``, before the layer is validated.
+
+        Raises:
+            jepa_core.config.ConfigError: both spellings given with different values.
+
+        Examples:
+            >>> class P(ModalityPlugin):
+            ...     name, data_options = "p", ("image_size",)
+            ...     def load(self, *a): ...
+            ...     def build_tokenizer(self, *a): ...
+            ...     def probe_data(self, *a): ...
+            >>> P().move_data_options({"data": {"image_size": 64, "batch_size": 8}})
+            {'data': {'batch_size': 8}, 'options': {'image_size': 64}}
+        """
+        data = layer.get("data") if isinstance(layer, dict) else None
+        if not isinstance(data, dict) or not any(k in data for k in self.data_options):
+            return layer
+        from .config import ConfigError
+
+        data, options = dict(data), dict(layer.get("options") or {})
+        for key in self.data_options:
+            if key in data:
+                value = data.pop(key)
+                if key in options and options[key] != value:
+                    raise ConfigError(f"{where}: data.{key}={value!r} and options.{key}="
+                                      f"{options[key]!r} are the same setting; give one")
+                options[key] = value
+        return {**layer, "data": data, "options": options}
 
     def default_config(self) -> dict:
         """Config sections this modality overrides by default (sized for a 2-core CPU)."""
@@ -131,6 +165,13 @@ class ModalityPlugin(ABC):
         """The ``--label`` that goes with ``path`` when it is this plugin's demo data, else None.
 
         ``jepa probe`` uses it when no ``--label`` is given. It must not create the demo.
+        """
+        return None
+
+    def end_report(self) -> str | None:
+        """A line on what the command's data reading left out (bad files skipped), or None.
+
+        ``jepa pretrain``, ``embed`` and ``probe`` print it to stderr when they end.
         """
         return None
 

@@ -27,6 +27,8 @@ class MultiBlockSettings:
     min_keep: int = 4
     allow_overlap: bool = False
     temporal_scale: tuple[float, float] = (1.0, 1.0)
+    #: False: block sides stay below the grid's (I-JEPA's collator: ``h < H``, ``w < W``).
+    full_span: bool = True
 
 
 @dataclass

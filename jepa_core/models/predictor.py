@@ -126,7 +126,7 @@ class Predictor(nn.Module):
         x = torch.cat([ctx, tgt], dim=1)
         valid = torch.cat([ctx_valid.repeat_interleave(m, dim=0), tgt_valid.reshape(b * m, kt)], dim=1)
         cond = self._condition(cond, b, m, ctx_idx, flat_tgt)
-        out = self.transformer(x, valid, cond)[:, kc:]
+        out = self.transformer(x, valid, cond, out_from=kc)  # the mask tokens
         return self.head(out).view(b, m, kt, -1)
 
     def _condition(self, cond: Tensor | None, b: int, m: int, ctx_idx: Tensor,

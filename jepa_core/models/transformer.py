@@ -9,6 +9,7 @@ as in DiT, for action-conditioned predictors.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..ops import masked_attention
@@ -71,7 +72,20 @@ class Block(nn.Module):
 
 
 class Transformer(nn.Module):
-    """A stack of :class:`Block` with a final LayerNorm."""
+    """A stack of :class:`Block` with a final LayerNorm.
+
+    Padding costs nothing but attention masking: when a ``[B, N]`` key mask leaves a
+    good share of the positions empty (ragged sets padded to the longest, such as
+    multiblock contexts), the token-wise layers (norms, projections, MLP) run on the
+    valid tokens alone, packed into one ``[T, D]`` matrix, and only attention sees the
+    padded ``[B, N]`` layout (see :class:`Packing`). Padded positions come out as zeros
+    instead of whatever a transformer makes of padding; valid ones are the same either
+    way (up to float rounding). Packing reads the mask's valid count on the host, so it
+    runs on CPU only, where that is free, and never under per-token conditions.
+    """
+
+    #: Pack when at most this fraction of the ``B x N`` positions is valid.
+    pack_below = 0.9
 
     def __init__(self, dim: int, depth: int, heads: int, mlp_ratio: float = 4.0,
                  dropout: float = 0.0, cond_dim: int = 0) -> None:
@@ -79,10 +93,91 @@ class Transformer(nn.Module):
         self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, dropout, cond_dim) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, x: Tensor, key_valid: Tensor | None = None, cond: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, key_valid: Tensor | None = None, cond: Tensor | None = None,
+                *, out_from: int = 0) -> Tensor:
+        """Run the blocks; return positions ``out_from:`` only.
+
+        Args:
+            out_from: first position whose output is wanted (a predictor reads only its
+                mask tokens): the last block's queries, projection and MLP skip the
+                positions before it, which still serve as keys.
+
+        Shapes:
+            x ``[B, N, D]``, key_valid ``[B, N]`` (or per query ``[B, N, N]``) ->
+            ``[B, N - out_from, D]``.
+        """
+        if self._packs(x, key_valid, cond):
+            return self._forward_packed(x, key_valid, out_from)
         for block in self.blocks:
             x = block(x, key_valid, cond)
-        return self.norm(x)
+        return self.norm(x[:, out_from:])
+
+    def _packs(self, x: Tensor, key_valid: Tensor | None, cond: Tensor | None) -> bool:
+        if (key_valid is None or key_valid.dim() != 2 or x.device.type != "cpu" or not self.blocks
+                or self.blocks[0].modulation is not None or key_valid.numel() == 0):
+            return False
+        return float(key_valid.float().mean()) <= self.pack_below
+
+    def _forward_packed(self, x: Tensor, key_valid: Tensor, out_from: int) -> Tensor:
+        pack = Packing(key_valid)
+        h = pack.pack(x)
+        for block in self.blocks[:-1]:
+            h = _packed_block(block, h, pack, key_valid)
+        out_pack = Packing(key_valid[:, out_from:]) if out_from else pack
+        h = _packed_block(self.blocks[-1], h, pack, key_valid, out_pack, out_from)
+        return out_pack.unpack(self.norm(h))
+
+
+class Packing:
+    """The valid positions of a padded ``[B, N]`` batch, to move rows in and out of ``[T, D]``.
+
+    Examples:
+        >>> p = Packing(torch.tensor([[True, False], [True, True]]))
+        >>> p.unpack(p.pack(torch.ones(2, 2, 1)))[..., 0]
+        tensor([[1., 0.],
+                [1., 1.]])
+    """
+
+    def __init__(self, valid: Tensor) -> None:
+        self.batch, self.length = valid.shape
+        self.rows = valid.reshape(-1).nonzero().squeeze(1)  # [T] into the flat B*N positions
+        self.valid = valid
+
+    def pack(self, x: Tensor) -> Tensor:
+        """``[B, N, ...]`` -> ``[T, ...]``, the valid positions in order."""
+        return x.reshape(self.batch * self.length, *x.shape[2:]).index_select(0, self.rows)
+
+    def unpack(self, h: Tensor) -> Tensor:
+        """``[T, ...]`` -> ``[B, N, ...]`` with zeros at the padded positions."""
+        out = h.new_zeros(self.batch * self.length, *h.shape[1:]).index_copy(0, self.rows, h)
+        return out.view(self.batch, self.length, *h.shape[1:])
+
+
+def _packed_block(block: Block, h: Tensor, pack: Packing, key_valid: Tensor,
+                  out_pack: Packing | None = None, out_from: int = 0) -> Tensor:
+    """One unconditioned :class:`Block` on packed rows ``h`` ``[T, D]``.
+
+    With ``out_pack`` (the valid positions from ``out_from`` on) only those rows are
+    updated and returned: the others are keys and values, never queries.
+    """
+    attn = block.attn
+    d = h.shape[-1]
+    dh = d // attn.heads
+    y = block.norm1(h)
+    kv = pack.unpack(F.linear(y, attn.qkv.weight[d:], attn.qkv.bias[d:]))  # [B, N, 2D]
+    b, n = kv.shape[:2]
+    k, v = kv.view(b, n, 2, attn.heads, dh).permute(2, 0, 3, 1, 4)
+    if out_pack is None or out_pack is pack:
+        out_pack, keep = pack, None
+    else:
+        keep = (pack.rows % pack.length >= out_from).nonzero().squeeze(1)  # rows from out_from on
+        h, y = h.index_select(0, keep), y.index_select(0, keep)
+    q = out_pack.unpack(F.linear(y, attn.qkv.weight[:d], attn.qkv.bias[:d]))
+    q = q.view(b, out_pack.length, attn.heads, dh).transpose(1, 2)
+    out = masked_attention(q, k, v, key_valid)  # [B, H, Nq, Dh]
+    out = out_pack.pack(out.transpose(1, 2).reshape(b, out_pack.length, d))
+    h = h + attn.dropout(attn.proj(out))
+    return h + block.mlp(block.norm2(h))
 
 
 def init_weights(module: nn.Module) -> None:

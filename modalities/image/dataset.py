@@ -10,7 +10,8 @@ from .readers import BadImageError, Decoder, ImageItem
 
 
 class ImageDataset(Dataset):
-    """Images resized to ``options.image_size``: ``{"image": uint8 [3, S, S], "error": str}``.
+    """Images resized to ``options.image_size``: ``{"image": uint8 [3, S, S], "error": str,
+    "skipped": str}``.
 
     Holds only the item list; each ``__getitem__`` opens and decodes one file, so memory
     does not grow with the folder and decoding runs in parallel across the loader's
@@ -19,7 +20,10 @@ class ImageDataset(Dataset):
     A file that cannot be decoded (with ``options.on_bad_image=stop``; listing catches
     most bad files before) is not raised in the worker, where the DataLoader would wrap
     the message in a traceback: the item carries it in ``error`` (``""`` when fine) and
-    the tokenizer raises it as one clear :class:`~jepa_core.modality.DataError`.
+    the tokenizer raises it as one clear :class:`~jepa_core.modality.DataError`. With
+    ``options.on_bad_image=skip`` a grey image stands in and ``skipped`` carries the
+    message instead, for the tokenizer to warn about and count
+    (:class:`~modalities.image.skips.SkipLog`).
 
     Args:
         items: the samples, from :func:`modalities.image.readers.list_items`.
@@ -37,11 +41,17 @@ class ImageDataset(Dataset):
         return len(self.items)
 
     def __getitem__(self, i: int) -> dict:
+        error = skipped = ""
         try:
-            rgb, error = self.decode(self.items[i]), ""
+            rgb = self.decode.decode(self.items[i])
         except BadImageError as e:
-            rgb, error = self.decode.blank(), str(e)
-        return {"image": torch.from_numpy(rgb).permute(2, 0, 1).contiguous(), "error": error}
+            rgb = self.decode.blank()
+            if self.opts.on_bad_image == "stop":
+                error = str(e)
+            else:
+                skipped = str(e)
+        return {"image": torch.from_numpy(rgb).permute(2, 0, 1).contiguous(), "error": error,
+                "skipped": skipped}
 
     def subset(self, indices: list[int]) -> "ImageDataset":
         """The same dataset restricted to ``indices`` (in that order)."""

@@ -17,17 +17,21 @@ class ImageOptions:
     32 px images cut into 4 px patches, an 8 x 8 token grid. I-JEPA's ImageNet setting is
     ``image_size: 224`` with a preset such as ``vit_huge_14`` (16 x 16 tokens).
 
+    ``image_size`` may also be written ``data.image_size`` (``--set data.image_size=224``):
+    the plugin declares it in ``data_options``, and the CLI moves it here.
+
     Args:
         image_size: every image is resized (shorter side) and centre-cropped to
             ``image_size x image_size`` when it is decoded, for training, embedding and
             probing alike: an encoder only ever sees its training resolution, so its
             sin-cos positions never need interpolating.
         patch_size: pixels per patch side; must divide ``image_size``. Set by ``preset``.
-        preset: a ViT size from :data:`modalities.image.presets.VIT_PRESETS`
+        preset: a ViT size from :data:`jepa_core.presets.VIT_PRESETS`
             (``vit_tiny_16`` ... ``vit_giant_14``); it sets ``patch_size`` and the
             ``model`` section's encoder and predictor sizes (overriding ``model.dim``,
             ``depth``, ``heads``, ``predictor_*`` and ``mlp_ratio``). ``null``: the
-            ``model`` section as given.
+            ``model`` section as given. The older spelling of ``model.preset``, which
+            does the same (give one, or both the same).
         crop_scale: random resized crop, range of the crop's area as a fraction of the
             image (I-JEPA: ``[0.3, 1.0]``); ``[1.0, 1.0]`` turns cropping off.
         crop_ratio: range of the crop's aspect ratio (width / height), drawn log-uniformly.

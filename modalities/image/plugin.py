@@ -13,10 +13,11 @@ from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
 
 from .dataset import ImageDataset
 from .demo import demo_root
-from .labels import csv_labels, folder_labels
+from .labels import array_labels, csv_labels, folder_labels
 from .options import ImageOptions
 from .presets import preset
 from .readers import list_items
+from .skips import SkipLog
 from .tokenizer import PatchTokenizer
 
 
@@ -28,13 +29,15 @@ class ImageModality(ModalityPlugin):
     ``options.image_size`` (see :mod:`modalities.image.readers`). ``embed`` writes one
     mean-pooled embedding per image. ``probe --label folder`` takes the class from each
     image's sub-folder; ``probe --label FILE.csv`` from a CSV of ``path,label`` with
-    paths relative to the data folder. The raw baseline is the image downsampled to
+    paths relative to the data folder (``index,label`` for one array file); ``probe
+    --label KEY`` for ``.npz`` images from their array ``KEY`` (``labels``, ``y``). The raw baseline is the image downsampled to
     ``options.raw_size`` pixels a side.
     """
 
     name = "image"
     options_class = ImageOptions
     embedding_level = "sample"
+    data_options = ("image_size",)  # --set data.image_size=224 is options.image_size
 
     def default_config(self) -> dict:
         """I-JEPA's objective and masks, a small ViT sized for a 2-core CPU.
@@ -47,6 +50,11 @@ class ImageModality(ModalityPlugin):
         with batch 64 the digits demo (10 epochs, 280 steps) trains in a few minutes on 2
         cores. Two DataLoader workers decode images beside the training step.
 
+        Blocks may span the whole grid (``mask.full_span: true``); I-JEPA's collator keeps
+        every side below the grid's (``full_span: false``), which on the 8 x 8 default grid
+        caps the context block at 49 of 64 tokens: faster, but it scored lower on the
+        digits probes (``benchmarks/results/image_probe.md``).
+
         Beside I-JEPA's loss, VICReg's covariance term and a variance hinge on the
         context embeddings (``objective.vicreg_covariance=1``, ``variance_hinge=1``; set
         both to 0 for I-JEPA's objective alone). At CPU budgets I-JEPA's loss alone made
@@ -58,7 +66,8 @@ class ImageModality(ModalityPlugin):
             "data": {"batch_size": 64, "num_workers": 2},
             "mask": {"name": "multiblock", "num_targets": 4, "target_scale": [0.15, 0.2],
                      "target_aspect": [0.75, 1.5], "context_scale": [0.85, 1.0],
-                     "context_aspect": [1.0, 1.0], "min_keep": 4, "allow_overlap": False},
+                     "context_aspect": [1.0, 1.0], "min_keep": 4, "allow_overlap": False,
+                     "full_span": True},
             "model": {"dim": 96, "depth": 4, "heads": 4, "predictor_dim": 64,
                       "predictor_depth": 2, "predictor_heads": 4},
             "target": {"kind": "ema", "momentum": [0.996, 1.0]},
@@ -72,27 +81,46 @@ class ImageModality(ModalityPlugin):
         return str(demo_root())
 
     def _opts(self, cfg: Config, state: dict | None) -> ImageOptions:
-        """The options (those saved in ``state`` when given), with the preset applied."""
+        """The options (those saved in ``state`` when given), with the preset applied.
+
+        The preset is ``model.preset`` (the core sets the model sizes from it) or, the
+        older spelling, ``options.preset``; either sets ``options.patch_size``.
+        """
         try:
             opts = self.run_options(cfg, state)
-            if opts.preset:
-                sizes = preset(opts.preset)
-                opts.patch_size = sizes["patch_size"]
+            name = _preset_name(opts.preset, cfg.model.preset)
+            if name:
+                sizes = preset(name)
+                opts.preset, opts.patch_size = name, sizes["patch_size"]
                 for key, value in sizes["model"].items():  # the preset wins over model.*
                     section, key = MOVED_MODEL_KEYS.get(key, ("model", key))  # predictor_dim: predictor.dim
                     setattr(getattr(cfg, section), key, value)
             opts.validate()
         except ValueError as e:
             raise DataError(str(e)) from None
+        _check_grid(opts, cfg)
         return opts
+
+    @property
+    def skips(self) -> SkipLog:
+        """The bad images this plugin's commands skipped (``options.on_bad_image=skip``)."""
+        if "_skips" not in self.__dict__:
+            self._skips = SkipLog()
+        return self._skips
 
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[ImageDataset, dict]:
         opts = self._opts(cfg, state)
-        items = list_items(path, opts.patch_size, opts.verify, opts.on_bad_image)
+        skipped: list[str] = []
+        items = list_items(path, opts.patch_size, opts.verify, opts.on_bad_image, skipped=skipped)
+        self.skips.listed(skipped)
         return ImageDataset(items, opts, str(path)), {"options": dataclasses.asdict(opts)}
 
     def build_tokenizer(self, cfg: Config, state: dict) -> Tokenizer:
-        return PatchTokenizer(self._opts(cfg, state), cfg.model.dim)
+        return PatchTokenizer(self._opts(cfg, state), cfg.model.dim, self.skips)
+
+    def end_report(self) -> str | None:
+        """How many bad images were skipped, listing and decoding (``on_bad_image=skip``)."""
+        return self.skips.summary()
 
     def probe_data(self, path: str, label: str, task: str | None, cfg: Config,
                    state: dict) -> ProbeData:
@@ -104,13 +132,53 @@ class ImageModality(ModalityPlugin):
             indices, _, targets = folder_labels(dataset.items, path)
         elif label.lower().endswith(".csv"):
             indices, _, targets = csv_labels(dataset.items, path, label, task)
+        elif any(it.path.lower().endswith(".npz") for it in dataset.items):
+            indices, _, targets = array_labels(dataset.items, label, task)
         else:
-            raise DataError(f"--label for images is 'folder' (class = sub-folder) or a CSV file of "
-                            f"path,label; got {label!r}")
+            raise DataError(f"--label for images is 'folder' (class = sub-folder), a CSV file of "
+                            f"path,label, or for .npz images the name of their labels array; got {label!r}")
         subset = dataset.subset(indices)
         return ProbeData(dataset=subset, targets=np.asarray(targets), raw_features=raw_pixels(subset),
                          task=task, metric="accuracy" if task == "classification" else "r2",
                          level="sample")
+
+
+def _check_grid(opts: ImageOptions, cfg: Config) -> None:
+    """Raise a :class:`DataError` saying what to change when the masks cannot fit the grid."""
+    from jepa_core.masking import create_masker
+    from jepa_core.tokens import TokenLayout
+
+    masker = create_masker(cfg.mask)
+
+    def fits(side: int) -> bool:
+        try:
+            masker.check(TokenLayout((side, side)))
+        except ValueError:
+            return False
+        return True
+
+    side = opts.grid[0]
+    try:
+        masker.check(TokenLayout(opts.grid))
+    except ValueError as e:
+        need = next((g for g in range(side + 1, 257) if fits(g)), None)
+        patch = f"{opts.patch_size} px patches" + (f" (preset {opts.preset})" if opts.preset else "")
+        fix = (f"use options.image_size (or data.image_size) of at least {need * opts.patch_size} "
+               f"(a {need} x {need} grid) or smaller patches" if need else "use a larger grid")
+        if opts.preset:
+            fix += " (a preset sets the patch size: drop it and set options.patch_size and model.*)"
+        else:
+            fix += " (options.patch_size)"
+        raise DataError(f"options.image_size={opts.image_size} cut into {patch} is a {side} x {side} "
+                        f"token grid, too small for the {cfg.mask.name} masks ({e}); {fix}") from None
+
+
+def _preset_name(option: str | None, model: str | None) -> str | None:
+    """The preset named by ``options.preset`` or ``model.preset`` (they must agree)."""
+    if option and model and option != model:
+        raise ValueError(f"options.preset={option!r} and model.preset={model!r} disagree; set "
+                         "model.preset alone (options.preset is its older spelling)")
+    return model or option
 
 
 def raw_pixels(dataset: ImageDataset, batch: int = 256) -> np.ndarray:

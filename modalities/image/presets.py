@@ -1,39 +1,20 @@
-"""ViT presets: the encoder and predictor sizes I-JEPA used, as a table.
+"""ViT presets for images: the core's table (:mod:`jepa_core.presets`), by name.
 
-Encoder widths, depths and heads are those of the ViT family (I-JEPA trains ViT-H/14,
-ViT-H/16 at 448 px and ViT-G/16). I-JEPA's predictor is 384 wide and 12 deep for
-ViT-H and ViT-G, with as many heads as the encoder; the same predictor is used here for
-ViT-B and ViT-L, and a smaller one (half the encoder depth, at most the encoder's width)
-for the tiny and small models meant for CPUs.
+The table lives in the core (``model.preset``) because a ViT size is not image-specific;
+this module keeps the names other plugins import (:func:`preset`, :data:`VIT_PRESETS`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-#: size -> (dim, depth, heads, predictor_dim, predictor_depth).
-VIT_SIZES: dict[str, tuple[int, int, int, int, int]] = {
-    "tiny": (192, 12, 3, 192, 6),
-    "small": (384, 12, 6, 384, 6),
-    "base": (768, 12, 12, 384, 12),
-    "large": (1024, 24, 16, 384, 12),
-    "huge": (1280, 32, 16, 384, 12),
-    "giant": (1408, 40, 16, 384, 12),
-}
+from jepa_core.presets import PATCH_SIZES, VIT_PRESETS, VIT_SIZES, vit_preset
 
-#: The patch sizes each size comes in (``vit_base_16``, ``vit_huge_14``, ...).
-PATCH_SIZES = (14, 16)
-
-#: Every preset name -> its ``model`` section fields and patch size.
-VIT_PRESETS: dict[str, dict[str, Any]] = {
-    f"vit_{size}_{patch}": {"patch_size": patch, "model": {
-        "dim": dim, "depth": depth, "heads": heads, "mlp_ratio": 4.0 if size != "giant" else 48 / 11,
-        "predictor_dim": pdim, "predictor_depth": pdepth, "predictor_heads": heads}}
-    for size, (dim, depth, heads, pdim, pdepth) in VIT_SIZES.items() for patch in PATCH_SIZES}
+__all__ = ["PATCH_SIZES", "VIT_PRESETS", "VIT_SIZES", "preset"]
 
 
 def preset(name: str) -> dict[str, Any]:
-    """The sizes of preset ``name``.
+    """The sizes of preset ``name`` (``{"patch_size": p, "model": {...}}``).
 
     Raises:
         ValueError: an unknown name, listing the known ones.
@@ -42,6 +23,4 @@ def preset(name: str) -> dict[str, Any]:
         >>> preset("vit_base_16")["model"]["dim"], preset("vit_huge_14")["patch_size"]
         (768, 14)
     """
-    if name not in VIT_PRESETS:
-        raise ValueError(f"options.preset={name!r} is not a ViT preset; known: {sorted(VIT_PRESETS)}")
-    return VIT_PRESETS[name]
+    return vit_preset(name, key="options.preset")

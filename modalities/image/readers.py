@@ -11,7 +11,8 @@ memory. Every image becomes RGB ``uint8``:
 - 16-bit (``I;16``) and 32-bit integer (``I``) grayscale is scaled from ``[0, 65535]``,
   float (``F``) from ``[0, 1]``; CMYK and YCbCr JPEGs are converted by Pillow;
 - arrays are ``[N, H, W, C]`` (or ``[N, H, W]``) ``uint8`` with ``C`` in 1, 3, 4 (the
-  fourth channel is dropped).
+  fourth channel is dropped); an ``.npz`` keeps them in ``images`` (or ``x``, or its only
+  array), and may hold their labels beside them (see :mod:`.labels`).
 """
 
 from __future__ import annotations
@@ -113,15 +114,26 @@ def _array_items(path: Path, min_side: int) -> list[ImageItem]:
     return [ImageItem(str(path), i) for i in range(arr.shape[0])]
 
 
+def npz_image_key(files: list[str], path: Path | str) -> str:
+    """The array of an ``.npz`` that holds its images: ``images``, else ``x``, else the only one.
+
+    Other arrays (``labels``, ``y``) may sit beside it, for probing.
+    """
+    for key in ("images", "x"):
+        if key in files:
+            return key
+    if len(files) == 1:
+        return files[0]
+    raise BadImageError(f"{path}: an .npz of images needs one array, or one named 'images' (or 'x'), "
+                        f"found {files}")
+
+
 def _open_array(path: Path) -> np.ndarray:
     try:
         if path.suffix.lower() == ".npy":
             return np.load(path, mmap_mode="r", allow_pickle=False)
         with np.load(path, allow_pickle=False) as z:
-            if len(z.files) != 1 and "images" not in z.files:
-                raise BadImageError(f"{path}: an .npz of images needs one array or one named "
-                                    f"'images', found {z.files}")
-            return z["images" if "images" in z.files else z.files[0]]
+            return z[npz_image_key(z.files, path)]
     except BadImageError:
         raise
     except (OSError, ValueError, EOFError) as e:
@@ -129,13 +141,14 @@ def _open_array(path: Path) -> np.ndarray:
 
 
 def list_items(root: str | Path, min_side: int, verify: bool = True, on_bad: str = "stop",
-               workers: int = 8) -> list[ImageItem]:
+               workers: int = 8, skipped: list[str] | None = None) -> list[ImageItem]:
     """Every sample under ``root``, checked up front (headers; bytes with ``verify``).
 
     Args:
         min_side: the smallest image side accepted (one patch).
         on_bad: ``stop`` raises on the first bad file (in listing order); ``skip`` leaves
             bad files out with one warning giving their count and the first few.
+        skipped: a list that receives the message of each file left out (with ``skip``).
 
     Raises:
         DataError: a bad file (with ``stop``), or no readable image at all.
@@ -157,6 +170,8 @@ def list_items(root: str | Path, min_side: int, verify: bool = True, on_bad: str
     if bad and on_bad == "stop":
         raise DataError(f"{bad[0]} (options.on_bad_image=skip leaves bad files out)")
     if bad:
+        if skipped is not None:
+            skipped += [str(b) for b in bad]
         shown = "; ".join(str(b) for b in bad[:3])
         warnings.warn(f"skipped {len(bad)} bad image file(s) of {len(files)}: {shown}"
                       + (" ..." if len(bad) > 3 else ""), stacklevel=2)
@@ -226,6 +241,21 @@ class Decoder:
         return self._arrays[path]
 
     def __call__(self, item: ImageItem) -> np.ndarray:
+        """The image; one that cannot be decoded raises (``stop``) or is grey (``skip``, warned)."""
+        try:
+            return self.decode(item)
+        except BadImageError as e:
+            if self.on_bad == "stop":
+                raise
+            warnings.warn(f"skipped {e}; a grey image stands in for it", stacklevel=2)
+            return self.blank()
+
+    def decode(self, item: ImageItem) -> np.ndarray:
+        """The image as ``[size, size, 3]`` uint8.
+
+        Raises:
+            BadImageError: it cannot be decoded (the message names it).
+        """
         try:
             if item.index >= 0:
                 rgb = np.asarray(self._array(item.path)[item.index])
@@ -236,11 +266,7 @@ class Decoder:
                 with Image.open(item.path) as img:
                     rgb = to_rgb(img)
         except (OSError, SyntaxError, ValueError) as e:
-            if self.on_bad == "stop":
-                raise BadImageError(f"{item.name}: cannot decode the image ({e}); "
-                                    "options.on_bad_image=skip replaces it by a grey image") from None
-            warnings.warn(f"skipped {item.name}: cannot decode the image ({e}); a grey image "
-                          "stands in for it", stacklevel=2)
-            return self.blank()
+            hint = "; options.on_bad_image=skip replaces it by a grey image" if self.on_bad == "stop" else ""
+            raise BadImageError(f"{item.name}: cannot decode the image ({e}){hint}") from None
         rgb = fit_square(rgb, self.size)
         return rgb if rgb.flags.writeable and rgb.flags.c_contiguous else np.array(rgb, order="C")

@@ -12,6 +12,7 @@ from jepa_core.tokens import TokenBatch, TokenLayout
 
 from .augment import crop_boxes, resized_crop
 from .options import ImageOptions
+from .skips import SkipLog
 
 
 class PatchTokenizer(Tokenizer):
@@ -26,6 +27,8 @@ class PatchTokenizer(Tokenizer):
     Args:
         opts: the plugin options (``image_size``, ``patch_size``, augmentation).
         dim: the token width (``model.dim``).
+        skips: where the images a batch says were skipped (``batch["skipped"]``, with
+            ``options.on_bad_image=skip``) are recorded, for the count at the end.
 
     Shapes:
         ``batch["image"]`` uint8 or float ``[B, 3, S, S]`` in ``[0, 255]`` ->
@@ -37,9 +40,10 @@ class PatchTokenizer(Tokenizer):
         torch.Size([2, 16, 8])
     """
 
-    def __init__(self, opts: ImageOptions, dim: int) -> None:
+    def __init__(self, opts: ImageOptions, dim: int, skips: SkipLog | None = None) -> None:
         super().__init__()
         self.opts = opts
+        self.skips = skips
         self.layout = TokenLayout(opts.grid)
         self.dim = dim
         self.proj = nn.Conv2d(3, dim, kernel_size=opts.patch_size, stride=opts.patch_size)
@@ -60,6 +64,8 @@ class PatchTokenizer(Tokenizer):
         errors = [e for e in batch.get("error", ()) if e]  # a list of str: no device sync
         if errors:
             raise DataError(errors[0] + (f" (and {len(errors) - 1} more in this batch)" if len(errors) > 1 else ""))
+        if self.skips is not None:
+            self.skips.decoded([s for s in batch.get("skipped", ()) if s])
         images = batch["image"]
         size = self.opts.image_size
         if images.dim() != 4 or tuple(images.shape[1:]) != (3, size, size):

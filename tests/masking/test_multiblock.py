@@ -104,3 +104,19 @@ def test_multiblock__bad_grid_and_token_valid_raise():
         multiblock_masks(2, (2, 2, 2, 2), seed=0, **KW)
     with pytest.raises(ValueError, match="token_valid"):
         multiblock_masks(2, (14, 14), seed=0, token_valid=torch.ones(2, 5, dtype=torch.bool), **KW)
+
+
+@pytest.mark.parametrize("grid", [(8, 8), (14, 14), (2, 8, 8), (40,)])
+def test_multiblock__full_span_false_keeps_sides_below_the_grid(grid):
+    wide = dict(KW, context_scale=(0.95, 1.0))
+    spatial = grid[-2:] if len(grid) > 1 else grid
+    for step in range(6):
+        shape = draw_block_shape(grid, wide["context_scale"], (1.0, 1.0), (1.0, 1.0), seed=0,
+                                 step=step, which=1, full_span=False)
+        assert all(s < g for s, g in zip(shape[-len(spatial):], spatial))
+        m = multiblock_masks(4, grid, seed=0, step=step, full_span=False, **wide)
+        for b in range(4):
+            box = _box(m.context_idx[b], m.context_valid[b], grid)
+            assert all(s < g for s, g in zip(box[-len(spatial):], spatial))
+    # the default still lets a near-full block cover the whole grid
+    assert draw_block_shape((8, 8), (1.0, 1.0), (1.0, 1.0), (1.0, 1.0), seed=0, step=0, which=1) == (8, 8)

@@ -52,31 +52,41 @@ def _round(x: float) -> int:
     return int(math.floor(x + 0.5))
 
 
-def block_shape(grid: tuple[int, ...], scale: float, aspect: float, time_scale: float) -> tuple[int, ...]:
+def block_shape(grid: tuple[int, ...], scale: float, aspect: float, time_scale: float,
+                full_span: bool = True) -> tuple[int, ...]:
     """The block shape for one (scale, aspect, temporal scale) draw, clamped to the grid.
 
     1-D: ``round(L * scale)`` tokens. 2-D: ``scale * H * W`` tokens with ``h / w = aspect``.
-    3-D: ``round(T * time_scale)`` frames of the 2-D block on ``(H, W)``.
+    3-D: ``round(T * time_scale)`` frames of the 2-D block on ``(H, W)``. With
+    ``full_span=False`` a block's spatial sides (1-D: its length) are clamped to one less
+    than the grid's, as I-JEPA's mask collator does (``h < H``, ``w < W``); a grid side of
+    one token still gives a side of one.
 
     Examples:
         >>> block_shape((14, 14), 0.25, 1.0, 1.0)
         (7, 7)
         >>> block_shape((8, 14, 14), 0.25, 1.0, 0.5)
         (4, 7, 7)
+        >>> block_shape((14, 14), 1.0, 1.0, 1.0), block_shape((14, 14), 1.0, 1.0, 1.0, full_span=False)
+        ((14, 14), (13, 13))
     """
+    def side(n: int) -> int:
+        return n if full_span else max(1, n - 1)
+
     if len(grid) == 1:
-        return (min(grid[0], max(1, _round(grid[0] * scale))),)
+        return (min(side(grid[0]), max(1, _round(grid[0] * scale))),)
     if len(grid) == 3:
         t = min(grid[0], max(1, _round(grid[0] * time_scale)))
-        return (t,) + block_shape(grid[1:], scale, aspect, 1.0)
+        return (t,) + block_shape(grid[1:], scale, aspect, 1.0, full_span)
     keep = grid[0] * grid[1] * scale
-    h = min(grid[0], max(1, _round(math.sqrt(keep * aspect))))
-    w = min(grid[1], max(1, _round(math.sqrt(keep / aspect))))
+    h = min(side(grid[0]), max(1, _round(math.sqrt(keep * aspect))))
+    w = min(side(grid[1]), max(1, _round(math.sqrt(keep / aspect))))
     return h, w
 
 
 def draw_block_shape(grid: tuple[int, ...], scale: tuple[float, float], aspect: tuple[float, float],
-                     time_scale: tuple[float, float], *, seed: int, step: int, which: int) -> tuple[int, ...]:
+                     time_scale: tuple[float, float], *, seed: int, step: int, which: int,
+                     full_span: bool = True) -> tuple[int, ...]:
     """The block shape of batch ``step``: ``which`` is 0 for targets, 1 for the context.
 
     Examples:
@@ -89,11 +99,12 @@ def draw_block_shape(grid: tuple[int, ...], scale: tuple[float, float], aspect: 
     # Aspect ratio is drawn log-uniformly so that h/w and w/h are equally likely.
     a = math.exp(math.log(aspect[0]) + u_a * (math.log(aspect[1]) - math.log(aspect[0])))
     t = time_scale[0] + u_t * (time_scale[1] - time_scale[0])
-    return block_shape(grid, s, a, t)
+    return block_shape(grid, s, a, t, full_span)
 
 
 def block_extremes(grid: tuple[int, ...], scale: tuple[float, float], aspect: tuple[float, float],
-                   time_scale: tuple[float, float]) -> tuple[int, int]:
+                   time_scale: tuple[float, float], full_span: bool = True) -> tuple[int, int]:
     """Fewest and most tokens a block drawn from these ranges can hold (corner draws)."""
-    vols = [math.prod(block_shape(grid, s, a, t)) for s in scale for a in aspect for t in time_scale]
+    vols = [math.prod(block_shape(grid, s, a, t, full_span)) for s in scale for a in aspect
+            for t in time_scale]
     return min(vols), max(vols)

@@ -89,7 +89,8 @@ def multiblock_masks(batch_size: int, grid: Sequence[int], *, num_targets: int,
                      min_keep: int, seed: int, step: int = 0, device=None,
                      token_valid: Tensor | None = None, allow_overlap: bool = False,
                      temporal_scale: Sequence[float] = (1.0, 1.0),
-                     sample_ids: Tensor | None = None, backend: str = "auto") -> MaskSet:
+                     sample_ids: Tensor | None = None, backend: str = "auto",
+                     full_span: bool = True) -> MaskSet:
     """Multiblock masks (I-JEPA / V-JEPA): ``M`` target blocks and a context block minus them.
 
     The block shapes are drawn once per batch from ``(seed, step)``; each sample places its
@@ -112,6 +113,8 @@ def multiblock_masks(batch_size: int, grid: Sequence[int], *, num_targets: int,
         temporal_scale: fraction of frames a 3-D target block spans.
         sample_ids: ``[B]`` global sample ids (default ``arange(B)``).
         backend: one of :data:`BACKENDS` (the same masks from each).
+        full_span: let a block span a whole grid side; ``False``: every block side is at
+            most the grid's minus one, as in I-JEPA's mask collator.
 
     Returns:
         A :class:`MaskSet`, trimmed to the widest sample.
@@ -131,7 +134,7 @@ def multiblock_masks(batch_size: int, grid: Sequence[int], *, num_targets: int,
                            target_aspect=target_aspect, context_scale=context_scale,
                            context_aspect=context_aspect, min_keep=min_keep,
                            allow_overlap=allow_overlap, temporal_scale=temporal_scale,
-                           seed=seed, step=step)
+                           seed=seed, step=step, full_span=full_span)
     dev, valid, ids = _inputs(token_valid, sample_ids, plan.batch_size, math.prod(plan.grid), device)
     if _use_op("multiblock_masks", dev, backend):
         out = torch.ops.jepa.multiblock_masks(

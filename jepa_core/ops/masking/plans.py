@@ -33,8 +33,10 @@ def plan_multiblock(batch_size: int, grid: Sequence[int], *, num_targets: int,
                     target_scale: Sequence[float], target_aspect: Sequence[float],
                     context_scale: Sequence[float], context_aspect: Sequence[float],
                     min_keep: int, allow_overlap: bool, temporal_scale: Sequence[float],
-                    seed: int, step: int) -> MultiblockPlan:
+                    seed: int, step: int, full_span: bool = True) -> MultiblockPlan:
     """Check a multiblock request and draw its per-batch block shapes.
+
+    ``full_span=False`` keeps every block side below the grid's (I-JEPA's collator).
 
     Raises:
         ValueError: a bad grid, a range outside ``(0, 1]`` (aspect: ``(0, inf)``), no
@@ -52,11 +54,11 @@ def plan_multiblock(batch_size: int, grid: Sequence[int], *, num_targets: int,
     if int(min_keep) < 0:
         raise ValueError(f"min_keep must be >= 0, got {min_keep}")
     n = math.prod(grid)
-    smallest, _ = block_extremes(grid, ts, ta, tt)
+    smallest, _ = block_extremes(grid, ts, ta, tt, full_span)
     if min_keep > smallest:
         raise ValueError(f"min_keep={min_keep} is unreachable: the smallest target block on grid "
                          f"{grid} holds {smallest} tokens (target_scale={ts})")
-    c_small, _ = block_extremes(grid, cs, ca, (1.0, 1.0))
+    c_small, _ = block_extremes(grid, cs, ca, (1.0, 1.0), full_span)
     if min_keep > c_small:
         raise ValueError(f"min_keep={min_keep} is unreachable: the smallest context block on grid "
                          f"{grid} holds {c_small} tokens (context_scale={cs})")
@@ -64,8 +66,10 @@ def plan_multiblock(batch_size: int, grid: Sequence[int], *, num_targets: int,
         raise ValueError(f"grid {grid} has a single token: context and targets cannot be disjoint")
     return MultiblockPlan(
         batch_size=batch_size, grid=grid, num_targets=int(num_targets),
-        target_shape=draw_block_shape(grid, ts, ta, tt, seed=seed, step=step, which=0),
-        context_shape=draw_block_shape(grid, cs, ca, (1.0, 1.0), seed=seed, step=step, which=1),
+        target_shape=draw_block_shape(grid, ts, ta, tt, seed=seed, step=step, which=0,
+                                      full_span=full_span),
+        context_shape=draw_block_shape(grid, cs, ca, (1.0, 1.0), seed=seed, step=step, which=1,
+                                       full_span=full_span),
         min_keep=int(min_keep), allow_overlap=bool(allow_overlap))
 
 

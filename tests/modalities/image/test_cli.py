@@ -68,3 +68,37 @@ def test_cli__file_that_only_fails_when_decoded_in_a_worker(tmp_path, capsys):
                  *TINY]) == 2
     err = capsys.readouterr().err.strip()
     assert err.splitlines()[-1].startswith(f"error: {bad}: cannot decode") and "Traceback" not in err
+
+
+def test_cli__issue_spelling_model_preset_and_data_image_size(tmp_path, capsys):
+    data = image_folder(tmp_path / "d", per_class=2, size=32)
+    run = tmp_path / "r"
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(run), "--steps", "1",
+                 "--batch-size", "2", "--set", "data.num_workers=0", "--set", "logging.progress=false",
+                 "--set", "model.preset=vit_tiny_16", "--set", "data.image_size=80"]) == 0
+    state = json.loads((run / "modality_state.json").read_text())["options"]
+    assert (state["image_size"], state["patch_size"], state["preset"]) == (80, 16, "vit_tiny_16")
+    assert "dim: 192" in (run / "config.yaml").read_text()
+    capsys.readouterr()
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(tmp_path / "x"), "--steps", "1",
+                 "--set", "data.image_size=80", "--set", "options.image_size=64"]) == 2
+    assert "data.image_size=80 and options.image_size=64 are the same setting" in capsys.readouterr().err
+
+
+def test_cli__skipped_images_are_counted_at_the_end(tmp_path, capsys):
+    data = image_folder(tmp_path / "d", per_class=4, size=64, suffix=".jpg")
+    bad = data / "c0" / "0.jpg"
+    raw = bad.read_bytes()
+    bad.write_bytes(raw[: len(raw) // 2])  # with verify off, only decoding (in a worker) finds it
+    (data / "c1" / "empty.jpg").write_bytes(b"")  # found while listing
+    skip = ["--set", "options.on_bad_image=skip", "--set", "options.verify=false"]
+    run = tmp_path / "r"
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(run), "--steps", "2",
+                 "--batch-size", "8", "--set", "data.num_workers=2", *skip, *TINY]) == 0
+    err = capsys.readouterr().err
+    end = err.strip().splitlines()[-1]
+    assert end.startswith("skipped 2 bad image(s) (options.on_bad_image=skip): 1 left out while listing")
+    assert "empty.jpg" in end and f"1 replaced by grey when they failed to decode: {bad}" in end
+    assert err.count(f"warning: skipped {bad}") == 1  # warned once, though both encoders saw it
+    assert jepa(["embed", str(run), "--out", str(tmp_path / "e.npy")]) == 0
+    assert "skipped 2 bad image(s)" in capsys.readouterr().err

@@ -51,11 +51,11 @@ def test_preset__sets_model_and_patch_size_and_unknown_is_an_error(tmp_path):
     root = image_folder(tmp_path / "d", size=32)
     plugin = ImageModality()
     cfg = build_config({"modality": "image"}, plugin.default_config(),
-                       {"options": {"preset": "vit_small_16", "image_size": 32}})
+                       {"options": {"preset": "vit_small_16", "image_size": 80}})
     _, state = plugin.load(str(root), cfg, None)
     assert (cfg.model.dim, cfg.model.depth, cfg.model.heads) == (384, 12, 6)
     assert state["options"]["patch_size"] == 16
-    assert plugin.build_tokenizer(cfg, state).layout.grid == (2, 2)
+    assert plugin.build_tokenizer(cfg, state).layout.grid == (5, 5)
     cfg = build_config({"modality": "image"}, plugin.default_config(), {"options": {"preset": "vit_tiny_15"}})
     with pytest.raises(DataError, match=r"options.preset='vit_tiny_15' is not a ViT preset; known: \["):
         plugin.load(str(root), cfg, None)
@@ -148,3 +148,29 @@ def test_dataset__lazy_and_uint8(tmp_path):
     item = dataset[0]["image"]
     assert item.dtype == torch.uint8 and item.shape == (3, 16, 16)
     assert np.isclose(float(item.float().mean()), float(dataset[0]["image"].float().mean()))
+
+
+def test_preset__model_preset_is_the_same_as_the_option(tmp_path):
+    root = image_folder(tmp_path / "d", size=32)
+    plugin = ImageModality()
+    cfg = build_config({"modality": "image"}, plugin.default_config(),
+                       {"model": {"preset": "vit_small_16", "dim": 8}, "options": {"image_size": 80}})
+    assert (cfg.model.dim, cfg.model.predictor_depth) == (384, 6)  # set by the core, over model.dim
+    _, state = plugin.load(str(root), cfg, None)
+    assert (state["options"]["patch_size"], state["options"]["preset"]) == (16, "vit_small_16")
+    cfg = build_config({"modality": "image"}, plugin.default_config(),
+                       {"model": {"preset": "vit_small_16"}, "options": {"preset": "vit_base_16"}})
+    with pytest.raises(DataError, match="options.preset='vit_base_16' and model.preset='vit_small_16' disagree"):
+        plugin.load(str(root), cfg, None)
+
+
+def test_preset__too_small_a_grid_says_what_to_change(tmp_path):
+    root = image_folder(tmp_path / "d", size=32)
+    plugin = ImageModality()
+    cfg = build_config({"modality": "image"}, plugin.default_config(), {"model": {"preset": "vit_tiny_16"}})
+    with pytest.raises(DataError, match=r"options.image_size=32 cut into 16 px patches \(preset vit_tiny_16\) "
+                                        r"is a 2 x 2 token grid.*at least 80 \(a 5 x 5 grid\) or smaller patches"):
+        plugin.load(str(root), cfg, None)
+    cfg = build_config({"modality": "image"}, plugin.default_config(), {"options": {"patch_size": 8}})
+    with pytest.raises(DataError, match=r"4 x 4 token grid.*smaller patches \(options.patch_size\)"):
+        plugin.load(str(root), cfg, None)
