@@ -155,7 +155,7 @@ def test_preset__model_preset_is_the_same_as_the_option(tmp_path):
     plugin = ImageModality()
     cfg = build_config({"modality": "image"}, plugin.default_config(),
                        {"model": {"preset": "vit_small_16", "dim": 8}, "options": {"image_size": 80}})
-    assert (cfg.model.dim, cfg.model.predictor_depth) == (384, 6)  # set by the core, over model.dim
+    assert (cfg.model.dim, cfg.predictor.depth) == (384, 6)  # set by the core, over model.dim
     _, state = plugin.load(str(root), cfg, None)
     assert (state["options"]["patch_size"], state["options"]["preset"]) == (16, "vit_small_16")
     cfg = build_config({"modality": "image"}, plugin.default_config(),
