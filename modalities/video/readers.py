@@ -183,8 +183,12 @@ def _check_video(path: Path, verify: bool) -> tuple[int, tuple[int, int]]:
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
-                kinds = sorted({s.type for s in container.streams}) or ["none"]
-                raise BadClipError(f"{path}: no video stream (streams: {', '.join(kinds)})")
+                kinds = sorted({s.type for s in container.streams})
+                if {"audio", "subtitle"} & set(kinds):
+                    raise BadClipError(f"{path}: no video stream (the file holds "
+                                       f"{', '.join(kinds)} streams only)")
+                raise BadClipError(f"{path}: truncated or undecodable video: no video stream found "
+                                   f"(streams: {', '.join(kinds) or 'none'})")
             stream = container.streams.video[0]
             size = (stream.codec_context.width, stream.codec_context.height)
             count = int(stream.frames or 0)
