@@ -112,7 +112,6 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=None)
     args = ap.parse_args()
     path = RESULTS / "video_probe.json"
-    entries = json.loads(path.read_text()) if path.is_file() else []
     for seed in args.seeds:
         run_dir = Path(args.runs) / f"{args.name}_s{seed}"
         flags = [x for s in args.sets for x in ("--set", s)]
@@ -128,6 +127,7 @@ def main() -> int:
         entry = {"name": args.name, "seed": seed, "flags": args.sets, "epochs": args.epochs,
                  "steps": summary["steps"], "final_loss": summary["final_loss"], "train_s": train_s,
                  "probes": probes}
+        entries = json.loads(path.read_text()) if path.is_file() else []  # others may have written
         entries.append(entry)
         print(json.dumps(entry))
         path.write_text(json.dumps(entries, indent=1) + "\n")

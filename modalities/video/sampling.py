@@ -36,7 +36,7 @@ def window_starts(length: int, window: int, clips: int) -> list[int]:
 
     Examples:
         >>> window_starts(100, 20, 1), window_starts(100, 20, 3), window_starts(12, 20, 3)
-        ([40], [8, 40, 67], [0])
+        ([40], [13, 40, 66], [0])
     """
     if length <= window:
         return [0]
