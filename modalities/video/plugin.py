@@ -43,19 +43,28 @@ class VideoModality(ModalityPlugin):
 
         As in V-JEPA: the two mask families (8 blocks at 15% of the frame and 2 at 70%,
         aspect 0.75-1.5, the whole clip long; the ``vjepa`` masker), L1 loss on
-        layer-normed targets, an EMA teacher with momentum from 0.998 to 1.0, weight
-        decay 0.04 to 0.4 and a warmup-cosine learning rate. The encoder is 96 wide and
-        4 deep on a 4 x 4 x 4 grid of 2 x 8 x 8 tubelets of 8-frame 32 px clips, the
-        predictor 64 wide and 2 deep. Two DataLoader workers decode clips beside the
-        training step.
+        layer-normed targets, an EMA teacher, weight decay 0.04 to 0.4 and a
+        warmup-cosine learning rate. The encoder is 96 wide and 4 deep on a 4 x 4 x 4
+        grid of 2 x 8 x 8 tubelets of 8-frame 32 px clips, the predictor 64 wide and 2
+        deep; batch 32, 20 epochs of the demo (500 steps). Two DataLoader workers decode
+        clips beside the training step.
+
+        Two departures from V-JEPA for CPU budgets, as for images: the EMA momentum
+        starts at 0.99 (V-JEPA: 0.998, which over 500 steps leaves the teacher near its
+        random init), and VICReg's covariance term and a variance hinge on the context
+        embeddings are added (weight 1 each; set both to 0 for V-JEPA's objective).
+        Without them the targets collapsed to a few directions and the encoder lost the
+        motion that its random init still carried; the settings tried and their numbers
+        are in ``benchmarks/results/video_probe.md``.
         """
         return {
             "data": {"batch_size": 32, "num_workers": 2},
             "mask": {"name": "vjepa"},
             "model": {"dim": 96, "depth": 4, "heads": 4, "predictor_dim": 64,
                       "predictor_depth": 2, "predictor_heads": 4},
-            "target": {"kind": "ema", "momentum": [0.998, 1.0]},
-            "objective": {"loss": "l1", "normalize_targets": True},
+            "target": {"kind": "ema", "momentum": [0.99, 1.0]},
+            "objective": {"loss": "l1", "normalize_targets": True,
+                          "vicreg_covariance": 1.0, "variance_hinge": 1.0},
             "optim": {"epochs": 20, "lr": 1e-3, "min_lr": 1e-6, "warmup": 0.1,
                       "weight_decay": [0.04, 0.4]},
         }
