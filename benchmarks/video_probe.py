@@ -91,12 +91,16 @@ def write_markdown(entries: list[dict]) -> None:
             lines.append(f"| {e['name']} | {e['seed']} | {e['steps']} | {e['train_s']:.0f} | {kind} | "
                          f"{r['pretrained']:.3f} | {r['random_init']:.3f} | {r['raw_mean_frame']:.3f} | "
                          f"{r['single_frame_encoder']:.3f} | {r['single_frame_raw']:.3f} |")
-    lines += ["", "Settings (the `--set` flags on top of the plugin defaults):", ""]
+    lines += ["", "Settings (the `--set` flags on top of the plugin defaults; `v1` defaults: "
+              "`vjepa` masks, L1, EMA 0.998 -> 1, no regularizer; `current`: EMA 0.99 -> 1, "
+              "VICReg covariance 1 and variance hinge 1 added):", ""]
     seen = set()
     for e in entries:
         if e["name"] not in seen:
             seen.add(e["name"])
-            lines.append(f"- `{e['name']}`: `{' '.join(e['flags']) or '(defaults)'}`")
+            base = e.get("defaults", "current")
+            lines.append(f"- `{e['name']}` (on the {base} plugin defaults): "
+                         f"`{' '.join(e['flags']) or '(no flags)'}`")
     notes = RESULTS / "video_probe_notes.md"
     if notes.is_file():
         lines += ["", notes.read_text().strip()]
@@ -126,7 +130,7 @@ def main() -> int:
         probes = evaluate(run_dir, seed)
         entry = {"name": args.name, "seed": seed, "flags": args.sets, "epochs": args.epochs,
                  "steps": summary["steps"], "final_loss": summary["final_loss"], "train_s": train_s,
-                 "probes": probes}
+                 "defaults": "current", "probes": probes}
         entries = json.loads(path.read_text()) if path.is_file() else []  # others may have written
         entries.append(entry)
         print(json.dumps(entry))
