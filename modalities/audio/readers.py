@@ -17,8 +17,10 @@ sample); a clip's samples are decoded only when it is read, in the DataLoader wo
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,19 +106,67 @@ def _info(path: Path) -> tuple[int, int, int]:
         import librosa
 
         try:
-            rate = int(librosa.get_samplerate(str(path)))
-            seconds = float(librosa.get_duration(path=str(path)))
+            with _quiet():
+                rate = int(librosa.get_samplerate(str(path)))
+                seconds = float(librosa.get_duration(path=str(path)))
         except Exception as e:  # librosa raises whatever its backends raise
             raise BadAudioError(f"{path}: not an MP3 librosa can read ({_reason(e)})") from None
         return rate, int(round(seconds * rate)), 1
     import soundfile as sf
 
+    wav = wav_header(path) if path.suffix.lower() == ".wav" else None
     try:
         info = sf.info(str(path))
     except (RuntimeError, sf.SoundFileError) as e:
+        if wav is not None and wav[0] is not None and wav[0] not in WAV_CODECS:
+            raise BadAudioError(f"{path}: a WAV file whose codec (format tag 0x{wav[0]:04X}) libsndfile "
+                                "cannot decode; convert it to PCM (e.g. ffmpeg -i IN -c:a pcm_s16le OUT.wav) "
+                                f"({_reason(e)})") from None
         raise BadAudioError(f"{path}: not audio soundfile can read: truncated, corrupt, or a codec "
                             f"libsndfile does not support ({_reason(e)})") from None
+    if wav is not None and wav[1] is not None and wav[1] > wav[2]:
+        raise BadAudioError(f"{path}: truncated WAV: its header declares {wav[1]} bytes of samples, the "
+                            f"file holds {wav[2]}")
     return int(info.samplerate), int(info.frames), int(info.channels)
+
+
+#: WAV format tags libsndfile decodes: PCM, MS ADPCM, IEEE float, A-law, mu-law, IMA ADPCM,
+#: GSM 6.10, G.721, MPEG layer 3, extensible.
+WAV_CODECS = (0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011, 0x0031, 0x0040, 0x0055, 0xFFFE)
+
+
+def wav_header(path: Path) -> tuple[int | None, int | None, int]:
+    """``(format tag, declared data bytes, data bytes present)`` of a RIFF WAV file (``None``
+    where the chunk is missing), from its chunk headers."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        size = path.stat().st_size
+        tag = declared = None
+        present = 0
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None, None, 0
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                break
+            cid, length = chunk[:4], int.from_bytes(chunk[4:], "little")
+            start = f.tell()
+            if cid == b"fmt ":
+                tag = int.from_bytes(f.read(2), "little")
+            elif cid == b"data":
+                declared, present = length, size - start
+                break
+            f.seek(start + length + (length & 1))
+        return tag, declared, present
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence librosa's warning that it falls back to audioread (the error, if any, says enough)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        yield
 
 
 def _reason(e: Exception) -> str:
@@ -145,7 +195,8 @@ def _blocks(path: Path, rate: int):
         import librosa
 
         try:
-            y, _ = librosa.load(str(path), sr=None, mono=False)
+            with _quiet():
+                y, _ = librosa.load(str(path), sr=None, mono=False)
         except Exception as e:
             raise BadAudioError(f"{path}: cannot decode the MP3 ({_reason(e)})") from None
         yield y
@@ -216,8 +267,9 @@ def read_clip(item: AudioItem) -> tuple[np.ndarray, int]:
         import librosa
 
         try:
-            y, rate = librosa.load(item.path, sr=None, mono=True, offset=item.start,
-                                   duration=item.duration)
+            with _quiet():
+                y, rate = librosa.load(item.path, sr=None, mono=True, offset=item.start,
+                                       duration=item.duration)
         except Exception as e:
             raise BadAudioError(f"{item.name}: cannot decode the MP3 ({_reason(e)})") from None
         return np.asarray(y, dtype=np.float32), int(rate)
