@@ -34,7 +34,7 @@ from torch import Tensor
 
 from ..config import ComponentConfig
 from ..ops.capabilities import compiled_cpu, compiled_cuda
-from ..ops.masking import MaskSet, random_subset_masks
+from ..ops.masking import BACKENDS, MaskSet, random_subset_masks
 from ..ops.masking.blocks import block_shape, check_range
 from ..ops.masking.philox import philox4x32_scalar, seed_key, uniform01
 from ..ops.masking.plans import MultiblockPlan, check_token_valid, resolve_sample_ids
@@ -80,6 +80,8 @@ class TimeFrequencyMasker(Masker):
         freq_axis: which grid axis is frequency (0: ``(F, T)``, 1: ``(T, F)``).
         curriculum_steps: length of the random-to-structured curriculum (0: none).
         random_context, random_target: ratios of the random masks of the curriculum.
+        backend: ``auto`` (the compiled op when built, else the reference), ``compiled``
+            or ``reference``; the same masks from each.
 
     Examples:
         >>> m = TimeFrequencyMasker(kinds=["time"], num_targets=1)
@@ -99,6 +101,7 @@ class TimeFrequencyMasker(Masker):
     curriculum_steps: int = 0
     random_context: float = 0.35
     random_target: float = 0.65
+    backend: str = "auto"
     config_class = TimeFrequencyConfig
 
     def __post_init__(self) -> None:
@@ -110,6 +113,8 @@ class TimeFrequencyMasker(Masker):
         for name in ("time_width", "freq_width", "block_scale"):
             setattr(self, name, check_range(f"mask.{name}", getattr(self, name)))
         self.block_aspect = check_range("mask.block_aspect", self.block_aspect, hi_open=True)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.freq_axis not in (0, 1):
             raise ValueError(f"mask.freq_axis must be 0 or 1, got {self.freq_axis}")
         if self.curriculum_steps < 0 or self.min_keep < 0:
@@ -165,7 +170,8 @@ class TimeFrequencyMasker(Masker):
         if kind == "random":
             return random_subset_masks(batch_size, layout.grid, context_ratio=self.random_context,
                                        target_ratio=self.random_target, seed=seed, step=step,
-                                       device=device, token_valid=token_valid, sample_ids=sample_ids)
+                                       device=device, token_valid=token_valid, sample_ids=sample_ids,
+                                       backend=self.backend)
         dev = torch.device(device) if device is not None else (
             token_valid.device if token_valid is not None else torch.device("cpu"))
         n = layout.num_tokens
@@ -177,7 +183,9 @@ class TimeFrequencyMasker(Masker):
                               allow_overlap=False)
         compiled = compiled_cuda("multiblock_masks") if dev.type == "cuda" else (
             dev.type == "cpu" and compiled_cpu("multiblock_masks"))
-        if compiled:
+        if self.backend == "compiled" and not compiled:
+            raise RuntimeError(f"torch.ops.jepa.multiblock_masks is not compiled for {dev.type}")
+        if compiled and self.backend != "reference":
             wrap = lambda x: ((int(x) + (1 << 63)) % (1 << 64)) - (1 << 63)  # noqa: E731 (int64)
             out = torch.ops.jepa.multiblock_masks(ids, valid, list(plan.grid), plan.num_targets,
                                                   list(shape), list(plan.context_shape), plan.min_keep,
