@@ -11,7 +11,7 @@ from .synth import write_sounds
 
 #: Bump when the synthesizer changes, so stale caches are regenerated.
 VERSION = 1
-PER_CLASS = 40
+PER_CLASS = 80
 
 
 def cache_root() -> Path:

@@ -50,13 +50,13 @@ class AudioModality(ModalityPlugin):
         """
         return {
             "data": {"batch_size": 32, "num_workers": 2},
-            "mask": {"name": "time_frequency", "num_targets": 2},
+            "mask": {"name": "time_frequency"},
             "model": {"dim": 96, "depth": 4, "heads": 4, "predictor_dim": 64,
                       "predictor_depth": 2, "predictor_heads": 4},
             "target": {"kind": "ema", "momentum": [0.996, 1.0]},
             "objective": {"loss": "smooth_l1", "normalize_targets": True,
                           "vicreg_covariance": 1.0, "variance_hinge": 1.0},
-            "optim": {"epochs": 20, "lr": 1e-3, "min_lr": 1e-6, "warmup": 0.1,
+            "optim": {"epochs": 10, "lr": 1e-3, "min_lr": 1e-6, "warmup": 0.1,
                       "weight_decay": [0.04, 0.4]},
         }
 
