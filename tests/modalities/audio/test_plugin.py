@@ -89,3 +89,23 @@ def test_demo__chirps_up_and_down_share_a_spectrum_but_not_a_direction():
         spectra[kind] = np.mean([np.log(m.mean(1) + 1e-6) for m in mels], axis=0)
     assert slopes["chirp_up"] > 0 > slopes["chirp_down"]
     assert np.abs(spectra["chirp_up"] - spectra["chirp_down"]).mean() < 1.0
+
+
+@pytest.mark.parametrize("mask", [{"name": "time_frequency", "curriculum_steps": 4},
+                                  {"name": "random_subset", "context_ratio": 0.3, "target_ratio": 0.7}])
+def test_plugin__training_steps_with_the_curriculum_and_random_masks(tmp_path, mask):
+    import torch
+
+    from jepa_core.run import build_model
+
+    plugin = create_modality("audio")
+    data = write_other_sounds(tmp_path / "a", 2, families=("two_tone", "beeps"), seconds=0.5)
+    cfg = _cfg(plugin, {"mask": mask, "model": {"dim": 16, "depth": 1, "heads": 2, "predictor_dim": 16,
+                                                "predictor_depth": 1, "predictor_heads": 2}})
+    ds, state = plugin.load(str(data), cfg, None)
+    model = build_model(cfg, plugin, state)
+    batch = plugin.collate([ds[i] for i in range(4)])
+    for step in range(6):  # random (M = 1) early in the curriculum, strips/bands/blocks (M = 2) later
+        out = model(batch, torch.arange(4), step=step)
+        assert torch.isfinite(out.loss)
+        out.loss.backward()
