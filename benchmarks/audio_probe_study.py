@@ -4,7 +4,8 @@ Pretrains with ``jepa pretrain audio`` (the plugin defaults plus ``--set`` overr
 the synthesized demo, or on recordings from a *different* generator (four other sound
 families, 22.05 kHz stereo FLAC, from ``tests/modalities/audio/sounds.py``), then runs
 ``jepa probe --label folder`` with each ``--probe`` kind (each prints pretrained,
-random_init and raw on one held-out split, seed 0). One JSON line per (data, setting,
+random_init and raw on one held-out split, seed 0). ``other_paired``: six families in
+three pairs that differ only in timing, over louder noise. One JSON line per (data, setting,
 seed) on stdout. Usage::
 
     python benchmarks/audio_probe_study.py --data demo other --seeds 0 1 --set optim.epochs=20
@@ -26,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jepa_core.cli import main as jepa  # noqa: E402
-from tests.modalities.audio.sounds import write_other_sounds  # noqa: E402
+from tests.modalities.audio.sounds import PAIRED_FAMILIES, write_other_sounds  # noqa: E402
 
 
 def _run(args: list[str]) -> str:
@@ -57,7 +58,7 @@ def study(name: str, data: str | None, seed: int, overrides: list[str], probes: 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", nargs="+", default=["demo", "other"], help="demo, other, or folders")
+    p.add_argument("--data", nargs="+", default=["demo", "other"], help="demo, other, other_paired, or folders")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--probes", nargs="+", default=["linear", "knn", "attentive"])
     p.add_argument("--per-class", type=int, default=60, help="recordings per family of 'other'")
@@ -69,6 +70,9 @@ def main() -> None:
             data = None if name == "demo" else name
             if name == "other":
                 data = str(write_other_sounds(Path(tmp) / "other", args.per_class, seed=7))
+            elif name == "other_paired":
+                data = str(write_other_sounds(Path(tmp) / name, args.per_class, seed=7,
+                                              families=PAIRED_FAMILIES))
             for seed in args.seeds:
                 print(json.dumps(study(name, data, seed, args.overrides, args.probes, Path(tmp) / "runs")),
                       flush=True)

@@ -2,7 +2,9 @@
 
 Four families the demo does not have: a steady harmonic stack, a two-tone alternation
 (siren-like), decaying percussive hits and on/off beeps in a random pattern (Morse-like),
-over brown noise. Written as FLAC or WAV at any sample rate, mono or stereo.
+over brown noise; and a harder set of six, those families in pairs that differ only in
+timing (fast/slow alternation, short/long decays, short/long beeps) over louder noise.
+Written as FLAC or WAV at any sample rate, mono or stereo.
 """
 
 from __future__ import annotations
@@ -13,19 +15,29 @@ import numpy as np
 import soundfile as sf
 
 FAMILIES = ("harmonic", "two_tone", "hits", "beeps")
+#: Harder: three pairs that share their spectra and differ only in timing, over louder noise.
+PAIRED_FAMILIES = ("two_tone_fast", "two_tone_slow", "hits_short", "hits_long", "beeps_short", "beeps_long")
+
+#: Per family: alternation period, hit decay or beep segment range in seconds.
+_TIMING = {"two_tone": (0.08, 0.25), "two_tone_fast": (0.05, 0.1), "two_tone_slow": (0.25, 0.5),
+           "hits": (0.02, 0.08), "hits_short": (0.004, 0.012), "hits_long": (0.06, 0.15),
+           "beeps": (0.05, 0.3), "beeps_short": (0.03, 0.08), "beeps_long": (0.2, 0.5)}
 
 
 def other_sound(kind: str, rng: np.random.Generator, rate: int, seconds: float) -> np.ndarray:
     """One recording of family ``kind`` (float64 mono, peak below 1)."""
     n = int(rate * seconds)
     t = np.arange(n) / rate
+    lo, hi = _TIMING.get(kind, (0.0, 0.0))
+    noise = (0.02, 0.1) if kind in FAMILIES else (0.1, 0.4)
+    kind = kind.split("_short")[0].split("_long")[0].replace("_fast", "").replace("_slow", "")
     if kind == "harmonic":
         f0 = rng.uniform(150, 400)
         y = sum(np.sin(2 * np.pi * k * f0 * t + rng.uniform(0, 6.3)) / k for k in range(1, 7))
     elif kind == "two_tone":
         fa = rng.uniform(400, 1200)
         fb = fa * rng.uniform(1.25, 1.6)
-        period = rng.uniform(0.08, 0.25)
+        period = rng.uniform(lo, hi)
         f = np.where((t // period) % 2 == 0, fa, fb)
         y = np.sin(2 * np.pi * np.cumsum(f) / rate)
     elif kind == "hits":
@@ -33,14 +45,14 @@ def other_sound(kind: str, rng: np.random.Generator, rate: int, seconds: float) 
         for _ in range(int(rng.integers(3, 9))):
             i = int(rng.integers(0, n - rate // 20))
             m = n - i
-            decay = np.exp(-np.arange(m) / (rate * rng.uniform(0.02, 0.08)))
+            decay = np.exp(-np.arange(m) / (rate * rng.uniform(lo, hi)))
             y[i:] += rng.standard_normal(m) * decay * rng.uniform(0.5, 1.0)
     elif kind == "beeps":
         f = rng.uniform(500, 2500)
         gate = np.zeros(n)
         pos = 0
         while pos < n:
-            length = int(rate * rng.uniform(0.05, 0.3))
+            length = int(rate * rng.uniform(lo, hi))
             if rng.random() < 0.5:
                 gate[pos:pos + length] = 1.0
             pos += length
@@ -50,7 +62,7 @@ def other_sound(kind: str, rng: np.random.Generator, rate: int, seconds: float) 
     y = y / (np.max(np.abs(y)) + 1e-12)
     brown = np.cumsum(rng.standard_normal(n))
     brown -= np.linspace(brown[0], brown[-1], n)
-    y = y + brown / (np.max(np.abs(brown)) + 1e-12) * rng.uniform(0.02, 0.1)
+    y = y + brown / (np.max(np.abs(brown)) + 1e-12) * rng.uniform(*noise)
     return y / np.max(np.abs(y)) * rng.uniform(0.2, 0.9)
 
 
