@@ -176,15 +176,17 @@ def _reason(e: Exception) -> str:
 
 def _verify(path: Path, rate: int) -> None:
     """Decode the whole file once: NaN/inf samples and all-zero files are errors."""
-    peak = 0.0
+    peak, offset = 0.0, 0
     for block in _blocks(path, rate):
-        if not np.isfinite(block).all():
-            bad = int(np.flatnonzero(~np.isfinite(block).all(axis=-1) if block.ndim > 1
-                                     else ~np.isfinite(block))[0])
-            raise BadAudioError(f"{path}: holds NaN or infinite samples (first near sample {bad} of a "
-                                "block); every sample must be finite")
-        if block.size:
-            peak = max(peak, float(np.abs(block).max()))
+        frames = block.reshape(len(block), -1) if block.ndim > 1 else block[:, None]
+        finite = np.isfinite(frames).all(axis=1)
+        if not finite.all():
+            first = offset + int(np.flatnonzero(~finite)[0])
+            raise BadAudioError(f"{path}: holds NaN or infinite samples (the first at frame {first}, "
+                                f"{first / rate:.3f} s); every sample must be finite")
+        if frames.size:
+            peak = max(peak, float(np.abs(frames).max()))
+        offset += len(frames)
     if peak == 0.0:
         raise BadAudioError(f"{path}: silent (every sample is 0); a silent recording has nothing to "
                             "learn from; remove it")
@@ -199,7 +201,7 @@ def _blocks(path: Path, rate: int):
                 y, _ = librosa.load(str(path), sr=None, mono=False)
         except Exception as e:
             raise BadAudioError(f"{path}: cannot decode the MP3 ({_reason(e)})") from None
-        yield y
+        yield y.T if y.ndim > 1 else y  # librosa gives [channels, samples]
         return
     import soundfile as sf
 

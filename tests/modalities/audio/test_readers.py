@@ -98,7 +98,7 @@ def test_readers__silent_and_nan_files(tmp_path):
     y = np.full(16000, 0.1, dtype=np.float32)
     y[1234] = np.nan
     sf.write(tmp_path / "nan.wav", y, 16000, subtype="FLOAT")
-    assert "NaN" in _error(tmp_path / "nan.wav")
+    assert "NaN or infinite samples (the first at frame 1234, 0.077 s)" in _error(tmp_path / "nan.wav")
 
 
 def test_readers__nan_found_in_the_worker_when_not_verified(tmp_path):
