@@ -124,7 +124,8 @@ def _info(path: Path) -> tuple[int, int, int]:
                                 f"({_reason(e)})") from None
         raise BadAudioError(f"{path}: not audio soundfile can read: truncated, corrupt, or a codec "
                             f"libsndfile does not support ({_reason(e)})") from None
-    if wav is not None and wav[1] is not None and wav[1] > wav[2]:
+    # a streamed WAV declares 0 or 0xFFFFFFFF bytes (length unknown when its header was written)
+    if wav is not None and wav[1] not in (None, 0, 0xFFFFFFFF) and wav[1] > wav[2]:
         raise BadAudioError(f"{path}: truncated WAV: its header declares {wav[1]} bytes of samples, the "
                             f"file holds {wav[2]}")
     return int(info.samplerate), int(info.frames), int(info.channels)

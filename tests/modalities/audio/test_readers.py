@@ -134,3 +134,11 @@ def test_readers__wav_truncated_inside_its_samples(tmp_path):
     good = write_tone(tmp_path / "g.wav", seconds=1.0)
     (tmp_path / "cut.wav").write_bytes(good.read_bytes()[:20000])
     assert "truncated WAV" in _error(tmp_path / "cut.wav")
+
+
+def test_readers__streamed_wav_with_unknown_length_is_read(tmp_path):
+    raw = bytearray(write_tone(tmp_path / "g.wav", seconds=1.0).read_bytes())
+    at = raw.index(b"data") + 4
+    raw[at:at + 4] = (0xFFFFFFFF).to_bytes(4, "little")  # what a piped encoder writes
+    (tmp_path / "g.wav").write_bytes(bytes(raw))
+    assert len(list_items(tmp_path / "g.wav", OPTS)) == 1
