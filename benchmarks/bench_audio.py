@@ -132,7 +132,7 @@ def markdown(result: dict, opts: AudioOptions) -> str:
              "frontend included)", tr["audio_s_per_s"])]
     lines = ["# Audio plugin speed (`python benchmarks/bench_audio.py`)", "",
              f"Device `{result['device']}`, {result['torch_threads']} torch thread(s), on a 2-core CPU shared "
-             "with other jobs (load average about 10: the numbers are rough). Seconds of audio processed "
+             "with other jobs (load average 7-10: the numbers are rough). Seconds of audio processed "
              f"per wall second, {opts.clip_seconds:g} s clips; decode + log-mel rows chain the two stages "
              "on one core.", "", "| stage | audio s / s | clips / s |", "|---|---|---|"]
     lines += [f"| {name} | {rate:.0f} | {rate / opts.clip_seconds:.0f} |" for name, rate in rows]
