@@ -1,0 +1,145 @@
+"""Sessions to per-event tensors, the fitted state, padding into batches, the raw baseline."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from jepa_core.modality import DataError
+
+from .options import UIOptions
+from .text import hash_ngrams
+from .traces import ACTIONS, Session
+
+#: Columns of an event's continuous features (``feats``), in order.
+FEATURES = ("x", "y", "has_point", "dx", "dy", "box_w", "box_h", "log_gap")
+ACTION_ID = {a: i for i, a in enumerate(ACTIONS)}
+
+
+def fit_state(sessions: list[Session], opts: UIOptions) -> dict:
+    """What a run remembers of its pretraining data: roles, time scale, longest session.
+
+    Returns:
+        JSON-serializable ``{"options", "roles", "time_scale", "max_events"}``; role id 0
+        is "none or unseen", the kept roles are ids ``1..``.
+    """
+    roles = Counter(ev.role for s in sessions for ev in s.events if ev.role)
+    gaps = np.concatenate([np.diff([ev.t for ev in s.events]) for s in sessions])
+    gaps = gaps[gaps > 0]
+    longest = max(len(s.events) for s in sessions)
+    return {"roles": [r for r, _ in roles.most_common(opts.max_roles)],
+            "time_scale": float(np.median(gaps)) if len(gaps) else 1.0,
+            "max_events": int(opts.max_events or longest)}
+
+
+def check_lengths(sessions: list[Session], state: dict) -> None:
+    """Every session fits the run's ``max_events``, else a DataError naming it."""
+    limit = state["max_events"]
+    for s in sessions:
+        if len(s.events) > limit:
+            raise DataError(f"{s.where}: session has {len(s.events)} events, more than the run's "
+                            f"max_events {limit} (set options.max_events when pretraining; "
+                            f"sessions are never truncated)")
+
+
+def encode_session(session: Session, state: dict, opts: UIOptions) -> dict[str, Tensor]:
+    """One session as tensors: ``action``/``role`` ``[L]``, ``feats`` ``[L, F]``,
+    ``coords`` ``[L, 3]`` (time, x, y in position units), ``grams`` ``[L, G]`` (0: padding)."""
+    roles = {r: i + 1 for i, r in enumerate(state["roles"])}
+    scale = state["time_scale"]
+    t0 = session.events[0].t
+    last_x, last_y, prev_t = 0.5, 0.5, t0
+    n = len(session.events)
+    action = torch.empty(n, dtype=torch.int64)
+    role = torch.empty(n, dtype=torch.int64)
+    feats = torch.zeros(n, len(FEATURES))
+    coords = torch.empty(n, 3)
+    grams: list[list[int]] = []
+    sizes, chars, buckets = opts.ngram_sizes, opts.max_text_chars, opts.text_buckets
+    for i, ev in enumerate(session.events):
+        action[i] = ACTION_ID[ev.action]
+        role[i] = roles.get(ev.role, 0)
+        has = ev.x is not None
+        if has:
+            last_x, last_y = ev.x, ev.y
+        dx = (ev.x2 - last_x) if ev.x2 is not None else 0.0
+        dy = (ev.y2 - last_y) if ev.y2 is not None else 0.0
+        bw, bh = ev.box or (0.0, 0.0)
+        feats[i] = torch.tensor([last_x - 0.5, last_y - 0.5, float(has), dx, dy, bw, bh,
+                                 math.log1p((ev.t - prev_t) / scale)])
+        coords[i] = torch.tensor([(ev.t - t0) / scale, last_x * opts.xy_scale, last_y * opts.xy_scale])
+        prev_t = ev.t
+        grams.append(hash_ngrams(ev.element_text, sizes, chars, buckets, "e:")
+                     + hash_ngrams(ev.text, sizes, chars, buckets, "t:")
+                     + hash_ngrams(ev.element_id.replace("_", " "), sizes, chars, buckets, "i:"))
+    width = max(1, max(len(g) for g in grams))
+    gram_t = torch.zeros(n, width, dtype=torch.int64)
+    for i, g in enumerate(grams):
+        gram_t[i, :len(g)] = torch.tensor(g, dtype=torch.int64)
+    return {"action": action, "role": role, "feats": feats, "coords": coords, "grams": gram_t}
+
+
+class UIDataset(Dataset):
+    """Encoded sessions (tensors, see :func:`encode_session`), encoded once when built."""
+
+    def __init__(self, sessions: list[Session], state: dict, opts: UIOptions) -> None:
+        self.sessions = sessions
+        self.items = [encode_session(s, state, opts) for s in sessions]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> dict[str, Tensor]:
+        return self.items[i]
+
+    def subset(self, indices) -> "UIDataset":
+        out = UIDataset.__new__(UIDataset)
+        out.sessions = [self.sessions[i] for i in indices]
+        out.items = [self.items[i] for i in indices]
+        return out
+
+
+def collate(samples: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    """Pad to the batch's longest session (and widest n-gram list); ``valid`` marks events.
+
+    Shapes:
+        -> ``action``/``role`` ``[B, N]``, ``feats`` ``[B, N, F]``, ``coords`` ``[B, N, 3]``,
+        ``grams`` ``[B, N, G]``, ``valid`` ``[B, N]`` bool.
+    """
+    b = len(samples)
+    n = max(len(s["action"]) for s in samples)
+    g = max(s["grams"].shape[1] for s in samples)
+    out = {"action": torch.zeros(b, n, dtype=torch.int64), "role": torch.zeros(b, n, dtype=torch.int64),
+           "feats": torch.zeros(b, n, len(FEATURES)), "coords": torch.zeros(b, n, 3),
+           "grams": torch.zeros(b, n, g, dtype=torch.int64), "valid": torch.zeros(b, n, dtype=torch.bool)}
+    for i, s in enumerate(samples):
+        k = len(s["action"])
+        out["action"][i, :k], out["role"][i, :k] = s["action"], s["role"]
+        out["feats"][i, :k], out["coords"][i, :k] = s["feats"], s["coords"]
+        out["grams"][i, :k, :s["grams"].shape[1]] = s["grams"]
+        out["valid"][i, :k] = True
+    return out
+
+
+def raw_features(sessions: list[Session], state: dict) -> np.ndarray:
+    """The probe's raw baseline per session: the share of each action type and of each
+    fitted role, mean and std of the touch points, log event count and log duration.
+
+    Shapes:
+        -> ``[S, len(ACTIONS) + len(roles) + 1 + 6]``.
+    """
+    roles = {r: i + 1 for i, r in enumerate(state["roles"])}
+    rows = []
+    for s in sessions:
+        n = len(s.events)
+        acts = np.bincount([ACTION_ID[e.action] for e in s.events], minlength=len(ACTIONS)) / n
+        rls = np.bincount([roles.get(e.role, 0) for e in s.events], minlength=len(roles) + 1) / n
+        pts = np.array([(e.x, e.y) for e in s.events if e.x is not None]).reshape(-1, 2)
+        xy = np.concatenate([pts.mean(0), pts.std(0)]) if len(pts) else np.full(4, 0.5)
+        rows.append(np.concatenate([acts, rls, xy, [math.log(n), math.log1p(s.events[-1].t - s.events[0].t)]]))
+    return np.stack(rows)
