@@ -134,17 +134,22 @@ class Recorder:
         self.screen = app
 
     def maybe_detour(self, p: float = 0.3) -> None:
-        """Sometimes open a wrong screen (a menu, a list row) and come back."""
+        """Sometimes open a wrong screen or press a wrong widget (any widget of the app,
+        also one that another intent needs) and come back."""
         if self.rng.random() < p:
-            options = [w for w, (role, _, _) in SCREENS[self.screen].items()
-                       if role in ("list_item", "tab", "chip")] or ["menu"]
+            options = [w for w in SCREENS[self.screen] if w not in ("back", "search")]
             self.tap(options[int(self.rng.integers(len(options)))])
-            if self.rng.random() < 0.5:
+            if self.rng.random() < 0.4:
                 self.scroll(times=int(self.rng.integers(1, 3)))
             if self.rng.random() < 0.5:
                 self.tap("back")
             else:
                 self.navigate("back")
+
+    def wander(self, mean: float) -> None:
+        """A Poisson(``mean``) number of detours: browsing that is no part of the goal."""
+        for _ in range(int(self.rng.poisson(mean))):
+            self.maybe_detour(1.0)
 
     def pick(self, items: list):
         return items[int(self.rng.integers(len(items)))]
@@ -295,21 +300,23 @@ INTENTS = {  # intent phrase: (app, family)
 }
 
 
-def simulate_session(intent: str, rng: np.random.Generator) -> dict:
-    """One session of ``intent`` (a key of :data:`INTENTS`) as a trace object."""
+def simulate_session(intent: str, rng: np.random.Generator, noise: float = 1.5) -> dict:
+    """One session of ``intent`` (a key of :data:`INTENTS`) as a trace object; ``noise``:
+    the mean number of detours before the goal (half as many after it)."""
     app, family = INTENTS[intent]
     r = Recorder(rng)
     r.open(app)
-    if rng.random() < 0.3:  # wander first
+    if rng.random() < 0.3:  # look around first
         r.scroll(times=int(rng.integers(1, 3)))
-    r.maybe_detour(0.3)
+    r.wander(noise)
     family(r)
+    r.wander(noise / 2)
     if rng.random() < 0.3:
         r.navigate(r.pick(["back", "home"]))
     return {"app": app, "intent": intent, "events": r.events}
 
 
-def simulate(num: int, seed: int = 0) -> list[dict]:
+def simulate(num: int, seed: int = 0, noise: float = 1.5) -> list[dict]:
     """``num`` sessions, the intents in turn (balanced), each drawn from its own stream.
 
     Examples:
@@ -318,5 +325,5 @@ def simulate(num: int, seed: int = 0) -> list[dict]:
         (True, ['shop', 'shop', 'shop'])
     """
     names = list(INTENTS)
-    return [simulate_session(names[i % len(names)], np.random.default_rng([seed, i]))
+    return [simulate_session(names[i % len(names)], np.random.default_rng([seed, i]), noise)
             for i in range(num)]
