@@ -14,6 +14,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from modalities.ui.decode import add_decode_parser, cmd_decode  # torch-free at import
+
 # Nothing heavy is imported at module level: ``jepa --help`` and a mistyped flag answer
 # without loading torch or numpy (tests/test_cli_first_hour.py checks it).
 
@@ -160,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="folder for the JSON + PNG results (the committed ones are in "
                          "benchmarks/results; `make bench` rewrites those)")
     be.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    add_decode_parser(sub, _command)
     return p
 
 
@@ -495,7 +498,8 @@ def cmd_bench(args) -> int:
 
 COMMANDS = {"info": cmd_info, "modalities": cmd_modalities, "components": cmd_components,
             "pretrain": cmd_pretrain,
-            "embed": cmd_embed, "probe": cmd_probe, "plot": cmd_plot, "bench": cmd_bench}
+            "embed": cmd_embed, "probe": cmd_probe, "plot": cmd_plot, "bench": cmd_bench,
+            "decode": cmd_decode}
 
 
 def main(argv: list[str] | None = None) -> int:

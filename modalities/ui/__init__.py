@@ -6,13 +6,22 @@ screen coordinates), span and future-event maskers (:mod:`.masking`), the demo's
 simulator, probes on any session field, and ``jepa decode`` (:mod:`.decode`), which
 trains a projector from frozen trace embeddings into a local causal language model to
 generate the intent text.
+
+The public names are imported on first use, so ``jepa --help`` (which reads the parser
+of :mod:`.decode`) loads no torch.
 """
 
-from .masking import EventSpanMasker, FutureEventMasker
-from .options import UIOptions
-from .plugin import UIModality
-from .tokenizer import EventTokenizer
-from .traces import ACTIONS, read_sessions
+from __future__ import annotations
 
-__all__ = ["ACTIONS", "EventSpanMasker", "EventTokenizer", "FutureEventMasker", "UIModality",
-           "UIOptions", "read_sessions"]
+import importlib
+
+_PUBLIC = {"ACTIONS": "traces", "read_sessions": "traces", "EventSpanMasker": "masking",
+           "FutureEventMasker": "masking", "UIOptions": "options", "UIModality": "plugin",
+           "EventTokenizer": "tokenizer"}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

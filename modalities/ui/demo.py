@@ -9,7 +9,7 @@ from .simulator import simulate
 from .traces import write_sessions
 
 #: Bump when the simulator changes, so stale caches are regenerated.
-VERSION = 1
+VERSION = 2
 NUM_SESSIONS = 1100  # 100 per intent
 
 

@@ -4,7 +4,10 @@ Each intent is a family of event sequences, not one script: a simulated user rea
 the goal by one of several routes (search or browse, from the home screen or inside the
 app), at their own speed, with noise: touch points jitter inside each widget, some users
 take a detour (open a wrong screen and go back), mistype and correct (``type`` with a
-typo, ``key`` backspaces, ``type`` again), scroll more or less, or wander before acting.
+typo, ``key`` backspaces, ``type`` again), scroll more or less, or wander before acting;
+half of them first do, or begin and abandon, another task of the same app (the session's
+intent is the task it ends with, so which flow comes last matters, not only which
+widgets were touched).
 Texts (queries, contacts, messages) are drawn from small word lists. Every session has
 the fields ``intent`` (a short phrase such as ``"buy a product"``) and ``app``.
 
@@ -300,15 +303,29 @@ INTENTS = {  # intent phrase: (app, family)
 }
 
 
-def simulate_session(intent: str, rng: np.random.Generator, noise: float = 1.5) -> dict:
-    """One session of ``intent`` (a key of :data:`INTENTS`) as a trace object; ``noise``:
-    the mean number of detours before the goal (half as many after it)."""
+def simulate_session(intent: str, rng: np.random.Generator, noise: float = 1.5,
+                     side_task: float = 0.5) -> dict:
+    """One session of ``intent`` (a key of :data:`INTENTS`) as a trace object.
+
+    Args:
+        noise: the mean number of detours before the goal (half as many after it).
+        side_task: the chance that the user first does, or begins and abandons, another
+            task of the same app; the session's intent is the task it ends with.
+    """
     app, family = INTENTS[intent]
     r = Recorder(rng)
     r.open(app)
     if rng.random() < 0.3:  # look around first
         r.scroll(times=int(rng.integers(1, 3)))
     r.wander(noise)
+    others = [f for name, (a, f) in INTENTS.items() if a == app and name != intent]
+    if others and rng.random() < side_task:
+        start = len(r.events)
+        r.pick(others)(r)
+        if rng.random() < 0.5:  # abandoned part-way
+            cut = start + int(rng.integers(1, max(len(r.events) - start, 2)))
+            del r.events[cut:]
+        r.navigate("back")
     family(r)
     r.wander(noise / 2)
     if rng.random() < 0.3:
@@ -316,7 +333,7 @@ def simulate_session(intent: str, rng: np.random.Generator, noise: float = 1.5) 
     return {"app": app, "intent": intent, "events": r.events}
 
 
-def simulate(num: int, seed: int = 0, noise: float = 1.5) -> list[dict]:
+def simulate(num: int, seed: int = 0, noise: float = 1.5, side_task: float = 0.5) -> list[dict]:
     """``num`` sessions, the intents in turn (balanced), each drawn from its own stream.
 
     Examples:
@@ -325,5 +342,5 @@ def simulate(num: int, seed: int = 0, noise: float = 1.5) -> list[dict]:
         (True, ['shop', 'shop', 'shop'])
     """
     names = list(INTENTS)
-    return [simulate_session(names[i % len(names)], np.random.default_rng([seed, i]), noise)
+    return [simulate_session(names[i % len(names)], np.random.default_rng([seed, i]), noise, side_task)
             for i in range(num)]
