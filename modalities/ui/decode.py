@@ -5,10 +5,11 @@ features (``--features tokens``, one per event) or its pooled vector (``pooled``
 to ``--prefix`` vectors) pass through a small trainable projector (a two-layer MLP) into
 the input-embedding space of a causal language model, loaded offline from a local
 ``transformers`` directory (``AutoModelForCausalLM`` and the directory's tokenizer). The
-projected vectors are a prefix to the intent text, and the projector and the LM (the
-projector alone with ``--freeze-lm``) are trained by next-token cross-entropy on the text. On held-out sessions
-the intent is generated greedily and scored by exact match and token F1 (over lower-cased
-words). The projector is saved to ``--out``.
+projected vectors are a prefix to the intent text; the projector and the LM (the
+projector alone with ``--freeze-lm``) are trained by next-token cross-entropy on the
+text. On held-out sessions the intent is generated greedily and scored by exact match
+and token F1 (over lower-cased words). The projector is saved to ``--out`` (the LM too,
+under ``--out/lm``, when it was fine-tuned).
 
 This module imports no torch at import time: ``jepa --help`` reads its parser.
 """

@@ -37,6 +37,9 @@ path or ``null`` per event, relative to the file's folder; every path must exist
 ``jepa probe --label FIELD`` and ``jepa decode --label FIELD`` read.
 
 Every error names the file and, for ``.jsonl``, the line (and the event's index).
+
+A ``.jsonl`` file of Android in the Wild step records (TFRecord features decoded to
+JSON, one step per line) is read too, one session per episode: see :mod:`.aitw`.
 """
 
 from __future__ import annotations
@@ -130,17 +133,19 @@ def read_file(path: Path) -> list[Session]:
         many = isinstance(item, list)
         return [parse_session(it, path, f"{path}: session {i}" if many else f"{path}")
                 for i, it in enumerate(items)]
-    out = []
+    items = []
     for no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        where = f"{path}: line {no}"
         try:
-            item = json.loads(line)
+            items.append((no, json.loads(line)))
         except json.JSONDecodeError as e:
-            raise DataError(f"{where}: malformed JSON ({e.msg}, column {e.colno})") from None
-        out.append(parse_session(item, path, where))
-    return out
+            raise DataError(f"{path}: line {no}: malformed JSON ({e.msg}, column {e.colno})") from None
+    from .aitw import aitw_sessions, is_aitw
+
+    if items and is_aitw(items[0][1]):  # Android in the Wild steps, one per line
+        return aitw_sessions(items, path)
+    return [parse_session(item, path, f"{path}: line {no}") for no, item in items]
 
 
 def _number(value: Any, what: str, where: str) -> float:

@@ -3,6 +3,8 @@
 Other apps (bank, food delivery, music, calendar) on a landscape tablet, with pixel
 coordinates (``screen_size``), taps given as element boxes (``bbox``) rather than points,
 other role names, a navigation rail on the left, and its own intents, noise and timing.
+Most sessions first do (or begin and give up) another task of the same app: the intent
+is the task a session ends with.
 The tests and ``benchmarks/bench_ui_probe.py`` pretrain and probe on it.
 """
 
@@ -79,8 +81,9 @@ INTENTS = {
 }
 
 
-def _session(intent: str, rng: np.random.Generator) -> dict:
+def _session(intent: str, rng: np.random.Generator, side_task: float = 0.6) -> dict:
     app, steps = INTENTS[intent]
+    others = [st for name, (a, st) in INTENTS.items() if a == app and name != intent]
     screen = APPS[app]
     events, t = [], float(rng.uniform(0, 100))
     pace = float(rng.uniform(0.5, 2.0))
@@ -100,7 +103,12 @@ def _session(intent: str, rng: np.random.Generator) -> dict:
         emit({"action": action, "bbox": bbox, "element": {"role": role, "text": text, "id": name}})
 
     emit({"action": "navigate", "text": f"open {app}"}, 0.2)
-    for action, arg in steps:
+    plan = list(steps)
+    if others and rng.random() < side_task:  # another task of the app first, done or given up
+        side = others[int(rng.integers(len(others)))]
+        side = side if rng.random() < 0.5 else side[:int(rng.integers(1, len(side)))]
+        plan = [*side, ("key", "back"), *plan]
+    for action, arg in plan:
         while rng.random() < 0.35:  # a stray touch somewhere in the app, or a scroll
             if rng.random() < 0.5:
                 touch(list(screen)[int(rng.integers(len(screen)))])
@@ -109,6 +117,8 @@ def _session(intent: str, rng: np.random.Generator) -> dict:
                       "x2": int(rng.integers(400, 2200)), "y2": 400})
         if action in ("tap", "long"):
             touch(arg, "long_press" if action == "long" else "tap")
+        elif action == "key":
+            emit({"action": "key", "text": arg})
         elif action == "scroll":
             for _ in range(int(rng.integers(1, 4))):
                 emit({"action": "scroll", "x": 1300, "y": 1300, "x2": 1300, "y2": 500}, 0.5)

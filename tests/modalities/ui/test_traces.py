@@ -119,3 +119,34 @@ def test_read__empty_folder_and_wrong_suffix(tmp_path):
     (tmp_path / "x.csv").write_text("a\n")
     with pytest.raises(DataError, match="x.csv: not a trace file"):
         read_sessions(tmp_path / "x.csv")
+
+
+def _aitw_step(episode, step, kind, **fields):
+    return {"episode_id": episode, "step_id": step, "goal_info": "turn off wifi",
+            "device_type": "pixel", "results/action_type": kind, **fields}
+
+
+def test_read__aitw_steps_become_one_session_per_episode(tmp_path):
+    box = {"image/ui_annotations_positions": [0.1, 0.1, 0.2, 0.8, 0.0, 0.0, 1.0, 1.0],
+           "image/ui_annotations_text": ["Wi-Fi", "screen"], "image/ui_annotations_ui_types": ["TEXT", "ICON"]}
+    steps = [_aitw_step("e1", 1, 3, **{"results/type_action": "wifi"}),
+             _aitw_step("e1", 0, 4, **{"results/yx_touch": [0.2, 0.5], "results/yx_lift": [0.21, 0.5]}, **box),
+             _aitw_step("e2", 0, 4, **{"results/yx_touch": [0.8, 0.5], "results/yx_lift": [0.2, 0.5]}),
+             _aitw_step("e1", 2, 5), _aitw_step("e1", 3, 10)]
+    sessions = read_sessions(_jsonl(tmp_path, *steps))
+    assert [len(s.events) for s in sessions] == [3, 1]
+    tap, typed, back = sessions[0].events
+    assert (tap.action, tap.x, tap.y, tap.role, tap.element_text) == ("tap", 0.5, 0.2, "TEXT", "Wi-Fi")
+    assert (typed.action, typed.text, back.action, back.text) == ("type", "wifi", "navigate", "back")
+    assert sessions[0].fields["intent"] == "turn off wifi" and sessions[0].fields["status"] == "complete"
+    assert sessions[1].events[0].action == "swipe" and sessions[1].events[0].y2 == 0.2
+
+
+def test_read__aitw_bad_step_names_the_line(tmp_path):
+    path = _jsonl(tmp_path, _aitw_step("e", 0, 4, **{"results/yx_touch": [0.2, 0.5], "results/yx_lift": [0.2, 0.5]}),
+                  _aitw_step("e", 1, 4, **{"results/yx_touch": [0.2]}))
+    with pytest.raises(DataError, match=r"s\.jsonl: line 2: 'results/yx_touch' must be \[y, x\]"):
+        read_sessions(path)
+    path = _jsonl(tmp_path, _aitw_step("e", 0, 99), name="t.jsonl")
+    with pytest.raises(DataError, match=r"t\.jsonl: line 1: unknown AitW results/action_type 99"):
+        read_sessions(path)
