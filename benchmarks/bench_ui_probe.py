@@ -61,8 +61,21 @@ def run(data: str, seed: int, sets: list[str], work: Path, epochs: int | None) -
     return rows
 
 
+def table(path: str) -> str:
+    """A markdown table of the rows of a JSON-lines file written by ``--out``."""
+    lines = ["| tag | data | seed | epochs | probe | pretrained | random init | raw | gap (pre - rand) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for line in Path(path).read_text().splitlines():
+        r = json.loads(line)
+        gap = r["pretrained"] - r["random_init"]
+        lines.append(f"| {r['tag']} | {r['data']} | {r['seed']} | {r['epochs'] or 'default'} | {r['probe']} "
+                     f"| {r['pretrained']:.3f} | {r['random_init']:.3f} | {r['raw']:.3f} | {gap:+.3f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--table", metavar="ROWS.jsonl", help="print the markdown table of a rows file and exit")
     ap.add_argument("--data", choices=["demo", "second"], default="demo")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--set", action="append", default=[], dest="sets")
@@ -70,6 +83,9 @@ def main() -> None:
     ap.add_argument("--tag", default="")
     ap.add_argument("--out", help="JSON-lines file to append the rows to")
     args = ap.parse_args()
+    if args.table:
+        print(table(args.table))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             for row in run(args.data, seed, args.sets, Path(tmp), args.epochs):

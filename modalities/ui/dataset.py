@@ -51,37 +51,32 @@ def encode_session(session: Session, state: dict, opts: UIOptions) -> dict[str, 
     """One session as tensors: ``action``/``role`` ``[L]``, ``feats`` ``[L, F]``,
     ``coords`` ``[L, 3]`` (time, x, y in position units), ``grams`` ``[L, G]`` (0: padding)."""
     roles = {r: i + 1 for i, r in enumerate(state["roles"])}
-    scale = state["time_scale"]
+    scale, xy = state["time_scale"], opts.xy_scale
     t0 = session.events[0].t
     last_x, last_y, prev_t = 0.5, 0.5, t0
-    n = len(session.events)
-    action = torch.empty(n, dtype=torch.int64)
-    role = torch.empty(n, dtype=torch.int64)
-    feats = torch.zeros(n, len(FEATURES))
-    coords = torch.empty(n, 3)
-    grams: list[list[int]] = []
+    action, role, feats, coords, grams = [], [], [], [], []
     sizes, chars, buckets = opts.ngram_sizes, opts.max_text_chars, opts.text_buckets
-    for i, ev in enumerate(session.events):
-        action[i] = ACTION_ID[ev.action]
-        role[i] = roles.get(ev.role, 0)
+    for ev in session.events:
+        action.append(ACTION_ID[ev.action])
+        role.append(roles.get(ev.role, 0))
         has = ev.x is not None
         if has:
             last_x, last_y = ev.x, ev.y
         dx = (ev.x2 - last_x) if ev.x2 is not None else 0.0
         dy = (ev.y2 - last_y) if ev.y2 is not None else 0.0
         bw, bh = ev.box or (0.0, 0.0)
-        feats[i] = torch.tensor([last_x - 0.5, last_y - 0.5, float(has), dx, dy, bw, bh,
-                                 math.log1p((ev.t - prev_t) / scale)])
-        coords[i] = torch.tensor([(ev.t - t0) / scale, last_x * opts.xy_scale, last_y * opts.xy_scale])
+        feats.append([last_x - 0.5, last_y - 0.5, float(has), dx, dy, bw, bh,
+                      math.log1p((ev.t - prev_t) / scale)])
+        coords.append([(ev.t - t0) / scale, last_x * xy, last_y * xy])
         prev_t = ev.t
         grams.append(hash_ngrams(ev.element_text, sizes, chars, buckets, "e:")
                      + hash_ngrams(ev.text, sizes, chars, buckets, "t:")
                      + hash_ngrams(ev.element_id.replace("_", " "), sizes, chars, buckets, "i:"))
     width = max(1, max(len(g) for g in grams))
-    gram_t = torch.zeros(n, width, dtype=torch.int64)
-    for i, g in enumerate(grams):
-        gram_t[i, :len(g)] = torch.tensor(g, dtype=torch.int64)
-    return {"action": action, "role": role, "feats": feats, "coords": coords, "grams": gram_t}
+    padded = [g + [0] * (width - len(g)) for g in grams]
+    return {"action": torch.tensor(action, dtype=torch.int64), "role": torch.tensor(role, dtype=torch.int64),
+            "feats": torch.tensor(feats, dtype=torch.float32), "coords": torch.tensor(coords, dtype=torch.float32),
+            "grams": torch.tensor(padded, dtype=torch.int64)}
 
 
 class UIDataset(Dataset):
