@@ -17,7 +17,7 @@ from .text import hash_ngrams
 from .traces import ACTIONS, Session
 
 #: Columns of an event's continuous features (``feats``), in order.
-FEATURES = ("x", "y", "has_point", "dx", "dy", "box_w", "box_h", "log_gap")
+FEATURES = ("x", "y", "has_point", "dx", "dy", "box_w", "box_h", "log_gap", "elapsed")
 ACTION_ID = {a: i for i, a in enumerate(ACTIONS)}
 
 
@@ -53,6 +53,7 @@ def encode_session(session: Session, state: dict, opts: UIOptions) -> dict[str, 
     roles = {r: i + 1 for i, r in enumerate(state["roles"])}
     scale, xy = state["time_scale"], opts.xy_scale
     t0 = session.events[0].t
+    span = (session.events[-1].t - t0) if opts.elapsed else 0.0
     last_x, last_y, prev_t = 0.5, 0.5, t0
     action, role, feats, coords, grams = [], [], [], [], []
     sizes, chars, buckets = opts.ngram_sizes, opts.max_text_chars, opts.text_buckets
@@ -66,7 +67,7 @@ def encode_session(session: Session, state: dict, opts: UIOptions) -> dict[str, 
         dy = (ev.y2 - last_y) if ev.y2 is not None else 0.0
         bw, bh = ev.box or (0.0, 0.0)
         feats.append([last_x - 0.5, last_y - 0.5, float(has), dx, dy, bw, bh,
-                      math.log1p((ev.t - prev_t) / scale)])
+                      math.log1p((ev.t - prev_t) / scale), (ev.t - t0) / span if span > 0 else 0.0])
         coords.append([(ev.t - t0) / scale, last_x * xy, last_y * xy])
         prev_t = ev.t
         grams.append(hash_ngrams(ev.element_text, sizes, chars, buckets, "e:")
@@ -110,7 +111,7 @@ def collate(samples: list[dict[str, Tensor]]) -> dict[str, Tensor]:
     n = max(len(s["action"]) for s in samples)
     g = max(s["grams"].shape[1] for s in samples)
     out = {"action": torch.zeros(b, n, dtype=torch.int64), "role": torch.zeros(b, n, dtype=torch.int64),
-           "feats": torch.zeros(b, n, len(FEATURES)), "coords": torch.zeros(b, n, 3),
+           "feats": torch.zeros(b, n, samples[0]["feats"].shape[1]), "coords": torch.zeros(b, n, 3),
            "grams": torch.zeros(b, n, g, dtype=torch.int64), "valid": torch.zeros(b, n, dtype=torch.bool)}
     for i, s in enumerate(samples):
         k = len(s["action"])

@@ -21,6 +21,9 @@ class UIOptions:
             position embedding (coordinates are in units of about one token spacing).
         max_roles: element roles kept in the fitted vocabulary (most frequent first);
             rarer or unseen roles share one id.
+        elapsed: give every event the share of its session elapsed before it (0 at the
+            first event, 1 at the last) as one more feature (0 when off): where in the session
+            an event lies, which the intent (the task a session ends with) depends on.
     """
 
     max_events: int = 0
@@ -29,6 +32,7 @@ class UIOptions:
     max_text_chars: int = 64
     xy_scale: float = 8.0
     max_roles: int = 64
+    elapsed: bool = True
 
     def __post_init__(self) -> None:
         if self.ngram_sizes is None:

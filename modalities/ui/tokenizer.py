@@ -36,7 +36,7 @@ class EventTokenizer(Tokenizer):
         >>> from modalities.ui.dataset import collate
         >>> tok = EventTokenizer(UIOptions(text_buckets=16), num_roles=2, dim=8)
         >>> one = {"action": torch.tensor([0, 2]), "role": torch.tensor([1, 0]),
-        ...        "feats": torch.zeros(2, 8), "coords": torch.zeros(2, 3),
+        ...        "feats": torch.zeros(2, 9), "coords": torch.zeros(2, 3),
         ...        "grams": torch.tensor([[3, 4], [5, 0]])}
         >>> tb = tok(collate([one, {k: v[:1] for k, v in one.items()}]))
         >>> tb.tokens.shape, tb.valid.tolist()
