@@ -104,7 +104,7 @@ def train_decoder(decoder: PrefixDecoder, tokenizer, feats: Tensor, valid: Tenso
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
-            total += float(loss) * len(idx)
+            total += loss.detach().item() * len(idx)
         history.append(total / len(texts))
     decoder.eval()
     return history
