@@ -33,6 +33,7 @@ def fit_state(sessions: list[Session], opts: UIOptions) -> dict:
     gaps = gaps[gaps > 0]
     longest = max(len(s.events) for s in sessions)
     return {"roles": [r for r, _ in roles.most_common(opts.max_roles)],
+            "has_screens": bool(opts.screens and any(ev.screen for s in sessions for ev in s.events)),
             "time_scale": float(np.median(gaps)) if len(gaps) else 1.0,
             "max_events": int(opts.max_events or longest)}
 
@@ -75,9 +76,36 @@ def encode_session(session: Session, state: dict, opts: UIOptions) -> dict[str, 
                      + hash_ngrams(ev.element_id.replace("_", " "), sizes, chars, buckets, "i:"))
     width = max(1, max(len(g) for g in grams))
     padded = [g + [0] * (width - len(g)) for g in grams]
-    return {"action": torch.tensor(action, dtype=torch.int64), "role": torch.tensor(role, dtype=torch.int64),
+    out = {"action": torch.tensor(action, dtype=torch.int64), "role": torch.tensor(role, dtype=torch.int64),
             "feats": torch.tensor(feats, dtype=torch.float32), "coords": torch.tensor(coords, dtype=torch.float32),
             "grams": torch.tensor(padded, dtype=torch.int64)}
+    if state.get("has_screens"):
+        out["screen"], out["has_screen"] = read_screens(session, opts.screen_size)
+    return out
+
+
+def read_screens(session: Session, size: int) -> tuple[Tensor, Tensor]:
+    """Each event's screenshot resized to ``size x size`` RGB (zeros where it has none).
+
+    Shapes:
+        -> ``screen`` uint8 ``[L, 3, size, size]``, ``has_screen`` bool ``[L]``.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    screen = torch.zeros(len(session.events), 3, size, size, dtype=torch.uint8)
+    has = torch.zeros(len(session.events), dtype=torch.bool)
+    for i, ev in enumerate(session.events):
+        if not ev.screen:
+            continue
+        try:
+            with Image.open(ev.screen) as img:
+                pixels = np.asarray(img.convert("RGB").resize((size, size), Image.Resampling.BILINEAR))
+        except (OSError, UnidentifiedImageError) as e:
+            raise DataError(f"{session.where}: event {i}: screenshot {ev.screen} cannot be read "
+                            f"as an image ({e})") from None
+        screen[i] = torch.from_numpy(pixels.copy()).permute(2, 0, 1)
+        has[i] = True
+    return screen, has
 
 
 class UIDataset(Dataset):
@@ -113,8 +141,14 @@ def collate(samples: list[dict[str, Tensor]]) -> dict[str, Tensor]:
     out = {"action": torch.zeros(b, n, dtype=torch.int64), "role": torch.zeros(b, n, dtype=torch.int64),
            "feats": torch.zeros(b, n, samples[0]["feats"].shape[1]), "coords": torch.zeros(b, n, 3),
            "grams": torch.zeros(b, n, g, dtype=torch.int64), "valid": torch.zeros(b, n, dtype=torch.bool)}
+    if "screen" in samples[0]:
+        size = samples[0]["screen"].shape[-1]
+        out["screen"] = torch.zeros(b, n, 3, size, size, dtype=torch.uint8)
+        out["has_screen"] = torch.zeros(b, n, dtype=torch.bool)
     for i, s in enumerate(samples):
         k = len(s["action"])
+        if "screen" in s:
+            out["screen"][i, :k], out["has_screen"][i, :k] = s["screen"], s["has_screen"]
         out["action"][i, :k], out["role"][i, :k] = s["action"], s["role"]
         out["feats"][i, :k], out["coords"][i, :k] = s["feats"], s["coords"]
         out["grams"][i, :k, :s["grams"].shape[1]] = s["grams"]

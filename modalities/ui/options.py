@@ -21,6 +21,12 @@ class UIOptions:
             position embedding (coordinates are in units of about one token spacing).
         max_roles: element roles kept in the fitted vocabulary (most frequent first);
             rarer or unseen roles share one id.
+        screens: embed the screenshots of traces that have them (``screens``): each is
+            resized to ``screen_size`` pixels a side and encoded by the image plugin's patch
+            encoder; the mean of its patches is added to its event's token.
+        screen_size: side in pixels of the resized screenshots.
+        screen_patch: pixels per patch side of the screenshot encoder; divides
+            ``screen_size``.
         elapsed: give every event the share of its session elapsed before it (0 at the
             first event, 1 at the last) as one more feature (0 when off): where in the session
             an event lies, which the intent (the task a session ends with) depends on.
@@ -33,6 +39,9 @@ class UIOptions:
     xy_scale: float = 8.0
     max_roles: int = 64
     elapsed: bool = True
+    screens: bool = True
+    screen_size: int = 16
+    screen_patch: int = 4
 
     def __post_init__(self) -> None:
         if self.ngram_sizes is None:
@@ -50,5 +59,8 @@ class UIOptions:
             raise ValueError(f"options.max_text_chars must be >= 1, got {self.max_text_chars}")
         if not self.xy_scale > 0:
             raise ValueError(f"options.xy_scale must be > 0, got {self.xy_scale}")
+        if self.screen_size < 1 or self.screen_patch < 1 or self.screen_size % self.screen_patch:
+            raise ValueError(f"options.screen_patch={self.screen_patch} must divide "
+                             f"options.screen_size={self.screen_size} (both >= 1)")
         if self.max_roles < 1:
             raise ValueError(f"options.max_roles must be >= 1, got {self.max_roles}")

@@ -91,7 +91,8 @@ class UIModality(ModalityPlugin):
                 f"events, time unit {state['time_scale']:.3g}")
 
     def build_tokenizer(self, cfg: Config, state: dict) -> EventTokenizer:
-        return EventTokenizer(self._opts(cfg, state), len(state["roles"]), cfg.model.dim)
+        return EventTokenizer(self._opts(cfg, state), len(state["roles"]), cfg.model.dim,
+                              screens=bool(state.get("has_screens")))
 
     def collate(self, samples: list) -> dict:
         return collate(samples)

@@ -23,10 +23,16 @@ class EventTokenizer(Tokenizer):
     the encoder and predictor compute sin-cos positions. Sessions of different lengths
     are padded; ``valid`` marks the real events.
 
+    With ``screens``, each event's screenshot (``batch["screen"]``, resized to
+    ``options.screen_size``) goes through the image plugin's patch encoder
+    (:class:`~modalities.image.PatchTokenizer`) and the mean of its patches is added to
+    the event's token (events without one get nothing added).
+
     Args:
-        opts: the plugin options (text buckets).
+        opts: the plugin options (text buckets, screenshot size).
         num_roles: roles in the fitted vocabulary (ids ``1..num_roles``; 0 none/unseen).
         dim: the token width (``model.dim``).
+        screens: embed screenshots (the run's traces have them).
 
     Shapes:
         a batch of :func:`modalities.ui.dataset.collate` -> tokens ``[B, N, dim]``,
@@ -43,7 +49,7 @@ class EventTokenizer(Tokenizer):
         (torch.Size([2, 2, 8]), [[True, True], [True, False]])
     """
 
-    def __init__(self, opts: UIOptions, num_roles: int, dim: int) -> None:
+    def __init__(self, opts: UIOptions, num_roles: int, dim: int, screens: bool = False) -> None:
         super().__init__()
         self.layout = None
         self.coord_dim = 3
@@ -53,6 +59,12 @@ class EventTokenizer(Tokenizer):
         self.text = nn.EmbeddingBag(opts.text_buckets, dim, mode="mean", padding_idx=0)
         self.cont = nn.Linear(len(FEATURES), dim)
         self.norm = nn.LayerNorm(dim)
+        self.screen = None
+        if screens:  # the image plugin's patch encoder on the small screenshots
+            from modalities.image import ImageOptions, PatchTokenizer
+
+            self.screen = PatchTokenizer(ImageOptions(image_size=opts.screen_size,
+                                                      patch_size=opts.screen_patch), dim)
 
     def forward(self, batch: dict) -> TokenBatch:
         valid = batch["valid"]
@@ -61,5 +73,9 @@ class EventTokenizer(Tokenizer):
         text = self.text(grams.reshape(b * n, grams.shape[-1])).reshape(b, n, self.dim)
         x = (self.action(batch["action"]) + self.role(batch["role"]) + text
              + self.cont(batch["feats"].to(text.dtype)))
+        if self.screen is not None:
+            shots = batch["screen"]
+            patches = self.screen({"image": shots.reshape(b * n, *shots.shape[2:])}).tokens
+            x = x + patches.mean(1).reshape(b, n, self.dim) * batch["has_screen"][..., None]
         tokens = self.norm(x) * valid[..., None]
         return TokenBatch(tokens, None, valid=valid, coords=batch["coords"].float())

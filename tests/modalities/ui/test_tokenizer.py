@@ -63,3 +63,27 @@ def test_tokenizer__sessions_longer_than_the_run_are_an_error(tmp_path):
     long.write_text(json.dumps({"events": [{"t": i, "action": "key"} for i in range(5)]}) + "\n")
     with pytest.raises(DataError, match=r"long\.jsonl: line 1: session has 5 events.*max_events 3"):
         plugin.load(str(long), cfg, state)
+
+
+def test_tokenizer__screenshots_go_through_the_image_patch_encoder(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "shots").mkdir()
+    Image.new("RGB", (90, 160), (250, 10, 10)).save(tmp_path / "shots" / "red.png")
+    Image.new("RGB", (90, 160), (10, 10, 250)).save(tmp_path / "shots" / "blue.png")
+    events = [{"t": 0, "action": "tap", "x": 0.5, "y": 0.5}, {"t": 1, "action": "key", "text": "enter"}]
+    lines = [{"intent": "a", "events": events, "screens": ["shots/red.png", None]},
+             {"intent": "b", "events": events, "screens": ["shots/blue.png", None]}]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in lines))
+    plugin = create_modality("ui")
+    cfg = build_config({"modality": "ui"}, plugin.default_config(), {"model": {"dim": 16}})
+    dataset, state = plugin.load(str(path), cfg, None)
+    assert state["has_screens"] and dataset[0]["screen"].shape == (2, 3, 16, 16)
+    assert dataset[0]["has_screen"].tolist() == [True, False]
+    tok = plugin.build_tokenizer(cfg, state)
+    tb = tok(plugin.collate([dataset[0], dataset[1]]))
+    assert not torch.allclose(tb.tokens[0, 0], tb.tokens[1, 0])  # the screenshots differ
+    assert torch.allclose(tb.tokens[0, 1], tb.tokens[1, 1])  # no screenshot: the same event
+    (tb.tokens * torch.randn_like(tb.tokens)).sum().backward()  # a plain sum: no gradient
+    assert tok.screen.proj.weight.grad.abs().sum() > 0
