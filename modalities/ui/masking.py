@@ -1,7 +1,8 @@
 """Maskers for event sequences: contiguous spans of events, and the future events.
 
 Both draw on each sample's valid events only (padding is never context nor target),
-keyed by ``(seed, step, sample id)`` so a resumed run masks as an uninterrupted one.
+keyed by ``(seed, step, sample id)`` so a resumed run masks as an uninterrupted one. A
+session of a single event has no target (it adds nothing to the prediction loss).
 
 - ``ui_span`` (:class:`EventSpanMasker`): ``num_spans`` contiguous spans of about
   ``span_ratio * L / num_spans`` events each (one span per equal segment of the
@@ -155,7 +156,7 @@ class EventSpanMasker(Masker):
         self.num_spans, self.span_ratio = int(num_spans), float(span_ratio)
 
     def check(self, layout: TokenLayout) -> None:
-        _check_1d("ui_span", layout, 2)
+        _check_1d("ui_span", layout, 1)
 
     def __call__(self, batch_size: int, layout: TokenLayout, *, seed: int, step: int,
                  sample_ids: Tensor | None = None, token_valid: Tensor | None = None,
@@ -184,7 +185,7 @@ class FutureEventMasker(Masker):
         self.ratio = (float(ratio[0]), float(ratio[1]))
 
     def check(self, layout: TokenLayout) -> None:
-        _check_1d("ui_future", layout, 2)
+        _check_1d("ui_future", layout, 1)
 
     def __call__(self, batch_size: int, layout: TokenLayout, *, seed: int, step: int,
                  sample_ids: Tensor | None = None, token_valid: Tensor | None = None,

@@ -67,3 +67,9 @@ def test_maskers__bad_settings_and_grids():
         create_masker({"name": "ui_future", "ratio": [0.5, 0.2]})
     with pytest.raises(ValueError, match="1-D event sequences"):
         create_masker("ui_future").check(TokenLayout((4, 4)))
+
+
+def test_masks__single_event_sessions_have_no_target():
+    for spec in ({"name": "ui_span"}, {"name": "ui_future"}):
+        m = create_masker(spec)(2, TokenLayout((1,)), seed=0, step=0, token_valid=_valid([1, 1]))
+        assert not m.target_valid.any() and m.context_valid.sum() <= 2
