@@ -98,7 +98,7 @@ def main() -> None:
     md = [
         f"# UI-trace speed ({device.type.upper()}, this machine)", "",
         f"`python benchmarks/bench_ui.py --device {device.type} --steps {args.steps}` (`ui.json`), "
-        f"`OMP_NUM_THREADS=1` on the shared CPU (other jobs running: absolute numbers are noisy). "
+        f"`OMP_NUM_THREADS=1` on the shared CPU (absolute numbers depend on the other jobs sharing it). "
         f"Demo traces: {n} sessions, {result['events_per_session']} events each on average; "
         f"default config (batch {b}, encoder {cfg.model.dim} x {cfg.model.depth}, predictor "
         f"{cfg.model.predictor_dim} x {cfg.model.predictor_depth}, mask `{cfg.mask.name}`).", "",

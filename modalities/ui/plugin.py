@@ -34,19 +34,20 @@ class UIModality(ModalityPlugin):
     DEMO_LABEL = "intent"
 
     def default_config(self) -> dict:
-        """Future-event masks, a fast EMA teacher, a small encoder sized for a 2-core CPU.
+        """Span masks over events, a fast EMA teacher, a small encoder sized for a 2-core CPU.
 
-        The last 20-40% of each session is predicted from the events before it
-        (``ui_future``, UI-JEPA's temporal masking); ``mask.name=ui_span`` hides two
-        contiguous spans instead. The EMA teacher's momentum runs from 0.97 to 0.995
-        (I-JEPA's 0.996 barely moves the teacher in the few hundred steps of a CPU
-        run, and the probes read the teacher). As in the image plugin, VICReg's covariance
-        term and a variance hinge on the context embeddings are added to the latent loss.
-        The settings tried and their numbers are in ``benchmarks/results/ui_probe.md``.
+        Two contiguous spans of 40% of the events in all are predicted from the other
+        events (``ui_span``); ``mask.name=ui_future`` predicts the last 20-40% of a session
+        from the events before it instead (UI-JEPA's temporal masking). The EMA teacher's
+        momentum runs from 0.97 to 0.995 (I-JEPA's 0.996 barely moves the teacher in the
+        few hundred steps of a CPU run, and the probes read the teacher). As in the image
+        plugin, VICReg's covariance term and a variance hinge on the context embeddings
+        are added to the latent loss. The settings tried and their numbers are in
+        ``benchmarks/results/ui_probe.md``.
         """
         return {
             "data": {"batch_size": 64},
-            "mask": {"name": "ui_future", "ratio": [0.2, 0.4]},
+            "mask": {"name": "ui_span", "num_spans": 2, "span_ratio": 0.4},
             "model": {"dim": 64, "depth": 3, "heads": 4, "predictor_dim": 64,
                       "predictor_depth": 2, "predictor_heads": 4, "pooling": "mean"},
             "target": {"kind": "ema", "momentum": [0.97, 0.995]},
