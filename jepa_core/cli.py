@@ -7,6 +7,7 @@ Bad input ends with one ``error: ...`` line and exit status 2, never a stack tra
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -167,7 +168,31 @@ def _parser() -> argparse.ArgumentParser:
                          "benchmarks/results; `make bench` rewrites those)")
     be.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     add_export_parser(sub, _command)
+    for add_parser, _ in plugin_commands().values():
+        add_parser(sub, _command)
     return p
+
+
+@functools.cache
+def plugin_commands() -> dict[str, tuple]:
+    """Commands that plugins add, from the ``jepa_core.commands`` entry points.
+
+    Each entry is ``NAME = "module"``; the module defines ``add_NAME_parser(sub, command)``
+    and ``cmd_NAME(args) -> int`` and imports nothing heavy at module level. A broken
+    entry warns and is left out, as a broken component does.
+    """
+    import importlib
+    from importlib.metadata import entry_points
+
+    found = {}
+    for ep in entry_points(group="jepa_core.commands"):
+        try:
+            module = importlib.import_module(ep.value)
+            found[ep.name] = (getattr(module, f"add_{ep.name}_parser"), getattr(module, f"cmd_{ep.name}"))
+        except Exception as e:  # a broken plugin must not break the command line
+            warnings.warn(f"command plugin {ep.name!r} ({ep.value}) failed to load: {type(e).__name__}: {e}",
+                          stacklevel=2)
+    return found
 
 
 def cmd_info(args) -> int:
@@ -560,7 +585,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():  # restores the caller's warning display afterwards
             warnings.showwarning = _warning_line
-            return COMMANDS[args.command](args)
+            command = COMMANDS.get(args.command) or plugin_commands()[args.command][1]
+            return command(args)
     except TrainingInterrupted as e:
         print(f"interrupted: {e}", file=sys.stderr)
         return 128 + e.signum

@@ -1,0 +1,101 @@
+"""Intent-probe study of the ui plugin: pretrained vs random init vs raw, per setting and seed.
+
+For each seed: ``jepa pretrain ui`` (the plugin defaults plus ``--set`` overrides, with
+``optim.seed`` = the seed) on the demo traces or on the second simulator's
+(``tests/modalities/ui/second_sim.py``: other apps, layout and intents), then
+``jepa probe --label intent`` with the linear probe, the kNN probe and the linear probe
+on 5 shots per intent (split seed = the seed). One JSON line per (data, seed, probe) on
+stdout; ``--out`` appends them to a JSON-lines file. Usage::
+
+    nice -n 10 python benchmarks/bench_ui_probe.py --data demo --seeds 0 1 --tag default
+    nice -n 10 python benchmarks/bench_ui_probe.py --data second --seeds 0 1 --set mask.name=ui_future
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import tempfile
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from jepa_core.cli import main as jepa  # noqa: E402
+from tests.modalities.ui.second_sim import write_second_sim  # noqa: E402
+
+PROBES = {"linear": ["--probe", "linear"], "knn": ["--probe", "knn"],
+          "linear_5shot": ["--probe", "linear", "--shots", "5"]}
+
+
+def _cli(args: list[str]) -> dict:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = jepa(args)
+    if code != 0:
+        raise SystemExit(f"jepa {' '.join(args)} failed: {err.getvalue()}")
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+def run(data: str, seed: int, sets: list[str], work: Path, epochs: int | None) -> list[dict]:
+    """Pretrain on ``data`` with ``seed``, then every probe of :data:`PROBES`."""
+    path = [] if data == "demo" else ["--data", str(write_second_sim(work / "second", num=800))]
+    run_dir = work / f"run_{data}_{seed}"
+    extra = [x for s in sets for x in ("--set", s)]
+    t0 = time.time()
+    train = _cli(["pretrain", "ui", *path, "--out", str(run_dir), "--set", f"optim.seed={seed}",
+                  "--set", "logging.progress=false", *extra,
+                  *(["--epochs", str(epochs)] if epochs else [])])
+    seconds = time.time() - t0
+    rows = []
+    for name, flags in PROBES.items():
+        r = _cli(["probe", str(run_dir), *path, "--label", "intent", "--seed", str(seed), *flags])
+        rows.append({"data": data, "seed": seed, "probe": name, "sets": sets, "epochs": epochs,
+                     "pretrain_s": round(seconds, 1), "steps": train["steps"],
+                     "final_loss": round(train["final_loss"], 4),
+                     **{k: r[k] for k in ("pretrained", "random_init", "raw", "n_train", "n_test")}})
+    return rows
+
+
+def table(path: str) -> str:
+    """A markdown table of the rows of a JSON-lines file written by ``--out``."""
+    lines = ["| tag | data | seed | epochs | probe | pretrained | random init | raw | gap (pre - rand) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for line in Path(path).read_text().splitlines():
+        r = json.loads(line)
+        gap = r["pretrained"] - r["random_init"]
+        lines.append(f"| {r['tag']} | {r['data']} | {r['seed']} | {r['epochs'] or 'default'} | {r['probe']} "
+                     f"| {r['pretrained']:.3f} | {r['random_init']:.3f} | {r['raw']:.3f} | {gap:+.3f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--table", metavar="ROWS.jsonl", help="print the markdown table of a rows file and exit")
+    ap.add_argument("--data", choices=["demo", "second"], default="demo")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    ap.add_argument("--set", action="append", default=[], dest="sets")
+    ap.add_argument("--epochs", type=int)
+    ap.add_argument("--tag", default="")
+    ap.add_argument("--out", help="JSON-lines file to append the rows to")
+    args = ap.parse_args()
+    if args.table:
+        print(table(args.table))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            for row in run(args.data, seed, args.sets, Path(tmp), args.epochs):
+                row["tag"] = args.tag
+                line = json.dumps(row)
+                print(line, flush=True)
+                if args.out:
+                    with open(args.out, "a") as f:
+                        f.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
