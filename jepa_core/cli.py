@@ -14,6 +14,9 @@ import sys
 import warnings
 from pathlib import Path
 
+from modalities.world.cli import add_collect_parser, cmd_collect  # torch-free modules
+from .planning.cli import add_plan_parser, cmd_plan
+
 # Nothing heavy is imported at module level: ``jepa --help`` and a mistyped flag answer
 # without loading torch or numpy (tests/test_cli_first_hour.py checks it).
 
@@ -160,6 +163,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="folder for the JSON + PNG results (the committed ones are in "
                          "benchmarks/results; `make bench` rewrites those)")
     be.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    add_collect_parser(sub, _command)
+    add_plan_parser(sub, _command)
     return p
 
 
@@ -495,7 +500,8 @@ def cmd_bench(args) -> int:
 
 COMMANDS = {"info": cmd_info, "modalities": cmd_modalities, "components": cmd_components,
             "pretrain": cmd_pretrain,
-            "embed": cmd_embed, "probe": cmd_probe, "plot": cmd_plot, "bench": cmd_bench}
+            "embed": cmd_embed, "probe": cmd_probe, "plot": cmd_plot, "bench": cmd_bench,
+            "collect": cmd_collect, "plan": cmd_plan}
 
 
 def main(argv: list[str] | None = None) -> int:
