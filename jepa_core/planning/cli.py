@@ -43,12 +43,9 @@ def add_plan_parser(sub, command) -> None:
 
 
 def cmd_plan(args) -> int:
-    import torch
-
     from .evaluate import evaluate, plot_episodes
     from .settings import PlannerConfig
 
-    torch.set_grad_enabled(False)
     cfg = PlannerConfig(method=args.method, horizon=args.horizon, samples=args.samples,
                         iterations=args.iterations, elites=args.elites, temperature=args.temperature,
                         energy=args.energy, distance=args.distance, execute=args.execute,
