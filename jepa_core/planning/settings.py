@@ -27,16 +27,16 @@ class PlannerConfig:
     """
 
     method: str = "cem"
-    horizon: int = 10
-    samples: int = 200
+    horizon: int = 8
+    samples: int = 128
     iterations: int = 4
-    elites: int = 20
+    elites: int = 16
     init_std: float = 1.0
     min_std: float = 0.05
     temperature: float = 0.05
-    energy: str = "all"
+    energy: str = "final"
     distance: str = "l2"
-    execute: int = 1
+    execute: int = 2
     batched: bool = True
 
     def validate(self) -> None:

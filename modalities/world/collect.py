@@ -7,7 +7,9 @@ Policies (no learning, for world-model data):
   "scripted with noise" policy whose moves persist for several steps and so reach
   further than independent draws.
 
-Episodes end after ``steps`` steps or when the env terminates or truncates.
+Episodes end after ``steps`` steps or when the env terminates or truncates. When the env
+reports ``info["state"]`` (the built-in rooms envs do: the agent's position) it is saved
+as ``states``, for position probes (:mod:`jepa_core.planning.diagnostics`).
 """
 
 from __future__ import annotations
@@ -65,13 +67,15 @@ def collect(env_spec: str, episodes: int, steps: int, out: str | Path, policy: s
     rng = np.random.default_rng(seed)
     total, shape = 0, None
     for e in tqdm(range(episodes), desc=f"collect {env_spec}", unit="ep", disable=not progress):
-        obs, _ = env.reset(seed=seed * 1_000_003 + e)
+        obs, info = env.reset(seed=seed * 1_000_003 + e)
         plan = _policy_actions(env.action_space, policy, rng, steps)
-        frames, actions, rewards, terminals = [], [], [], []
+        frames, actions, rewards, terminals, states = [], [], [], [], []
         for t in range(steps):
             frames.append(np.asarray(obs))
+            if isinstance(info, dict) and "state" in info:
+                states.append(np.asarray(info["state"], np.float32).reshape(-1))
             actions.append(plan[t])
-            obs, reward, terminated, truncated, _ = env.step(plan[t])
+            obs, reward, terminated, truncated, info = env.step(plan[t])
             rewards.append(float(reward))
             terminals.append(bool(terminated))
             if terminated or truncated:
@@ -81,7 +85,8 @@ def collect(env_spec: str, episodes: int, steps: int, out: str | Path, policy: s
             frames_arr = frames_arr.astype(np.float32)
         shape = frames_arr.shape[1:]
         write_episode(out / f"episode_{e:05d}.npz", frames_arr, np.stack(actions),
-                      np.asarray(rewards), np.asarray(terminals))
+                      np.asarray(rewards), np.asarray(terminals),
+                      np.stack(states) if len(states) == len(frames) else None)
         total += len(frames)
     env.close()
     return {"out": str(out), "episodes": episodes, "steps": total,

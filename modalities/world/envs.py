@@ -69,7 +69,7 @@ class RoomsEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"]}
 
     def __init__(self, layout: str = "two-room", size: int = 32, obs_type: str = "pixels",
-                 max_step: float = 0.05, max_steps: int = 100, success_radius: float = 0.08,
+                 max_step: float = 0.1, max_steps: int = 100, success_radius: float = 0.1,
                  goal_mode: str = "different_rooms", margin: float = 0.03,
                  render_mode: str | None = None) -> None:
         if layout not in LAYOUTS:

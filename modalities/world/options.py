@@ -23,9 +23,9 @@ class WorldOptions:
     """
 
     history: int = 3
-    horizon: int = 4
-    frame_skip: int = 1
-    stride: int = 1
+    horizon: int = 8
+    frame_skip: int = 2
+    stride: int = 2
     encoder: str = "auto"
     channels: list[int] = field(default_factory=lambda: [16, 32, 32])
     hidden: int = 128

@@ -6,6 +6,8 @@ A file holds
 - ``actions``: ``[T, A]`` float, ``actions[t]`` the action taken after seeing
   ``observations[t]`` (the last one leads past the stored frames and is never a target);
 - optional ``rewards`` ``[T]`` and ``terminals`` ``[T]`` (bool);
+- optional ``states`` ``[T, S]`` float: the true low-dimensional state (an agent's
+  position), never trained on, read by position probes;
 - optional ``episode_lengths`` ``[E]`` (int): the file is a shard of ``E`` episodes laid
   end to end along ``T`` (their sum must be ``T``); without it, one episode.
 
@@ -47,13 +49,16 @@ REQUIRED = ("observations", "actions")
 
 
 def write_episode(path: str | Path, observations: np.ndarray, actions: np.ndarray,
-                  rewards: np.ndarray | None = None, terminals: np.ndarray | None = None) -> None:
+                  rewards: np.ndarray | None = None, terminals: np.ndarray | None = None,
+                  states: np.ndarray | None = None) -> None:
     """Write one episode in the trajectory format (``np.savez_compressed``)."""
     arrays = {"observations": np.asarray(observations), "actions": np.asarray(actions, np.float32)}
     if rewards is not None:
         arrays["rewards"] = np.asarray(rewards, np.float32)
     if terminals is not None:
         arrays["terminals"] = np.asarray(terminals, bool)
+    if states is not None:
+        arrays["states"] = np.asarray(states, np.float32)
     np.savez_compressed(path, **arrays)
 
 
@@ -101,7 +106,7 @@ def _check_file(path: Path) -> tuple[list[Episode], tuple[int, ...], np.dtype, i
                                 f"'observations' [T, ...] and 'actions' [T, A] (found {sorted(keys)})")
             actions = data["actions"]
             lengths = data["episode_lengths"] if "episode_lengths" in keys else None
-            extra = {k: data[k] for k in ("rewards", "terminals") if k in keys}
+            extra = {k: data[k] for k in ("rewards", "terminals", "states") if k in keys}
             obs_shape, obs_dtype = _header_shape(path, "observations")
             obs_state = data["observations"] if len(obs_shape) == 2 else None
     except DataError:

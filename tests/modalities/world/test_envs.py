@@ -50,7 +50,7 @@ def test_two_room__actions_are_clipped():
     env.reset(seed=1)
     env.pos = np.array([0.2, 0.2])
     env.step(np.array([100.0, 0.0]))
-    assert env.pos[0] == pytest.approx(0.25)
+    assert env.pos[0] == pytest.approx(0.2 + env.max_step)
 
 
 def test_make_env__names_gymnasium_and_module_callable():

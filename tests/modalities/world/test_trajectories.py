@@ -16,6 +16,7 @@ def test_collect__writes_the_format(tmp_path):
         assert f["observations"].shape == (5, 32, 32, 3) and f["observations"].dtype == np.uint8
         assert f["actions"].shape == (5, 2) and np.abs(f["actions"]).max() <= 1
         assert f["rewards"].shape == (5,) and f["terminals"].dtype == bool
+        assert f["states"].shape == (5, 2)  # the agent position, from info["state"]
     eps = list_episodes(tmp_path)
     assert eps.pixels and eps.action_dim == 2 and len(eps.episodes) == 3
 
