@@ -13,7 +13,7 @@ TINY_WORLD = ["--set", "model.dim=8", "--set", "options.history=2", "--set", "op
               "--set", "options.hidden=16", "--set", "options.channels=[4]",
               "--set", "options.predictor.dim=16", "--set", "options.predictor.depth=1",
               "--set", "options.predictor.heads=2", "--set", "objective.sigreg_slices=16",
-              "--batch-size", "8"]
+              "--set", "options.frame_skip=1", "--set", "options.stride=1", "--batch-size", "8"]
 TINY_PLAN = ["--samples", "8", "--elites", "2", "--iterations", "1", "--horizon", "3"]
 
 
@@ -83,3 +83,16 @@ def test_pretrain_world__without_data_uses_the_cached_demo(capsys, tmp_path):
                            *TINY_WORLD)
     assert code == 0 and "world_two_room" in err
     assert json.loads(out.strip().splitlines()[-1])["steps"] == 1
+
+
+def test_rollout_diagnostics__error_per_horizon_step(point_run):
+    from jepa_core.planning.evaluate import load_world_model
+    from modalities.world.diagnostics import rollout_errors
+
+    loaded, model = load_world_model(point_run)
+    data = loaded.cfg.data.path
+    d = rollout_errors(model, data, loaded.state["options"]["frame_skip"])
+    k = loaded.state["options"]["horizon"]
+    assert d["horizon"] == list(range(1, k + 1)) and d["windows"] > 1
+    for key in ("latent_l2", "copy_l2", "position_err", "position_err_true", "position_err_copy"):
+        assert len(d[key]) == k and all(v >= 0 for v in d[key])
