@@ -103,6 +103,7 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=50)
     ap.add_argument("--replans", type=int, default=2)
     ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument("--tag", default="", help="suffix of the result files (world<TAG>.json)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     cfg = PlannerConfig()
@@ -117,6 +118,10 @@ def main() -> None:
         cases.append({"env": env, "run": run, "plan": summary, "batched_vs_unbatched": speed,
                       "rollout": diag, "train_config": {"options": loaded.state["options"],
                                                         "steps": loaded.step}})
+        write(args, cases)
+
+
+def write(args, cases) -> None:
     result = {"machine": f"{platform.machine()} {platform.processor() or ''} (2 cores shared)".strip(),
               "torch_threads": torch.get_num_threads(),
               "command": "nice -n 10 python benchmarks/bench_world.py " + " ".join(
@@ -124,9 +129,10 @@ def main() -> None:
               "cases": cases}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "world.json").write_text(json.dumps(result, indent=1) + "\n")
-    (out / "world.md").write_text(markdown(result))
-    print(f"wrote {out / 'world.json'} and {out / 'world.md'}")
+    (out / f"world{args.tag}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (out / f"world{args.tag}.md").write_text(markdown(result))
+    print(f"wrote {Path(args.out) / f'world{args.tag}.json'}")
+
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ def add_plan_parser(sub, command) -> None:
     p.add_argument("--distance", choices=["l1", "l2"], default=d.distance, help="latent distance")
     p.add_argument("--execute", type=int, default=d.execute,
                    help="actions executed per plan before replanning")
+    p.add_argument("--segments", type=int, default=d.segments,
+                   help="sampling noise piecewise constant over this many legs (0: per step)")
     p.add_argument("--unbatched", action="store_true",
                    help="roll candidates out one per predictor call (slow; for comparison)")
     p.add_argument("--max-steps", type=int, default=100, help="env steps per episode at most")
@@ -49,6 +51,7 @@ def cmd_plan(args) -> int:
     cfg = PlannerConfig(method=args.method, horizon=args.horizon, samples=args.samples,
                         iterations=args.iterations, elites=args.elites, temperature=args.temperature,
                         energy=args.energy, distance=args.distance, execute=args.execute,
+                        segments=args.segments,
                         batched=not args.unbatched)
     summary, results = evaluate(args.run_dir, args.env, args.episodes, cfg, seed=args.seed,
                                 max_steps=args.max_steps, record=args.plot is not None,

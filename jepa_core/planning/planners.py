@@ -12,8 +12,9 @@ numbers, for comparison).
 - **MPPI**: the same sampling, the new mean a softmax(-energy / temperature)-weighted
   average of all candidates (energies scaled to [0, 1] first).
 
-Actions are sampled in the env's ``[low, high]`` box (clipped); the mean starts at the
-box centre (or at the previous plan shifted by the steps executed, ``warm``).
+Actions are sampled in the env's ``[low, high]`` box (clipped), with noise that is
+piecewise constant over ``segments`` legs of the horizon (colored noise, iCEM); the mean
+starts at the box centre (or at the previous plan shifted by the steps executed).
 """
 
 from __future__ import annotations
@@ -75,7 +76,13 @@ class LatentPlanner:
         return d[:, -1] if self.cfg.energy == "final" else d.mean(1)
 
     def sample(self, mean: Tensor, std: Tensor) -> Tensor:
-        eps = torch.randn((self.cfg.samples, *mean.shape), generator=self.generator)
+        h, segments = mean.shape[0], self.cfg.segments
+        if segments and segments < h:  # piecewise-constant noise: a few straight legs
+            knots = torch.randn((self.cfg.samples, segments, mean.shape[1]), generator=self.generator)
+            piece = torch.div(torch.arange(h) * segments, h, rounding_mode="floor")
+            eps = knots[:, piece]
+        else:
+            eps = torch.randn((self.cfg.samples, *mean.shape), generator=self.generator)
         out = mean + std * eps
         out[0] = mean  # the current mean is always a candidate
         return torch.maximum(torch.minimum(out, self.high), self.low)

@@ -23,6 +23,9 @@ class PlannerConfig:
         energy: ``final`` or ``all``.
         distance: ``l1`` or ``l2``.
         execute: actions of each plan executed before replanning (receding horizon).
+        segments: the sampling noise is piecewise constant over this many equal pieces of
+            the horizon (colored noise, as in iCEM), so candidates travel far in a few
+            straight legs instead of diffusing; ``0``: independent noise per step.
         batched: all candidates in one predictor call per step (``False``: one each).
     """
 
@@ -37,6 +40,7 @@ class PlannerConfig:
     energy: str = "final"
     distance: str = "l2"
     execute: int = 2
+    segments: int = 2
     batched: bool = True
 
     def validate(self) -> None:
@@ -47,6 +51,8 @@ class PlannerConfig:
                              f"{self.distance!r}")
         if min(self.horizon, self.samples, self.iterations, self.elites, self.execute) < 1:
             raise ValueError("horizon, samples, iterations, elites and execute must be >= 1")
+        if self.segments < 0:
+            raise ValueError(f"segments must be >= 0 (0: independent noise per step), got {self.segments}")
         if self.elites > self.samples or self.execute > self.horizon:
             raise ValueError(f"need elites <= samples and execute <= horizon, got {self.elites} > "
                              f"{self.samples} or {self.execute} > {self.horizon}")
