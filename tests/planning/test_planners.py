@@ -54,3 +54,12 @@ def test_planner_settings__are_checked():
         PlannerConfig(samples=4, elites=8).validate()
     with pytest.raises(ValueError, match="planner method"):
         PlannerConfig(method="sgd").validate()
+
+
+def test_planner__segments_make_the_noise_piecewise_constant():
+    cfg = PlannerConfig(horizon=6, samples=8, elites=2, segments=2)
+    planner = LatentPlanner(integrator, -10 * torch.ones(2), 10 * torch.ones(2), cfg, seed=0)
+    cand = planner.sample(torch.zeros(6, 2), torch.ones(6, 2))
+    assert torch.equal(cand[1:, 0], cand[1:, 2]) and torch.equal(cand[1:, 3], cand[1:, 5])
+    assert not torch.equal(cand[1:, 0], cand[1:, 3])
+    assert torch.equal(cand[0], torch.zeros(6, 2))  # the mean is always a candidate
