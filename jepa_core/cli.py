@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 from .export.command import add_export_parser, cmd_export
+from .planning.cli import add_plan_parser, cmd_plan
 
 # Nothing heavy is imported at module level: ``jepa --help`` and a mistyped flag answer
 # without loading torch or numpy (tests/test_cli_first_hour.py checks it).
@@ -168,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
                          "benchmarks/results; `make bench` rewrites those)")
     be.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     add_export_parser(sub, _command)
+    add_plan_parser(sub, _command)
     for add_parser, _ in plugin_commands().values():
         add_parser(sub, _command)
     return p
@@ -569,7 +571,7 @@ def cmd_bench(args) -> int:
 COMMANDS = {"info": cmd_info, "modalities": cmd_modalities, "components": cmd_components,
             "pretrain": cmd_pretrain,
             "embed": cmd_embed, "probe": cmd_probe, "plot": cmd_plot, "bench": cmd_bench,
-            "export": cmd_export}
+            "export": cmd_export, "plan": cmd_plan}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Training methods beside the masked one (:mod:`jepa_core.method`): the world model."""
