@@ -82,6 +82,24 @@ def report(runs: list[dict], out: Path) -> None:
     plt.close(fig)
 
 
+def curve_table(runs: list[dict]) -> str:
+    """Markdown: one row per probed step, the probe (and target rank) of every run."""
+    def rank_at(run: dict, step: int) -> str:
+        near = [t for t in run["train"] if t.get("target_rank") is not None and t["step"] <= max(step, 1)]
+        return f"{near[-1]['target_rank']:.1f}" if near else "-"
+
+    steps = sorted({s for r in runs for s, _ in r["probe"]})
+    head = "| step | " + " | ".join(f"{r['name']}, {r['steps']} steps: probe (target rank)" for r in runs) + " |"
+    lines = [head, "|---|" + "---|" * len(runs)]
+    for step in steps:
+        cells = []
+        for r in runs:
+            score = dict(r["probe"]).get(step)
+            cells.append("" if score is None else f"{score:.3f} ({rank_at(r, step)})")
+        lines.append(f"| {step} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--name", default="default")
@@ -95,6 +113,7 @@ def main() -> None:
     runs = json.loads(path.read_text()) if path.exists() else []
     if args.report:
         report(runs, RESULTS)
+        print(curve_table(runs))
         return
     run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work))
     runs = [r for r in runs if (r["name"], r["epochs"]) != (run["name"], run["epochs"])] + [run]
