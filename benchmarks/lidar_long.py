@@ -1,0 +1,125 @@
+"""Longer must not be worse: the LiDAR demo probe along a run of 6x the default steps.
+
+Each invocation pretrains one run on the demo scenes with the online probe
+(``--probe-label``, a linear probe on the target encoder's per-token features every
+``--probe-every`` steps, step 0 being the random init) and appends its curve, its target
+rank / std, learning rate and EMA momentum to ``lidar_long.json``; ``--report`` writes
+``lidar_long.md`` and ``lidar_long.png`` from that file.
+
+Usage (the protocol of ``results/lidar_long.md``)::
+
+    OMP_NUM_THREADS=1 nice -n 19 python benchmarks/lidar_long.py --name default --epochs 60 \\
+        --set options.patch=8
+    OMP_NUM_THREADS=1 nice -n 19 python benchmarks/lidar_long.py --name ema0996 --epochs 60 \\
+        --set options.patch=8 --set 'target.momentum=[0.996,1.0]'
+    python benchmarks/lidar_long.py --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import time
+from pathlib import Path
+
+RESULTS = Path("benchmarks/results")
+
+
+def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, work: Path) -> dict:
+    """One run with the online probe; its logged curves."""
+    from jepa_core.cli import main
+    from modalities.lidar.demo import demo_root
+
+    root = demo_root()
+    run_dir = work / f"{name}_e{epochs}"
+    argv = ["pretrain", "lidar", "--data", str(root / "velodyne"), "--out", str(run_dir), "--force",
+            "--device", "cpu", "--epochs", str(epochs), "--probe-label", str(root / "labels"),
+            "--set", "logging.probe=linear", "--set", f"logging.probe_every={probe_every}",
+            "--set", "logging.progress=false"]
+    for item in overrides:
+        argv += ["--set", item]
+    tic = time.perf_counter()
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(argv)
+    if code != 0:
+        raise SystemExit(f"pretraining failed: {err.getvalue()[-2000:]}")
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    probe = [(r["step"], r["probe_miou"]) for r in rows if "probe_miou" in r]
+    keys = ("loss", "lr", "momentum", "target_rank", "target_std")
+    train = [{k: r[k] for k in ("step", *keys) if k in r} for r in rows if "loss" in r]
+    return {"name": name, "epochs": epochs, "overrides": overrides, "steps": max(r["step"] for r in rows),
+            "probe_every": probe_every, "probe": probe, "train": train,
+            "wall_s": round(time.perf_counter() - tic, 1)}
+
+
+def report(runs: list[dict], out: Path) -> None:
+    """``lidar_long.md`` (curves as tables) and ``lidar_long.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for r in runs:
+        label = f"{r['name']} ({r['steps']} steps)"
+        s, v = zip(*r["probe"])
+        a.plot(s, v, marker="o", label=label)
+        ranks = [(t["step"], t["target_rank"]) for t in r["train"] if t.get("target_rank") is not None]
+        if ranks:
+            b.plot(*zip(*ranks), label=label)
+    a.set_xlabel("step")
+    a.set_ylabel("online linear probe, mean IoU")
+    a.set_title("probe along the run (step 0: random init)")
+    a.legend(fontsize=7)
+    b.set_xlabel("step")
+    b.set_ylabel("target effective rank")
+    b.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "lidar_long.png", dpi=100)
+    plt.close(fig)
+
+
+def curve_table(runs: list[dict]) -> str:
+    """Markdown: one row per probed step, the probe (and target rank) of every run."""
+    def rank_at(run: dict, step: int) -> str:
+        near = [t for t in run["train"] if t.get("target_rank") is not None and t["step"] <= max(step, 1)]
+        return f"{near[-1]['target_rank']:.1f}" if near else "-"
+
+    steps = sorted({s for r in runs for s, _ in r["probe"]})
+    head = "| step | " + " | ".join(f"{r['name']}, {r['steps']} steps: probe (target rank)" for r in runs) + " |"
+    lines = [head, "|---|" + "---|" * len(runs)]
+    for step in steps:
+        cells = []
+        for r in runs:
+            score = dict(r["probe"]).get(step)
+            cells.append("" if score is None else f"{score:.3f} ({rank_at(r, step)})")
+        lines.append(f"| {step} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--name", default="default")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--set", action="append", default=[], dest="overrides")
+    p.add_argument("--probe-every", type=int, default=60)
+    p.add_argument("--work", default="/tmp/lidar_long")
+    p.add_argument("--report", action="store_true")
+    args = p.parse_args()
+    path = RESULTS / "lidar_long.json"
+    runs = json.loads(path.read_text()) if path.exists() else []
+    if args.report:
+        report(runs, RESULTS)
+        print(curve_table(runs))
+        return
+    run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work))
+    runs = [r for r in runs if (r["name"], r["epochs"]) != (run["name"], run["epochs"])] + [run]
+    path.write_text(json.dumps(runs, indent=1) + "\n")
+    print(json.dumps({k: run[k] for k in ("name", "steps", "probe", "wall_s")}))
+
+
+if __name__ == "__main__":
+    main()
