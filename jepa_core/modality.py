@@ -157,6 +157,20 @@ class ModalityPlugin(ABC):
             return from_dict(self.options_class, state["options"], where="options")
         return self.options(cfg)
 
+    def checked_options(self, cfg: Config, state: dict | None) -> Any:
+        """:meth:`run_options`, validated by their ``validate()`` when they have one.
+
+        Raises:
+            DataError: an option is out of range (the options' own message).
+        """
+        try:
+            opts = self.run_options(cfg, state)
+            if hasattr(opts, "validate"):
+                opts.validate()
+        except ValueError as e:
+            raise DataError(str(e)) from None
+        return opts
+
     def demo_data(self) -> str:
         """Path to the embedded demo dataset used when no ``--data`` is given."""
         raise DataError(f"modality {self.name!r} has no embedded demo dataset; pass --data")

@@ -54,13 +54,36 @@ def vit_preset(name: str, key: str = "model.preset") -> dict[str, Any]:
     return VIT_PRESETS[name]
 
 
-def apply_model_preset(cfg: Any) -> None:
-    """Set a run config's encoder and predictor sizes from ``model.preset`` (they win over
+def apply_preset(cfg: Any, name: str, key: str = "model.preset") -> int:
+    """Set a run config's encoder and predictor sizes from preset ``name`` (they win over
     the sections' own): ``dim``/``depth``/``heads`` in ``model``, the predictor's in
-    ``predictor`` (the table's ``predictor_dim`` is ``predictor.dim``)."""
+    ``predictor`` (the table's ``predictor_dim`` is ``predictor.dim``).
+
+    Returns:
+        The preset's patch size (the modality's tokenizer takes it).
+    """
     from .config import MOVED_MODEL_KEYS
 
+    sizes = vit_preset(name, key)
+    for field, value in sizes["model"].items():
+        section, field = MOVED_MODEL_KEYS.get(field, ("model", field))
+        setattr(getattr(cfg, section), field, value)
+    return sizes["patch_size"]
+
+
+def apply_model_preset(cfg: Any) -> None:
+    """Apply ``model.preset``, when set, to the run config (see :func:`apply_preset`)."""
     if cfg.model.preset:
-        for field, value in vit_preset(cfg.model.preset)["model"].items():
-            section, key = MOVED_MODEL_KEYS.get(field, ("model", field))
-            setattr(getattr(cfg, section), key, value)
+        apply_preset(cfg, cfg.model.preset)
+
+
+def preset_name(option: str | None, model: str | None) -> str | None:
+    """The preset named by a plugin's ``options.preset`` or by ``model.preset`` (they must agree).
+
+    Raises:
+        ValueError: both are set, to different presets.
+    """
+    if option and model and option != model:
+        raise ValueError(f"options.preset={option!r} and model.preset={model!r} disagree; set "
+                         "model.preset alone (options.preset is its older spelling)")
+    return model or option

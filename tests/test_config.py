@@ -110,8 +110,8 @@ def test_build_config__new_name_keeps_shared_fields_only():
 
 def test_build_config__method_section():
     assert build_config().method.name == "masked"
-    with pytest.raises(ConfigError, match=r"unknown method 'world'"):
-        build_config({"method": {"name": "world"}})
+    with pytest.raises(ConfigError, match=r"unknown method 'nosuch'"):
+        build_config({"method": {"name": "nosuch"}})
 
 
 @pytest.mark.parametrize("modality, mask, options", [

@@ -81,12 +81,7 @@ class AudioModality(ModalityPlugin):
                 f"{o.patch_freq} x {o.patch_time}")
 
     def _opts(self, cfg: Config, state: dict | None) -> AudioOptions:
-        try:
-            opts = self.run_options(cfg, state)
-            opts.validate()
-        except ValueError as e:
-            raise DataError(str(e)) from None
-        return opts
+        return self.checked_options(cfg, state)
 
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[AudioDataset, dict]:
         opts = self._opts(cfg, state)

@@ -8,14 +8,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from jepa_core.config import MOVED_MODEL_KEYS, Config
+from jepa_core.config import Config
 from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
+from jepa_core.presets import apply_preset, preset_name
 
 from .dataset import ImageDataset
 from .demo import demo_root
 from .labels import array_labels, csv_labels, folder_labels
 from .options import ImageOptions
-from .presets import preset
 from .readers import list_items
 from .skips import SkipLog
 from .tokenizer import PatchTokenizer
@@ -88,13 +88,9 @@ class ImageModality(ModalityPlugin):
         """
         try:
             opts = self.run_options(cfg, state)
-            name = _preset_name(opts.preset, cfg.model.preset)
+            name = preset_name(opts.preset, cfg.model.preset)
             if name:
-                sizes = preset(name)
-                opts.preset, opts.patch_size = name, sizes["patch_size"]
-                for key, value in sizes["model"].items():  # the preset wins over model.*
-                    section, key = MOVED_MODEL_KEYS.get(key, ("model", key))  # predictor_dim: predictor.dim
-                    setattr(getattr(cfg, section), key, value)
+                opts.preset, opts.patch_size = name, apply_preset(cfg, name, "options.preset")
             opts.validate()
         except ValueError as e:
             raise DataError(str(e)) from None
@@ -171,14 +167,6 @@ def _check_grid(opts: ImageOptions, cfg: Config) -> None:
             fix += " (options.patch_size)"
         raise DataError(f"options.image_size={opts.image_size} cut into {patch} is a {side} x {side} "
                         f"token grid, too small for the {cfg.mask.name} masks ({e}); {fix}") from None
-
-
-def _preset_name(option: str | None, model: str | None) -> str | None:
-    """The preset named by ``options.preset`` or ``model.preset`` (they must agree)."""
-    if option and model and option != model:
-        raise ValueError(f"options.preset={option!r} and model.preset={model!r} disagree; set "
-                         "model.preset alone (options.preset is its older spelling)")
-    return model or option
 
 
 def raw_pixels(dataset: ImageDataset, batch: int = 256) -> np.ndarray:

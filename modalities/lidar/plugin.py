@@ -98,12 +98,7 @@ class LidarModality(ModalityPlugin):
                 f"{opts.pillar_size[0]:g} m; {th} x {tw} tokens of {opts.pillar_size[0] * opts.patch:g} m")
 
     def _opts(self, cfg: Config, state: dict | None) -> LidarOptions:
-        try:
-            opts = self.run_options(cfg, state)
-            opts.validate()
-        except ValueError as e:
-            raise DataError(str(e)) from None
-        return opts
+        return self.checked_options(cfg, state)
 
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[Dataset, dict]:
         opts = self._opts(cfg, state)

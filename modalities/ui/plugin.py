@@ -67,12 +67,7 @@ class UIModality(ModalityPlugin):
         return self.DEMO_LABEL if path and Path(path).resolve() == demo.resolve() else None
 
     def _opts(self, cfg: Config, state: dict | None) -> UIOptions:
-        try:
-            opts = self.run_options(cfg, state)
-            opts.validate()
-        except ValueError as e:
-            raise DataError(str(e)) from None
-        return opts
+        return self.checked_options(cfg, state)
 
     def read(self, path: str, cfg: Config, state: dict | None) -> tuple[list[Session], dict, UIOptions]:
         """Validated sessions, the (new or given) state and the options."""

@@ -11,8 +11,8 @@ import torch.nn.functional as F
 
 from jepa_core.config import Config
 from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
+from jepa_core.presets import apply_preset, preset_name
 from modalities.image.labels import csv_labels, folder_labels
-from modalities.image.presets import preset
 
 from .dataset import VideoDataset
 from .demo import demo_root
@@ -83,11 +83,9 @@ class VideoModality(ModalityPlugin):
         """The options (those saved in ``state`` when given), with the preset applied."""
         try:
             opts = self.run_options(cfg, state)
-            if opts.preset:
-                sizes = preset(opts.preset)
-                opts.patch_size = sizes["patch_size"]
-                for key, value in sizes["model"].items():  # the preset wins over model.*
-                    setattr(cfg.model, key, value)
+            name = preset_name(opts.preset, cfg.model.preset)
+            if name:
+                opts.preset, opts.patch_size = name, apply_preset(cfg, name, "options.preset")
             opts.validate()
         except ValueError as e:
             raise DataError(str(e)) from None

@@ -54,12 +54,7 @@ class WorldModality(ModalityPlugin):
         return str(demo_root())
 
     def _opts(self, cfg: Config, state: dict | None) -> WorldOptions:
-        try:
-            opts = self.run_options(cfg, state)
-            opts.validate()
-        except ValueError as e:
-            raise DataError(str(e)) from None
-        return opts
+        return self.checked_options(cfg, state)
 
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[WindowDataset, dict]:
         opts = self._opts(cfg, state)

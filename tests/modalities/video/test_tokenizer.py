@@ -85,3 +85,18 @@ def test_tokenizer__augment_crops_frames_and_space_deterministically():
     starts = crop_starts(batch["frames"], 4, ids, 5, 0)
     want, _ = crop_clips(batch["video"], batch["frames"], starts, 4)
     assert torch.equal(got["video"], want)
+
+
+def test_preset__sets_the_encoder_the_predictor_and_the_tubelet_patch():
+    from jepa_core.presets import vit_preset
+
+    plugin = create_modality("video")
+    sizes = vit_preset("vit_tiny_16")
+    for spelling in ({"options": {"preset": "vit_tiny_16"}}, {"model": {"preset": "vit_tiny_16"}}):
+        cfg = build_config({"modality": "video"}, plugin.default_config(), spelling,
+                           {"options": {"image_size": 64}})
+        opts = plugin._opts(cfg, None)
+        assert opts.patch_size == sizes["patch_size"] == 16
+        assert (cfg.model.dim, cfg.model.depth) == (sizes["model"]["dim"], sizes["model"]["depth"])
+        assert (cfg.predictor.dim, cfg.predictor.depth) == (sizes["model"]["predictor_dim"],
+                                                            sizes["model"]["predictor_depth"])
