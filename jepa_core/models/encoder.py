@@ -54,6 +54,7 @@ class Encoder(nn.Module):
                                    else pooling or {})
         self.pooling = section.name
         self.pool = create_pooling(section)
+        self.pool.bind(None if self.layout is None else tuple(self.layout.grid))
         if cfg.num_registers < self.pool.min_registers:
             raise ValueError(f"pooling.name={self.pooling!r} needs model.num_registers >= "
                              f"{self.pool.min_registers}")

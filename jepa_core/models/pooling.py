@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 from torch import Tensor
 
+from ..config import ComponentConfig
+
 
 class Pooling:
     """Base of every pooling: ``pool(features, registers, valid) -> [B, D']``.
@@ -33,6 +35,10 @@ class Pooling:
         """Build from the ``pooling`` section: its fields (all but ``name``) as keyword args."""
         return cls(**{f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)
                       if f.name != "name"})
+
+    def bind(self, grid: tuple[int, ...] | None) -> None:
+        """Told the encoder's token grid (``TokenLayout.grid``, ``None`` without one) once,
+        when the encoder is built; a pooling that needs the grid's shape keeps it."""
 
     def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
         """Pool ``features [B, N, D]`` (``valid [B, N]``) and ``registers [B, R, D]``."""
@@ -74,6 +80,52 @@ class ConcatPooling(Pooling):
 
     def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
         return (features * valid.to(features.dtype).unsqueeze(-1)).flatten(1)
+
+
+@dataclasses.dataclass
+class AxisMeanConfig(ComponentConfig):
+    """``pooling:`` section of ``axis_mean``: the grid axis averaged away (``-1``: the last)."""
+
+    axis: int = -1
+
+
+class AxisMeanPooling(Pooling):
+    """``axis_mean``: the mean over valid tokens along one grid axis, the other axes side by
+    side, ``[B, (N / grid[axis]) * D]``.
+
+    For a spectrogram's (frequency, time) grid, ``axis: -1`` averages over time and keeps
+    one vector per frequency band (the clip embedding of BYOL-A / M2D); a position along
+    the axis with no valid token gives zeros.
+
+    Examples:
+        >>> import torch
+        >>> pool = AxisMeanPooling(axis=-1)
+        >>> pool.bind((2, 3))
+        >>> x = torch.arange(6.0).view(1, 6, 1)
+        >>> pool(x, torch.zeros(1, 0, 1), torch.tensor([[True, True, False, True, True, True]]))
+        tensor([[0.5000, 4.0000]])
+    """
+
+    needs_grid = True
+    config_class = AxisMeanConfig
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+        self.grid: tuple[int, ...] | None = None
+
+    def bind(self, grid: tuple[int, ...] | None) -> None:
+        if grid is None:
+            return
+        if not -len(grid) <= self.axis < len(grid):
+            raise ValueError(f"pooling.axis={self.axis} is not an axis of the {len(grid)}-D token grid {tuple(grid)}")
+        self.grid = tuple(grid)
+
+    def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
+        b, _, d = features.shape
+        axis = self.axis % len(self.grid)
+        x = features.reshape(b, *self.grid, d).movedim(axis + 1, -2)       # [B, ..., A, D]
+        w = valid.reshape(b, *self.grid).movedim(axis + 1, -1).to(features.dtype).unsqueeze(-1)
+        return ((x * w).sum(-2) / w.sum(-2).clamp_min(1.0)).flatten(1)
 
 
 def create_pooling(cfg: Any = None) -> Pooling:

@@ -59,8 +59,26 @@ def test_encoder__pooled_features_mean_and_registers():
     concat = Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, depth=1, heads=2), "concat")
     assert concat.pooled_features(torch.randn(3, 6)).shape == (3, 6 * 16)
     with pytest.raises(ConfigError, match=r"unknown pooling 'max' \(pooling\.name\); registered: "
-                                          r"concat, mean, registers"):
+                                          r"axis_mean, concat, mean, registers"):
         Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, heads=2), "max")
+
+
+def test_axis_mean_pooling__mean_over_one_grid_axis_of_the_valid_tokens():
+    from jepa_core.models.pooling import create_pooling
+
+    pool = create_pooling({"name": "axis_mean", "axis": -1})
+    pool.bind((2, 3))                                    # (frequency, time)
+    x = torch.randn(4, 6, 5)
+    valid = torch.ones(4, 6, dtype=torch.bool)
+    valid[:, [2, 5]] = False                             # the last time step is padding
+    expected = x.view(4, 2, 3, 5)[:, :, :2].mean(2).flatten(1)
+    torch.testing.assert_close(pool(x, torch.zeros(4, 0, 5), valid), expected)
+    rows = create_pooling({"name": "axis_mean", "axis": 0})
+    rows.bind((2, 3))
+    torch.testing.assert_close(rows(x, torch.zeros(4, 0, 5), torch.ones(4, 6, dtype=torch.bool)),
+                               x.view(4, 2, 3, 5).mean(1).flatten(1))
+    with pytest.raises(ValueError, match=r"pooling.axis=2 is not an axis of the 2-D token grid \(2, 3\)"):
+        create_pooling({"name": "axis_mean", "axis": 2}).bind((2, 3))
 
 
 def test_predictor__shapes_and_padding_isolation():
