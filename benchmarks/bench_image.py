@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ijepa_reference import IJepaStep  # noqa: E402
+from timing import sync as _sync, time_interleaved  # noqa: E402
 
 from jepa_core.config import build_config  # noqa: E402
 from jepa_core.registry import create_modality  # noqa: E402
@@ -47,11 +48,6 @@ SETTINGS = {
     "vit_small_16_224px_ijepa_clamp": {"options": {"preset": "vit_small_16", "image_size": 224},
                                        "batch": 8, "config": CLAMP},
 }
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def engine_step(setting: dict, device: torch.device):
@@ -112,22 +108,6 @@ def mask_tokens(cfg, grid: int, batch: int, batches: int = 20) -> dict:
     e_kc, e_valid, e_kt, r_kc, r_all, r_kt = (round(float(v), 1) for v in sums / batches)
     return {"engine_context": e_kc, "engine_context_valid": e_valid, "engine_target": e_kt,
             "ijepa_context": r_kc, "ijepa_context_before_truncation": r_all, "ijepa_target": r_kt}
-
-
-def time_interleaved(fns: dict, steps: int, warmup: int, device: torch.device) -> dict[str, list[float]]:
-    """Seconds per step of each function, alternating between them (fair under a shared CPU)."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times = {k: [] for k in fns}
-    for _ in range(steps):
-        for k, fn in fns.items():
-            _sync(device)
-            tic = time.perf_counter()
-            fn()
-            _sync(device)
-            times[k].append(time.perf_counter() - tic)
-    return times
 
 
 def data_path(tmp: Path, size: int, file_size: int, suffix: str, count: int, batch: int,

@@ -33,6 +33,7 @@ from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from vjepa_reference import VJepaStep  # noqa: E402
+from timing import time_interleaved  # noqa: E402
 
 from jepa_core.bench.trainer_steps import bench_trainer  # noqa: E402
 from jepa_core.config import build_config  # noqa: E402
@@ -49,11 +50,6 @@ SETTINGS = {
     "vit_tiny_16_16x64px": {"options": {"preset": "vit_tiny_16", "image_size": 64, "frames_per_clip": 16},
                             "batch": 4},
 }
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def engine_step(setting: dict, device: torch.device):
@@ -110,22 +106,6 @@ def mask_tokens(cfg, opts: VideoOptions, ref: VJepaStep, batch: int, batches: in
             "engine_target": round(float(e[1]), 1),
             "vjepa_short_context": round(float(r[0, 0]), 1), "vjepa_short_target": round(float(r[0, 1]), 1),
             "vjepa_long_context": round(float(r[1, 0]), 1), "vjepa_long_target": round(float(r[1, 1]), 1)}
-
-
-def time_interleaved(fns: dict, steps: int, warmup: int, device: torch.device) -> dict[str, list[float]]:
-    """Seconds per step of each function, alternating between them (fair under a shared CPU)."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times = {k: [] for k in fns}
-    for _ in range(steps):
-        for k, fn in fns.items():
-            _sync(device)
-            tic = time.perf_counter()
-            fn()
-            _sync(device)
-            times[k].append(time.perf_counter() - tic)
-    return times
 
 
 def write_clips(root: Path, kind: str, count: int, frames: int, size: int) -> None:
