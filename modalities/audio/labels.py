@@ -10,19 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from jepa_core.modality import DataError
+from modalities.image.labels import check_class_sizes
+from modalities.image.labels import folder_labels as image_folder_labels
 
 from .readers import AudioItem
-
-
-def check_class_sizes(labels: list) -> None:
-    """Every class needs two clips (one each side of the held-out split), and two classes."""
-    values, counts = np.unique(np.asarray(labels, dtype=object).astype(str), return_counts=True)
-    if len(values) < 2:
-        raise DataError(f"probing needs at least two classes, found only {values.tolist()}")
-    small = values[counts < 2]
-    if len(small):
-        raise DataError(f"class {str(small[0])!r} has only one clip; every class needs at least 2 to be "
-                        f"split into probe training and test parts ({len(small)} such class(es))")
 
 
 def _ids(names: list[str]) -> np.ndarray:
@@ -39,19 +30,8 @@ def folder_labels(items: list[AudioItem], root: str | Path) -> tuple[list[int], 
     Raises:
         DataError: a flat folder, a recording directly in ``root``, or a class of one clip.
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise DataError(f"--label folder needs a folder of class sub-folders; {root} is a file")
-    names = []
-    for it in items:
-        rel = Path(it.path).relative_to(root)
-        if len(rel.parts) < 2:
-            raise DataError(f"--label folder reads the class from the sub-folder, but {root} holds "
-                            f"{rel} directly (a flat folder): put each class's recordings in "
-                            f"{root}/<class>/, or pass --label labels.csv (columns path,label)")
-        names.append(rel.parts[0])
-    check_class_sizes(names)
-    return list(range(len(items))), _ids(names)
+    indices, _, targets = image_folder_labels(items, root, noun="recordings", unit="clip")
+    return indices, np.asarray(targets)
 
 
 def csv_labels(items: list[AudioItem], root: str | Path, csv: str | Path,
@@ -98,5 +78,5 @@ def csv_labels(items: list[AudioItem], root: str | Path, csv: str | Path,
         except ValueError:
             raise DataError(f"{csv}: --task regression needs numeric labels") from None
     names = [str(v) for v in labels]
-    check_class_sizes(names)
+    check_class_sizes(names, unit="clip")
     return indices, _ids(names)

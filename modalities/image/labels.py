@@ -19,8 +19,12 @@ from jepa_core.modality import DataError
 from .readers import ImageItem, npz_image_key
 
 
-def folder_labels(items: list[ImageItem], root: str | Path) -> tuple[list[int], list[str], list[int]]:
+def folder_labels(items: list[ImageItem], root: str | Path, noun: str = "images",
+                  unit: str = "image") -> tuple[list[int], list[str], list[int]]:
     """Class of each item from its first sub-folder under ``root`` (ImageFolder layout).
+
+    ``items`` need a ``path``; ``noun`` and ``unit`` name the files and the samples in
+    messages (the audio plugin passes ``recordings`` and ``clip``).
 
     Returns:
         ``(indices, classes, targets)``: the items used (all of them), the sorted class
@@ -38,23 +42,24 @@ def folder_labels(items: list[ImageItem], root: str | Path) -> tuple[list[int], 
         rel = Path(it.path).relative_to(root)
         if len(rel.parts) < 2:
             raise DataError(f"--label folder reads the class from the sub-folder, but {root} holds "
-                            f"{rel} directly (a flat folder): put each class's images in "
+                            f"{rel} directly (a flat folder): put each class's {noun} in "
                             f"{root}/<class>/, or pass --label labels.csv (columns path,label)")
         names.append(rel.parts[0])
     classes = sorted(set(names))
-    check_class_sizes(names)
+    check_class_sizes(names, unit)
     lookup = {c: i for i, c in enumerate(classes)}
     return list(range(len(items))), classes, [lookup[n] for n in names]
 
 
-def check_class_sizes(labels: list) -> None:
-    """Every class needs two samples (one each side of the held-out split) and two classes."""
+def check_class_sizes(labels: list, unit: str = "image") -> None:
+    """Every class needs two samples (one each side of the held-out split) and two classes;
+    ``unit`` names a sample in the message."""
     values, counts = np.unique(np.asarray(labels, dtype=object).astype(str), return_counts=True)
     if len(values) < 2:
         raise DataError(f"probing needs at least two classes, found only {values.tolist()}")
     small = values[counts < 2]
     if len(small):
-        raise DataError(f"class {str(small[0])!r} has only one image; every class needs at least 2 to be "
+        raise DataError(f"class {str(small[0])!r} has only one {unit}; every class needs at least 2 to be "
                         f"split into probe training and test parts ({len(small)} such class(es))")
 
 
