@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Suffixes read as images (through Pillow) and as arrays of images (``[N, H, W, C]`` uint8).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 ARRAY_SUFFIXES = (".npy", ".npz")
+
+
+def check_crop_and_colour(opts: Any) -> None:
+    """Check the random-resized-crop ranges and the RGB normalization of image or video options.
+
+    Raises:
+        ValueError: ``crop_scale`` / ``crop_ratio`` not ``[low, high]`` with ``0 < low <=
+            high`` (scale at most 1), or ``mean`` / ``std`` not 3 values with ``std > 0``.
+    """
+    for name in ("crop_scale", "crop_ratio"):
+        lo_hi = getattr(opts, name)
+        if len(lo_hi) != 2 or not 0 < lo_hi[0] <= lo_hi[1]:
+            raise ValueError(f"options.{name} needs [low, high] with 0 < low <= high, got {lo_hi}")
+    if opts.crop_scale[1] > 1:
+        raise ValueError(f"options.crop_scale must lie in (0, 1], got {opts.crop_scale}")
+    if len(opts.mean) != 3 or len(opts.std) != 3 or min(opts.std) <= 0:
+        raise ValueError("options.mean and options.std need 3 values each (RGB), std > 0")
 
 
 @dataclass
@@ -72,14 +90,7 @@ class ImageOptions:
         if self.image_size % self.patch_size:
             raise ValueError(f"options.patch_size={self.patch_size} must divide options.image_size="
                              f"{self.image_size}")
-        for name in ("crop_scale", "crop_ratio"):
-            lo_hi = getattr(self, name)
-            if len(lo_hi) != 2 or not 0 < lo_hi[0] <= lo_hi[1]:
-                raise ValueError(f"options.{name} needs [low, high] with 0 < low <= high, got {lo_hi}")
-        if self.crop_scale[1] > 1:
-            raise ValueError(f"options.crop_scale must lie in (0, 1], got {self.crop_scale}")
-        if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) <= 0:
-            raise ValueError("options.mean and options.std need 3 values each (RGB), std > 0")
+        check_crop_and_colour(self)
         if self.on_bad_image not in ("stop", "skip"):
             raise ValueError(f"options.on_bad_image must be 'stop' or 'skip', got {self.on_bad_image!r}")
         if not 1 <= self.raw_size <= self.image_size:

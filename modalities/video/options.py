@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from modalities.image.options import ARRAY_SUFFIXES, IMAGE_SUFFIXES
+from modalities.image.options import ARRAY_SUFFIXES, IMAGE_SUFFIXES, check_crop_and_colour
 
 #: Suffixes decoded through PyAV (the ``video`` extra).
 VIDEO_SUFFIXES = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".m4v")
@@ -94,14 +94,7 @@ class VideoOptions:
                              f"{self.frames_per_clip}")
         if self.short not in ("pad", "loop"):
             raise ValueError(f"options.short must be 'pad' or 'loop', got {self.short!r}")
-        for name in ("crop_scale", "crop_ratio"):
-            lo_hi = getattr(self, name)
-            if len(lo_hi) != 2 or not 0 < lo_hi[0] <= lo_hi[1]:
-                raise ValueError(f"options.{name} needs [low, high] with 0 < low <= high, got {lo_hi}")
-        if self.crop_scale[1] > 1:
-            raise ValueError(f"options.crop_scale must lie in (0, 1], got {self.crop_scale}")
-        if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) <= 0:
-            raise ValueError("options.mean and options.std need 3 values each (RGB), std > 0")
+        check_crop_and_colour(self)
         if self.on_bad_video not in ("stop", "skip"):
             raise ValueError(f"options.on_bad_video must be 'stop' or 'skip', got {self.on_bad_video!r}")
         if not 1 <= self.raw_size <= self.image_size:
