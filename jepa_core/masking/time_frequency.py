@@ -48,8 +48,9 @@ KINDS = ("time", "frequency", "block")
 
 
 @dataclass
-class TimeFrequencyConfig(ComponentConfig):
-    """``mask:`` section of the time-frequency masker (see :class:`TimeFrequencyMasker`)."""
+class TimeFrequencySettings:
+    """What a time-frequency masker draws (see :class:`TimeFrequencyMasker`); its ``mask:``
+    section and the masker itself both hold these fields."""
 
     kinds: list[str] = field(default_factory=lambda: list(KINDS))
     num_targets: int = 2
@@ -65,7 +66,12 @@ class TimeFrequencyConfig(ComponentConfig):
 
 
 @dataclass
-class TimeFrequencyMasker(Masker):
+class TimeFrequencyConfig(TimeFrequencySettings, ComponentConfig):
+    """``mask:`` section of the time-frequency masker: ``name`` and :class:`TimeFrequencySettings`."""
+
+
+@dataclass
+class TimeFrequencyMasker(Masker, TimeFrequencySettings):
     """Time strips, frequency bands or 2-D blocks as targets; the rest as context.
 
     Args:
@@ -90,17 +96,6 @@ class TimeFrequencyMasker(Masker):
         [0, 1, 2, 3]
     """
 
-    kinds: list[str] = field(default_factory=lambda: list(KINDS))
-    num_targets: int = 2
-    time_width: tuple[float, float] = (0.1, 0.25)
-    freq_width: tuple[float, float] = (0.2, 0.4)
-    block_scale: tuple[float, float] = (0.15, 0.2)
-    block_aspect: tuple[float, float] = (0.75, 1.5)
-    min_keep: int = 1
-    freq_axis: int = 0
-    curriculum_steps: int = 0
-    random_context: float = 0.35
-    random_target: float = 0.65
     backend: str = "auto"
     config_class = TimeFrequencyConfig
 
