@@ -22,8 +22,9 @@ FAMILY_SEED_OFFSET = 0x5DEECE66D
 
 
 @dataclass
-class VJepaConfig(ComponentConfig):
-    """``mask:`` section of the ``vjepa`` masker (defaults: V-JEPA's)."""
+class VJepaSettings:
+    """What a ``vjepa`` masker draws (defaults: V-JEPA's); its ``mask:`` section and the
+    masker itself both hold these fields."""
 
     short_blocks: int = 8
     short_scale: tuple[float, float] = (0.15, 0.15)
@@ -33,6 +34,11 @@ class VJepaConfig(ComponentConfig):
     temporal_scale: tuple[float, float] = (1.0, 1.0)
     min_keep: int = 1
     min_context: int = 4
+
+
+@dataclass
+class VJepaConfig(VJepaSettings, ComponentConfig):
+    """``mask:`` section of the ``vjepa`` masker: ``name`` and :class:`VJepaSettings`."""
 
 
 def mask_to_indices(mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -60,7 +66,7 @@ def _scatter(idx: Tensor, valid: Tensor, num_tokens: int) -> Tensor:
 
 
 @dataclass
-class VJepaMasker(Masker):
+class VJepaMasker(Masker, VJepaSettings):
     """V-JEPA's multiblock masks: each sample gets a short- or a long-range mask.
 
     A family's target is the union of its blocks (``short_blocks`` blocks of
@@ -81,14 +87,6 @@ class VJepaMasker(Masker):
         (torch.Size([4, 1]), True)
     """
 
-    short_blocks: int = 8
-    short_scale: tuple[float, float] = (0.15, 0.15)
-    long_blocks: int = 2
-    long_scale: tuple[float, float] = (0.7, 0.7)
-    aspect: tuple[float, float] = (0.75, 1.5)
-    temporal_scale: tuple[float, float] = (1.0, 1.0)
-    min_keep: int = 1
-    min_context: int = 4
     config_class = VJepaConfig
 
     def _family(self, which: int) -> dict:
