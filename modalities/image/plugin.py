@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import torch
@@ -86,14 +87,7 @@ class ImageModality(ModalityPlugin):
         The preset is ``model.preset`` (the core sets the model sizes from it) or, the
         older spelling, ``options.preset``; either sets ``options.patch_size``.
         """
-        try:
-            opts = self.run_options(cfg, state)
-            name = preset_name(opts.preset, cfg.model.preset)
-            if name:
-                opts.preset, opts.patch_size = name, apply_preset(cfg, name, "options.preset")
-            opts.validate()
-        except ValueError as e:
-            raise DataError(str(e)) from None
+        opts = options_with_preset(self, cfg, state)
         _check_grid(opts, cfg)
         return opts
 
@@ -167,6 +161,27 @@ def _check_grid(opts: ImageOptions, cfg: Config) -> None:
             fix += " (options.patch_size)"
         raise DataError(f"options.image_size={opts.image_size} cut into {patch} is a {side} x {side} "
                         f"token grid, too small for the {cfg.mask.name} masks ({e}); {fix}") from None
+
+
+def options_with_preset(plugin: ModalityPlugin, cfg: Config, state: dict | None) -> Any:
+    """``plugin``'s run options with the ViT preset applied, validated.
+
+    The preset is ``model.preset`` or, the older spelling, ``options.preset`` (they must
+    agree); it sets the model and predictor sizes and ``options.patch_size``. The image
+    and video plugins share it.
+
+    Raises:
+        DataError: an unknown or disagreeing preset, or an option out of range.
+    """
+    try:
+        opts = plugin.run_options(cfg, state)
+        name = preset_name(opts.preset, cfg.model.preset)
+        if name:
+            opts.preset, opts.patch_size = name, apply_preset(cfg, name, "options.preset")
+        opts.validate()
+    except ValueError as e:
+        raise DataError(str(e)) from None
+    return opts
 
 
 def raw_pixels(dataset: ImageDataset, batch: int = 256) -> np.ndarray:

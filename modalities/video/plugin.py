@@ -11,8 +11,8 @@ import torch.nn.functional as F
 
 from jepa_core.config import Config
 from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
-from jepa_core.presets import apply_preset, preset_name
 from modalities.image.labels import csv_labels, folder_labels
+from modalities.image.plugin import options_with_preset
 
 from .dataset import VideoDataset
 from .demo import demo_root
@@ -81,15 +81,7 @@ class VideoModality(ModalityPlugin):
 
     def _opts(self, cfg: Config, state: dict | None) -> VideoOptions:
         """The options (those saved in ``state`` when given), with the preset applied."""
-        try:
-            opts = self.run_options(cfg, state)
-            name = preset_name(opts.preset, cfg.model.preset)
-            if name:
-                opts.preset, opts.patch_size = name, apply_preset(cfg, name, "options.preset")
-            opts.validate()
-        except ValueError as e:
-            raise DataError(str(e)) from None
-        return opts
+        return options_with_preset(self, cfg, state)
 
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[VideoDataset, dict]:
         opts = self._opts(cfg, state)
