@@ -9,10 +9,11 @@ import numpy as np
 import torch
 
 from jepa_core.config import Config
+from jepa_core.demo_cache import cache_root
 from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
 
 from .dataset import AudioDataset
-from .demo import cache_root, demo_root
+from .demo import demo_root
 from .labels import csv_labels, folder_labels
 from .options import AudioOptions
 from .readers import list_items

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from jepa_core.demo_cache import cached_folder
+
 #: Bump when the written images change, so stale caches are regenerated.
 VERSION = 1
 SIZE = 32
 
-
-def cache_root() -> Path:
-    """``$JEPA_CACHE_DIR`` or ``~/.cache/jepa_core``."""
-    return Path(os.environ.get("JEPA_CACHE_DIR") or Path.home() / ".cache" / "jepa_core")
 
 
 def write_digits(root: Path, size: int = SIZE) -> None:
@@ -41,15 +36,4 @@ def demo_root() -> Path:
     Written to a temporary folder and renamed into place, so concurrent callers never
     see a half-written dataset.
     """
-    root = cache_root() / f"image_digits_v{VERSION}_{SIZE}"
-    if (root / "DONE").is_file():
-        return root / "digits"
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".image_demo_"))
-    write_digits(tmp / "digits")
-    (tmp / "DONE").write_text("ok\n")
-    try:
-        tmp.rename(root)
-    except OSError:  # another process won the race
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root / "digits"
+    return cached_folder(f"image_digits_v{VERSION}_{SIZE}", lambda tmp: write_digits(tmp / "digits")) / "digits"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
+
+from jepa_core.demo_cache import cached_folder
 
 from .simulator import SensorSpec, write_dataset
 
@@ -14,10 +13,6 @@ VERSION = 1
 NUM_SCANS = 96
 
 
-def cache_root() -> Path:
-    """``$JEPA_CACHE_DIR`` or ``~/.cache/jepa_core``."""
-    return Path(os.environ.get("JEPA_CACHE_DIR") or Path.home() / ".cache" / "jepa_core")
-
 
 def demo_root(num_scans: int = NUM_SCANS, seed: int = 0) -> Path:
     """Generate (once) and return ``<cache>/lidar_demo_v<VERSION>`` with ``velodyne/`` and ``labels/``.
@@ -25,15 +20,5 @@ def demo_root(num_scans: int = NUM_SCANS, seed: int = 0) -> Path:
     Written to a temporary folder and renamed into place, so concurrent callers never
     see a half-written dataset.
     """
-    root = cache_root() / f"lidar_demo_v{VERSION}_{num_scans}_{seed}"
-    if (root / "DONE").is_file():
-        return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".lidar_demo_"))
-    write_dataset(tmp, num_scans, seed=seed, spec=SensorSpec())
-    (tmp / "DONE").write_text("ok\n")
-    try:
-        tmp.rename(root)
-    except OSError:  # another process won the race
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root
+    return cached_folder(f"lidar_demo_v{VERSION}_{num_scans}_{seed}",
+                         lambda tmp: write_dataset(tmp, num_scans, seed=seed, spec=SensorSpec()))

@@ -10,10 +10,11 @@ import torch
 from torch.utils.data import Dataset
 
 from jepa_core.config import Config, from_dict
+from jepa_core.demo_cache import cache_root
 from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
 
 from .dataset import ScanDataset, find_scans
-from .demo import cache_root, demo_root
+from .demo import demo_root
 from .options import LidarOptions
 from .pillars import concat_clouds
 from .probe import raw_features, token_targets

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from jepa_core.demo_cache import cache_root
 
 from .simulator import simulate
 from .traces import write_sessions
@@ -12,10 +13,6 @@ from .traces import write_sessions
 VERSION = 2
 NUM_SESSIONS = 1100  # 100 per intent
 
-
-def cache_root() -> Path:
-    """``$JEPA_CACHE_DIR`` or ``~/.cache/jepa_core``."""
-    return Path(os.environ.get("JEPA_CACHE_DIR") or Path.home() / ".cache" / "jepa_core")
 
 
 def demo_path() -> Path:

@@ -61,7 +61,9 @@ class UIModality(ModalityPlugin):
 
     def demo_label(self, path: str | None) -> str | None:
         """``intent`` when ``path`` is the demo's trace file (without creating it)."""
-        from .demo import VERSION, cache_root
+        from jepa_core.demo_cache import cache_root
+
+        from .demo import VERSION
 
         demo = cache_root() / f"ui_sessions_v{VERSION}" / "sessions.jsonl"
         return self.DEMO_LABEL if path and Path(path).resolve() == demo.resolve() else None

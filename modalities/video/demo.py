@@ -11,13 +11,12 @@ from vertical motion, but not which way.)
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from modalities.image.demo import cache_root
+from jepa_core.demo_cache import cached_folder
+
 
 #: Bump when the written clips change, so stale caches are regenerated.
 VERSION = 1
@@ -81,15 +80,4 @@ def demo_root() -> Path:
     Written to a temporary folder and renamed into place, so concurrent callers never
     see a half-written dataset.
     """
-    root = cache_root() / f"video_motion_v{VERSION}_{SIZE}"
-    if (root / "DONE").is_file():
-        return root / "clips"
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".video_demo_"))
-    write_clips(tmp / "clips")
-    (tmp / "DONE").write_text("ok\n")
-    try:
-        tmp.rename(root)
-    except OSError:  # another process won the race
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root / "clips"
+    return cached_folder(f"video_motion_v{VERSION}_{SIZE}", lambda tmp: write_clips(tmp / "clips")) / "clips"
