@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -33,20 +34,59 @@ def run_cli(*args: str, cwd: str | Path | None = None, env: dict | None = None,
                           capture_output=True, text=True, timeout=timeout)
 
 
-# A rank of a gloo job can, rarely, abort in C++ teardown after its work is done (seen on
-# this 2-core machine under load); such a launch is retried once, any other failure is not.
+# A rank of a gloo job can, rarely, abort in C++ teardown after its work is done, or leave
+# its peer waiting in a collective (both seen on this 2-core machine under load); such a
+# launch is retried once, any other failure is not.
 TEARDOWN_ABORT = "terminate called without an active exception"
+HUNG = -9
+
+
+def _descendants(pid: int) -> list[int]:
+    """The process ids below ``pid`` (Linux ``/proc``), children first."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def _run_job(cmd: list[str], env: dict, timeout: int) -> subprocess.CompletedProcess:
+    """Run the launcher ``cmd``; past ``timeout`` kill it and every process below it (the
+    ranks, which torchrun starts in sessions of their own and which hold the output
+    pipes), and report ``HUNG``."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    except subprocess.TimeoutExpired:
+        for pid in [*_descendants(proc.pid), proc.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        out, err = proc.communicate()
+        return subprocess.CompletedProcess(cmd, HUNG, out, f"{err}\n[killed: still running after {timeout} s]")
 
 
 def run_torchrun(script: str | Path, *args: str, nproc: int = 2, env: dict | None = None,
                  timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run ``script`` under ``torchrun --nproc-per-node=nproc`` on CPU (gloo)."""
+    """Run ``script`` under ``torchrun --nproc-per-node=nproc`` on CPU (gloo), each try
+    bounded by ``timeout`` seconds."""
     full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={nproc}",
            "--standalone", str(script), *args]
     for _ in range(2):
-        proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=timeout)
-        if proc.returncode == 0 or TEARDOWN_ABORT not in proc.stderr:
+        proc = _run_job(cmd, full_env, timeout)
+        if proc.returncode == 0 or (proc.returncode != HUNG and TEARDOWN_ABORT not in proc.stderr):
             return proc
     return proc
 

@@ -1,0 +1,26 @@
+"""The torchrun launcher the distributed tests use: a job that hangs is killed, ranks too."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from tests.helpers import HUNG, run_torchrun
+
+
+def test_run_torchrun__a_hanging_job_is_killed_with_its_ranks(tmp_path):
+    marker = tmp_path / "pids"
+    marker.mkdir()
+    script = tmp_path / "hang.py"
+    script.write_text(f"import os, pathlib, time\n"
+                      f"pathlib.Path({str(marker)!r}, str(os.getpid())).touch()\n"
+                      f"time.sleep(600)\n")
+    tic = time.monotonic()
+    proc = run_torchrun(script, nproc=2, timeout=10)
+    assert proc.returncode == HUNG and "still running after 10 s" in proc.stderr
+    assert time.monotonic() - tic < 120
+    pids = [int(p.name) for p in marker.iterdir()]
+    assert len(pids) == 4  # two tries of two ranks
+    time.sleep(0.5)
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
