@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import signal
@@ -58,6 +59,17 @@ class TrainingInterrupted(Exception):
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def step_seed(seed: int, step: int, rank: int) -> int:
+    """The global RNG's seed for one training step of one rank.
+
+    Every step reseeds the global generator (dropout is its only user in training), so a
+    run resumed from a checkpoint draws what the uninterrupted run drew, without saving
+    generator state; ranks draw differently, as their data differ.
+    """
+    digest = hashlib.blake2b(f"{seed}:{step}:{rank}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
 
 
 def _trim_metrics(path: Path, step: int) -> None:
@@ -295,12 +307,14 @@ class Trainer:
         ``StepStats.loss`` when it needs the value, e.g. for the NaN check).
 
         Args:
-            step: the global step (sets the schedules, the masks and SIGReg's slices).
+            step: the global step (sets the schedules, the masks, SIGReg's slices and the
+                global RNG, :func:`step_seed`).
             ids: ``[B]`` global sample ids of the batch.
             batch: the raw batch (moved to the device here).
         """
         lr, wd, momentum = self.schedule(step)
         set_hyperparameters(self.optimizer, lr, wd)
+        torch.manual_seed(step_seed(self.cfg.optim.seed, step, self.env.rank))
         batch = move_to(batch, self.device)
         with self._autocast():
             out = self.wrapped(batch, ids.to(self.device, non_blocking=True), step)

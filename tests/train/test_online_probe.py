@@ -60,10 +60,9 @@ def test_online_probe__same_final_weights_as_a_run_without_it(tmp_path):
 
 
 def test_online_probe__a_resumed_probed_run_matches_a_straight_plain_one(tmp_path):
-    # without dropout: resuming does not restore the global RNG state (a dropout run
-    # resumes bit for bit with or without the probe only once it does)
-    assert _pretrain(tmp_path, "plain", "--steps", "12") == 0
-    assert _pretrain(tmp_path, "resumed", "--steps", "12", "--probe-label", "sign",
+    # with dropout: every step reseeds the global RNG, so the resumed run drops what the straight one dropped
+    assert _pretrain(tmp_path, "plain", "--steps", "12", *DROPOUT) == 0
+    assert _pretrain(tmp_path, "resumed", "--steps", "12", *DROPOUT, "--probe-label", "sign",
                      "--set", "logging.probe_every=2", "--set", "logging.probe=linear",
                      "--stop-after", "5") == 0
     assert _pretrain(tmp_path, "resumed", "--steps", "12", "--resume") == 0
