@@ -42,6 +42,11 @@ def hash_ngrams(text: str, sizes: list[int], max_chars: int, buckets: int, salt:
             for g in char_ngrams(text, sizes, max_chars)]
 
 
+#: Files of which a tokenizer folder holds at least one.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",
+                   "tokenizer.model", "spiece.model")
+
+
 @functools.lru_cache(maxsize=4)
 def load_text_tokenizer(folder: str):
     """A ``transformers`` tokenizer read from a local folder, offline (never downloaded).
@@ -54,6 +59,10 @@ def load_text_tokenizer(folder: str):
     if not path.is_dir():
         raise DataError(f"options.text_tokenizer: {folder}: no such folder (expected a local "
                         f"transformers tokenizer folder, e.g. one written by save_pretrained)")
+    found = [f for f in TOKENIZER_FILES if (path / f).is_file()]
+    if not found:
+        raise DataError(f"options.text_tokenizer: {folder}: not a tokenizer folder (none of "
+                        f"{', '.join(TOKENIZER_FILES)} in it)")
     try:
         from transformers import AutoTokenizer
     except ImportError:
@@ -64,7 +73,8 @@ def load_text_tokenizer(folder: str):
     except Exception as e:  # transformers raises OSError, ValueError, KeyError, ... here
         raise DataError(f"options.text_tokenizer: {folder}: not a tokenizer folder transformers "
                         f"can load offline (tokenizer.json or tokenizer_config.json with its "
-                        f"vocabulary files expected; {type(e).__name__}: {str(e)[:200]})") from None
+                        f"vocabulary files expected; {type(e).__name__}: "
+                        f"{' '.join(str(e).split())[:160]})") from None
     if not callable(getattr(tok, "encode", None)) or len(tok) < 1:
         raise DataError(f"options.text_tokenizer: {folder}: loaded {type(tok).__name__}, which is "
                         f"not a text tokenizer")
