@@ -75,3 +75,13 @@ def test_screens__pretraining_with_screenshots_lowers_the_loss(shots, tmp_path, 
     assert len(losses) == 6 and losses[-1] < losses[0]
     capsys.readouterr()
     assert jepa(["embed", str(out), "--data", str(shots), "--out", str(tmp_path / "e.npy")]) == 0
+
+
+def test_screens__a_file_that_is_not_an_image_names_the_event(tmp_path):
+    (tmp_path / "shots").mkdir()
+    (tmp_path / "shots" / "0.png").write_text("not a png")
+    path = tmp_path / "s.jsonl"
+    path.write_text(json.dumps({"events": [{"t": 0, "action": "tap", "x": 0.5, "y": 0.5}],
+                                "screens": ["shots/0.png"]}) + "\n")
+    with pytest.raises(DataError, match=r"s\.jsonl: line 1: event 0: screenshot .*0\.png cannot be read"):
+        _load(path)
