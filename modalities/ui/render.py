@@ -20,7 +20,7 @@ ROLE_COLOUR = {"button": (60, 120, 220), "icon": (240, 180, 40), "list_item": (2
 
 def event_screens(session: dict) -> list[str]:
     """The screen (``home`` or an app of :data:`SCREENS`) each event of ``session`` happens on."""
-    current, typing, out = "home", False, []
+    current, out = "home", []
     for ev in session["events"]:
         out.append(current)
         widget = (ev.get("element") or {}).get("id", "")
