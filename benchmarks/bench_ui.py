@@ -5,9 +5,11 @@ JSON lines (:func:`modalities.ui.traces.read_sessions`), (2) encoding sessions t
 tensors (hashed n-grams included), (3) collate + the tokenizer's forward at the default
 batch (64) and width, and (4) the training step `jepa pretrain ui` runs
 (``Trainer.train_step``: masks, encoder, EMA teacher, predictor, loss, backward, AdamW)
-with the default config. Writes ``ui.json`` and ``ui.md`` to ``--out``.
+with the default config. Writes ``ui.json`` and ``ui.md`` to ``--out``; with ``--screens``
+the same on the demo sessions with a simple screenshot per event (``write_demo(screens=True)``,
+the screen encoder in the tokenizer), to ``ui_screens.json`` and ``ui_screens.md``.
 
-Usage: ``python benchmarks/bench_ui.py [--device cpu|cuda] [--steps 20] [--out benchmarks/results]``
+Usage: ``python benchmarks/bench_ui.py [--device cpu|cuda] [--steps 20] [--screens] [--out benchmarks/results]``
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import json
 import platform
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,11 +47,23 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    ap.add_argument("--screens", action="store_true", help="demo sessions with a screenshot per event")
     args = ap.parse_args()
+    if args.screens:
+        from modalities.ui.demo import write_demo
+
+        with tempfile.TemporaryDirectory() as tmp:
+            bench(args, str(write_demo(tmp, screens=True)), "ui_screens")
+    else:
+        bench(args, None, "ui")
+
+
+def bench(args, path: str | None, name: str) -> None:
+    """Time every stage on the traces at ``path`` (None: the demo); write ``name``.json/.md."""
     device = torch.device(args.device)
     plugin = create_modality("ui")
     cfg = build_config({"modality": "ui"}, plugin.default_config(), {"optim": {"amp": False}})
-    path = plugin.demo_data()
+    path = path or plugin.demo_data()
     sessions, state, opts = plugin.read(path, cfg, None)
     n = len(sessions)
     events = sum(len(s.events) for s in sessions)
@@ -84,27 +99,30 @@ def main() -> None:
     result = {
         "device": str(device), "torch": torch.__version__, "python": platform.python_version(),
         "sessions": n, "events_per_session": round(events / n, 2), "batch": b,
-        "model": {k: getattr(cfg.model, k) for k in ("dim", "depth", "heads", "predictor_dim",
-                                                     "predictor_depth")},
+        "model": {"dim": cfg.model.dim, "depth": cfg.model.depth, "heads": cfg.model.heads,
+                  "predictor_dim": cfg.predictor.dim, "predictor_depth": cfg.predictor.depth},
         "mask": cfg.mask.name,
         "read_traces_per_s": round(read_rate, 1), "encode_traces_per_s": round(encode_rate, 1),
         "collate_traces_per_s": round(collate_rate, 1), "tokenize_traces_per_s": round(tokenize_rate, 1),
         "train_step_ms": round(1000 * step_s, 1), "train_traces_per_s": round(b / step_s, 1),
-        "train_steps_timed": len(times),
+        "train_steps_timed": len(times), "screens": bool(state.get("has_screens")),
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "ui.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     md = [
-        f"# UI-trace speed ({device.type.upper()}, this machine)", "",
-        f"`python benchmarks/bench_ui.py --device {device.type} --steps {args.steps}` (`ui.json`), "
+        f"# UI-trace speed ({device.type.upper()}, this machine"
+        f"{', a screenshot per event' if args.screens else ''})", "",
+        f"`python benchmarks/bench_ui.py --device {device.type} --steps {args.steps}"
+        f"{' --screens' if args.screens else ''}` (`{name}.json`), "
         f"`OMP_NUM_THREADS=1` on the shared CPU (absolute numbers depend on the other jobs sharing it). "
         f"Demo traces: {n} sessions, {result['events_per_session']} events each on average; "
         f"default config (batch {b}, encoder {cfg.model.dim} x {cfg.model.depth}, predictor "
-        f"{cfg.model.predictor_dim} x {cfg.model.predictor_depth}, mask `{cfg.mask.name}`).", "",
+        f"{cfg.predictor.dim} x {cfg.predictor.depth}, mask `{cfg.mask.name}`).", "",
         "| stage | traces/s |", "|---|---|",
         f"| read + validate JSON lines | {result['read_traces_per_s']} |",
-        f"| encode sessions to event tensors (hashed n-grams) | {result['encode_traces_per_s']} |",
+        f"| encode sessions to event tensors (hashed n-grams{', screenshots read' if args.screens else ''}) "
+        f"| {result['encode_traces_per_s']} |",
         f"| collate (pad) into batches | {result['collate_traces_per_s']} |",
         f"| tokenizer forward (embeddings) | {result['tokenize_traces_per_s']} |",
         f"| training step (`Trainer.train_step`, {result['train_step_ms']} ms / batch of {b}) "
@@ -112,7 +130,7 @@ def main() -> None:
         "Reading and encoding happen once per run (the dataset is encoded when loaded); the "
         "training step bounds the throughput.",
     ]
-    (out / "ui.md").write_text("\n".join(md) + "\n")
+    (out / f"{name}.md").write_text("\n".join(md) + "\n")
     print(json.dumps(result))
 
 

@@ -41,9 +41,17 @@ def _cli(args: list[str]) -> dict:
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
-def run(data: str, seed: int, sets: list[str], work: Path, epochs: int | None) -> list[dict]:
+def _data_flags(data: str, work: Path) -> list[str]:
+    if data == "demo":
+        return []
+    folder = work / "second"
+    return ["--data", str(folder if folder.is_dir() else write_second_sim(folder, num=800))]
+
+
+def run(data: str, seed: int, sets: list[str], work: Path, epochs: int | None,
+        pooling: str | None = None) -> list[dict]:
     """Pretrain on ``data`` with ``seed``, then every probe of :data:`PROBES`."""
-    path = [] if data == "demo" else ["--data", str(write_second_sim(work / "second", num=800))]
+    path = _data_flags(data, work)
     run_dir = work / f"run_{data}_{seed}"
     extra = [x for s in sets for x in ("--set", s)]
     t0 = time.time()
@@ -51,6 +59,36 @@ def run(data: str, seed: int, sets: list[str], work: Path, epochs: int | None) -
                   "--set", "logging.progress=false", *extra,
                   *(["--epochs", str(epochs)] if epochs else [])])
     seconds = time.time() - t0
+    (run_dir / "train.json").write_text(json.dumps({"sets": sets, "epochs": epochs, "seconds": seconds,
+                                                    **train}))
+    if pooling:
+        set_pooling(run_dir, pooling)
+    return probe_rows(data, seed, run_dir, path, sets, epochs, seconds, train)
+
+
+def set_pooling(run_dir: Path, pooling: str) -> None:
+    """Replace the ``pooling`` section of a run's ``config.yaml`` (probe-time pooling)."""
+    import yaml
+
+    cfg_path = run_dir / "config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["pooling"] = yaml.safe_load(pooling)
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+def reprobe(data: str, seed: int, work: Path, pooling: str | None) -> list[dict]:
+    """Probe a kept run again (after changing its pooling)."""
+    run_dir = work / f"run_{data}_{seed}"
+    info = json.loads((run_dir / "train.json").read_text())
+    if pooling:
+        set_pooling(run_dir, pooling)
+    rows = probe_rows(data, seed, run_dir, _data_flags(data, work), info["sets"], info["epochs"],
+                      info["seconds"], info)
+    return [{**r, "pooling": pooling} for r in rows]
+
+
+def probe_rows(data, seed, run_dir, path, sets, epochs, seconds, train) -> list[dict]:
+    """Every probe of :data:`PROBES` on a pretrained run, one row each."""
     rows = []
     for name, flags in PROBES.items():
         r = _cli(["probe", str(run_dir), *path, "--label", "intent", "--seed", str(seed), *flags])
@@ -82,13 +120,22 @@ def main() -> None:
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--tag", default="")
     ap.add_argument("--out", help="JSON-lines file to append the rows to")
+    ap.add_argument("--keep", metavar="DIR", help="keep the runs in DIR (default: a temporary folder)")
+    ap.add_argument("--reprobe", action="store_true",
+                    help="no pretraining: probe the runs kept in --keep again, with --pooling")
+    ap.add_argument("--pooling", metavar="YAML", help="probe with this pooling section instead of "
+                    "the run's, e.g. '{name: ui_segments, segments: 2}' (the run dir's config.yaml "
+                    "is changed)")
     args = ap.parse_args()
     if args.table:
         print(table(args.table))
         return
     with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.keep or tmp)
         for seed in args.seeds:
-            for row in run(args.data, seed, args.sets, Path(tmp), args.epochs):
+            rows = (reprobe(args.data, seed, work, args.pooling) if args.reprobe
+                    else run(args.data, seed, args.sets, work, args.epochs, args.pooling))
+            for row in rows:
                 row["tag"] = args.tag
                 line = json.dumps(row)
                 print(line, flush=True)

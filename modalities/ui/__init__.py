@@ -1,9 +1,11 @@
 """UI traces (UI-JEPA): recorded user sessions as one token per event, intent from the embedding.
 
 A reader and validator for JSON session traces (:mod:`.traces`), a tokenizer without a
-grid (action, element role, hashed character n-grams of the texts, continuous time and
-screen coordinates), span and future-event maskers (:mod:`.masking`), the demo's session
-simulator, probes on any session field, and ``jepa decode`` (:mod:`.decode`), which
+grid (action, element role, hashed character n-grams of the texts or a local tokenizer's
+ids, continuous time and screen coordinates, and a screenshot embedding from a small ViT
+built with the image plugin's pieces, :mod:`.screens`), span and future-event maskers
+(:mod:`.masking`), an order-keeping pooling (:mod:`.pooling`), the demo's session
+simulator with optional screenshots (:mod:`.render`), probes on any session field, and ``jepa decode`` (:mod:`.decode`), which
 trains a projector from frozen trace embeddings into a local causal language model to
 generate the intent text.
 
@@ -17,7 +19,8 @@ import importlib
 
 _PUBLIC = {"ACTIONS": "traces", "read_sessions": "traces", "EventSpanMasker": "masking",
            "FutureEventMasker": "masking", "UIOptions": "options", "UIModality": "plugin",
-           "EventTokenizer": "tokenizer"}
+           "EventTokenizer": "tokenizer", "ScreenEncoder": "screens", "SegmentPooling": "pooling",
+           "write_demo": "demo"}
 __all__ = sorted(_PUBLIC)
 
 

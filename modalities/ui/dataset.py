@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 from jepa_core.modality import DataError
 
 from .options import UIOptions
-from .text import hash_ngrams
+from .text import hash_ngrams, load_text_tokenizer, token_ids
 from .traces import ACTIONS, Session
 
 #: Columns of an event's continuous features (``feats``), in order.
@@ -25,8 +25,9 @@ def fit_state(sessions: list[Session], opts: UIOptions) -> dict:
     """What a run remembers of its pretraining data: roles, time scale, longest session.
 
     Returns:
-        JSON-serializable ``{"options", "roles", "time_scale", "max_events"}``; role id 0
-        is "none or unseen", the kept roles are ids ``1..``.
+        JSON-serializable ``{"roles", "has_screens", "text_vocab", "time_scale",
+        "max_events"}``; role id 0 is "none or unseen", the kept roles are ids ``1..``;
+        ``text_vocab`` is the size of ``options.text_tokenizer``'s vocabulary (0 without).
     """
     roles = Counter(ev.role for s in sessions for ev in s.events if ev.role)
     gaps = np.concatenate([np.diff([ev.t for ev in s.events]) for s in sessions])
@@ -34,6 +35,7 @@ def fit_state(sessions: list[Session], opts: UIOptions) -> dict:
     longest = max(len(s.events) for s in sessions)
     return {"roles": [r for r, _ in roles.most_common(opts.max_roles)],
             "has_screens": bool(opts.screens and any(ev.screen for s in sessions for ev in s.events)),
+            "text_vocab": len(load_text_tokenizer(opts.text_tokenizer)) if opts.text_tokenizer else 0,
             "time_scale": float(np.median(gaps)) if len(gaps) else 1.0,
             "max_events": int(opts.max_events or longest)}
 
@@ -50,7 +52,8 @@ def check_lengths(sessions: list[Session], state: dict) -> None:
 
 def encode_session(session: Session, state: dict, opts: UIOptions) -> dict[str, Tensor]:
     """One session as tensors: ``action``/``role`` ``[L]``, ``feats`` ``[L, F]``,
-    ``coords`` ``[L, 3]`` (time, x, y in position units), ``grams`` ``[L, G]`` (0: padding)."""
+    ``coords`` ``[L, 3]`` (time, x, y in position units), ``grams`` ``[L, G]`` (n-gram
+    buckets, or token ids of ``options.text_tokenizer``; 0: padding)."""
     roles = {r: i + 1 for i, r in enumerate(state["roles"])}
     scale, xy = state["time_scale"], opts.xy_scale
     t0 = session.events[0].t
@@ -58,6 +61,7 @@ def encode_session(session: Session, state: dict, opts: UIOptions) -> dict[str, 
     last_x, last_y, prev_t = 0.5, 0.5, t0
     action, role, feats, coords, grams = [], [], [], [], []
     sizes, chars, buckets = opts.ngram_sizes, opts.max_text_chars, opts.text_buckets
+    tokenizer = load_text_tokenizer(opts.text_tokenizer) if opts.text_tokenizer else None
     for ev in session.events:
         action.append(ACTION_ID[ev.action])
         role.append(roles.get(ev.role, 0))
@@ -71,9 +75,12 @@ def encode_session(session: Session, state: dict, opts: UIOptions) -> dict[str, 
                       math.log1p((ev.t - prev_t) / scale), (ev.t - t0) / span if span > 0 else 0.0])
         coords.append([(ev.t - t0) / scale, last_x * xy, last_y * xy])
         prev_t = ev.t
-        grams.append(hash_ngrams(ev.element_text, sizes, chars, buckets, "e:")
-                     + hash_ngrams(ev.text, sizes, chars, buckets, "t:")
-                     + hash_ngrams(ev.element_id.replace("_", " "), sizes, chars, buckets, "i:"))
+        texts = (ev.element_text, ev.text, ev.element_id.replace("_", " "))
+        if tokenizer is not None:
+            grams.append([i for text in texts for i in token_ids(tokenizer, text, chars)])
+        else:
+            grams.append([i for text, salt in zip(texts, ("e:", "t:", "i:"))
+                          for i in hash_ngrams(text, sizes, chars, buckets, salt)])
     width = max(1, max(len(g) for g in grams))
     padded = [g + [0] * (width - len(g)) for g in grams]
     out = {"action": torch.tensor(action, dtype=torch.int64), "role": torch.tensor(role, dtype=torch.int64),

@@ -21,12 +21,20 @@ class UIOptions:
             position embedding (coordinates are in units of about one token spacing).
         max_roles: element roles kept in the fitted vocabulary (most frequent first);
             rarer or unseen roles share one id.
+        text_tokenizer: a local ``transformers`` tokenizer folder (read offline, never
+            downloaded); its token ids of each text are embedded by a learned table
+            instead of the hashed n-grams (``text_buckets``/``ngram_sizes`` unused then).
+            A relative path is taken from the working directory; the run stores it
+            resolved.
         screens: embed the screenshots of traces that have them (``screens``): each is
-            resized to ``screen_size`` pixels a side and encoded by the image plugin's patch
-            encoder; the mean of its patches is added to its event's token.
+            resized to ``screen_size`` pixels a side and encoded by a small ViT built
+            from the image plugin's patch tokenizer; its embedding is added to its
+            event's token.
         screen_size: side in pixels of the resized screenshots.
         screen_patch: pixels per patch side of the screenshot encoder; divides
             ``screen_size``.
+        screen_depth: transformer blocks of the screenshot encoder over its patches.
+        screen_heads: attention heads of those blocks; divides ``model.dim``.
         elapsed: give every event the share of its session elapsed before it (0 at the
             first event, 1 at the last) as one more feature (0 when off): where in the session
             an event lies, which the intent (the task a session ends with) depends on.
@@ -42,6 +50,9 @@ class UIOptions:
     screens: bool = True
     screen_size: int = 16
     screen_patch: int = 4
+    screen_depth: int = 1
+    screen_heads: int = 4
+    text_tokenizer: str | None = None
 
     def __post_init__(self) -> None:
         if self.ngram_sizes is None:
@@ -62,5 +73,10 @@ class UIOptions:
         if self.screen_size < 1 or self.screen_patch < 1 or self.screen_size % self.screen_patch:
             raise ValueError(f"options.screen_patch={self.screen_patch} must divide "
                              f"options.screen_size={self.screen_size} (both >= 1)")
+        if self.screen_depth < 0 or self.screen_heads < 1:
+            raise ValueError(f"options.screen_depth must be >= 0 and options.screen_heads >= 1, "
+                             f"got {self.screen_depth} and {self.screen_heads}")
+        if self.text_tokenizer is not None and not str(self.text_tokenizer).strip():
+            raise ValueError("options.text_tokenizer must name a tokenizer folder (or be null)")
         if self.max_roles < 1:
             raise ValueError(f"options.max_roles must be >= 1, got {self.max_roles}")

@@ -74,6 +74,8 @@ class UIModality(ModalityPlugin):
     def read(self, path: str, cfg: Config, state: dict | None) -> tuple[list[Session], dict, UIOptions]:
         """Validated sessions, the (new or given) state and the options."""
         opts = self._opts(cfg, state)
+        if state is None and opts.text_tokenizer:  # the run keeps the folder's full path
+            opts.text_tokenizer = str(Path(opts.text_tokenizer).expanduser().resolve())
         sessions = read_sessions(path)
         if state is None:
             state = {"options": dataclasses.asdict(opts), **fit_state(sessions, opts)}
@@ -90,7 +92,8 @@ class UIModality(ModalityPlugin):
 
     def build_tokenizer(self, cfg: Config, state: dict) -> EventTokenizer:
         return EventTokenizer(self._opts(cfg, state), len(state["roles"]), cfg.model.dim,
-                              screens=bool(state.get("has_screens")))
+                              screens=bool(state.get("has_screens")),
+                              text_vocab=int(state.get("text_vocab", 0)))
 
     def collate(self, samples: list) -> dict:
         return collate(samples)

@@ -24,15 +24,21 @@ class EventTokenizer(Tokenizer):
     are padded; ``valid`` marks the real events.
 
     With ``screens``, each event's screenshot (``batch["screen"]``, resized to
-    ``options.screen_size``) goes through the image plugin's patch encoder
-    (:class:`~modalities.image.PatchTokenizer`) and the mean of its patches is added to
-    the event's token (events without one get nothing added).
+    ``options.screen_size``) goes through a screen encoder built from the image plugin's
+    patch tokenizer and a small ViT (:class:`~modalities.ui.screens.ScreenEncoder`); its
+    screen embedding is added to the event's token, so a masked event hides its
+    screenshot too. Events without a screenshot (``has_screen`` false) get nothing added.
+
+    With ``text_vocab`` (``options.text_tokenizer``), ``grams`` holds the token ids of a
+    user-supplied tokenizer (plus one; 0 is padding) instead of n-gram buckets, and the
+    text embedding is a learned table over that vocabulary, averaged over a text's tokens.
 
     Args:
         opts: the plugin options (text buckets, screenshot size).
         num_roles: roles in the fitted vocabulary (ids ``1..num_roles``; 0 none/unseen).
         dim: the token width (``model.dim``).
         screens: embed screenshots (the run's traces have them).
+        text_vocab: the vocabulary size of ``options.text_tokenizer`` (0: hashed n-grams).
 
     Shapes:
         a batch of :func:`modalities.ui.dataset.collate` -> tokens ``[B, N, dim]``,
@@ -49,22 +55,24 @@ class EventTokenizer(Tokenizer):
         (torch.Size([2, 2, 8]), [[True, True], [True, False]])
     """
 
-    def __init__(self, opts: UIOptions, num_roles: int, dim: int, screens: bool = False) -> None:
+    def __init__(self, opts: UIOptions, num_roles: int, dim: int, screens: bool = False,
+                 text_vocab: int = 0) -> None:
         super().__init__()
         self.layout = None
         self.coord_dim = 3
         self.dim = dim
         self.action = nn.Embedding(len(ACTIONS), dim)
         self.role = nn.Embedding(num_roles + 1, dim)
-        self.text = nn.EmbeddingBag(opts.text_buckets, dim, mode="mean", padding_idx=0)
+        rows = text_vocab + 1 if text_vocab else opts.text_buckets
+        self.text = nn.EmbeddingBag(rows, dim, mode="mean", padding_idx=0)
         self.cont = nn.Linear(len(FEATURES), dim)
         self.norm = nn.LayerNorm(dim)
         self.screen = None
-        if screens:  # the image plugin's patch encoder on the small screenshots
-            from modalities.image import ImageOptions, PatchTokenizer
+        if screens:
+            from .screens import ScreenEncoder
 
-            self.screen = PatchTokenizer(ImageOptions(image_size=opts.screen_size,
-                                                      patch_size=opts.screen_patch), dim)
+            self.screen = ScreenEncoder(opts.screen_size, opts.screen_patch, dim,
+                                        opts.screen_depth, opts.screen_heads)
 
     def forward(self, batch: dict) -> TokenBatch:
         valid = batch["valid"]
@@ -74,8 +82,10 @@ class EventTokenizer(Tokenizer):
         x = (self.action(batch["action"]) + self.role(batch["role"]) + text
              + self.cont(batch["feats"].to(text.dtype)))
         if self.screen is not None:
-            shots = batch["screen"]
-            patches = self.screen({"image": shots.reshape(b * n, *shots.shape[2:])}).tokens
-            x = x + patches.mean(1).reshape(b, n, self.dim) * batch["has_screen"][..., None]
+            has = batch["has_screen"] & valid
+            screen = torch.zeros_like(x)
+            if bool(has.any()):  # encode the real screenshots only
+                screen[has] = self.screen(batch["screen"][has]).to(x.dtype)
+            x = x + screen
         tokens = self.norm(x) * valid[..., None]
         return TokenBatch(tokens, None, valid=valid, coords=batch["coords"].float())

@@ -59,7 +59,7 @@ def test_encoder__pooled_features_mean_and_registers():
     concat = Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, depth=1, heads=2), "concat")
     assert concat.pooled_features(torch.randn(3, 6)).shape == (3, 6 * 16)
     with pytest.raises(ConfigError, match=r"unknown pooling 'max' \(pooling\.name\); registered: "
-                                          r"axis_mean, concat, mean, registers"):
+                                          r"axis_mean, concat, mean, registers, ui_segments"):
         Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, heads=2), "max")
 
 

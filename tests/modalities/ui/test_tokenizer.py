@@ -86,4 +86,4 @@ def test_tokenizer__screenshots_go_through_the_image_patch_encoder(tmp_path):
     assert not torch.allclose(tb.tokens[0, 0], tb.tokens[1, 0])  # the screenshots differ
     assert torch.allclose(tb.tokens[0, 1], tb.tokens[1, 1])  # no screenshot: the same event
     (tb.tokens * torch.randn_like(tb.tokens)).sum().backward()  # a plain sum: no gradient
-    assert tok.screen.proj.weight.grad.abs().sum() > 0
+    assert tok.screen.patches.proj.weight.grad.abs().sum() > 0

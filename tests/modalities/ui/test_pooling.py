@@ -1,0 +1,33 @@
+"""``ui_segments`` pooling: the mean of consecutive parts of each session, in order."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from jepa_core.config import ConfigError
+from jepa_core.models.pooling import MeanPooling, create_pooling
+
+
+def test_segments__keep_the_order_a_mean_forgets():
+    pool = create_pooling({"name": "ui_segments", "segments": 2})
+    x = torch.tensor([[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]])
+    both = torch.cat([x, x.flip(1)])
+    valid = torch.ones(2, 4, dtype=torch.bool)
+    no_regs = torch.zeros(2, 0, 2)
+    mean = MeanPooling()(both, no_regs, valid)
+    assert torch.equal(mean[0], mean[1])
+    assert pool(both, no_regs, valid).tolist() == [[1, 0, 0, 1], [0, 1, 1, 0]]
+
+
+def test_segments__padding_and_short_sessions():
+    pool = create_pooling({"name": "ui_segments", "segments": 3})
+    x = torch.arange(1.0, 6.0).view(1, 5, 1).repeat(2, 1, 1)
+    valid = torch.tensor([[True] * 5, [True, True, False, False, False]])
+    out = pool(x, torch.zeros(2, 0, 1), valid)
+    assert out.tolist() == [[1.5, 3.0, 4.5], [1.0, 0.0, 2.0]]  # 5 events: 2+1+2; 2 events: a gap
+
+
+def test_segments__must_be_positive():
+    with pytest.raises((ConfigError, ValueError), match="segments"):
+        create_pooling({"name": "ui_segments", "segments": 0})
