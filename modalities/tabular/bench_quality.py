@@ -31,12 +31,12 @@ from .quality_tables import QUICK_TABLES, QualityTable, tables_named
 #: Rows each table is capped at (a fixed random draw), for pretraining and probing alike.
 MAX_ROWS = 3000
 
-#: Pretraining steps per table and seed: the same budget for every table, whatever its size
-#: (12 epochs were 24 steps on penguins and 276 on a 3000-row table).
-STEPS = 400
-
-#: Pretraining epochs per table and seed with ``--quick`` (or when ``epochs`` is given).
+#: Pretraining epochs per table and seed (``--quick``: fewer).
 EPOCHS, QUICK_EPOCHS = 12, 4
+
+#: A fixed step count for every table whatever its size (``run(steps=STEPS)``; 12 epochs are
+#: 24 steps on penguins and 276 on a 3000-row table).
+STEPS = 400
 
 #: Seeds per table (each one a pretraining seed and a split seed).
 SEEDS, QUICK_SEEDS = 2, 1
@@ -298,7 +298,8 @@ def write(result: dict, out_dir: Path) -> dict[str, str]:
 
 
 def run(device: str, out_dir: str | Path, quick: bool = False, *, tables: list[str] | None = None,
-        seeds: int | None = None, epochs: int | None = None, max_rows: int | None = None,
+        seeds: int | None = None, epochs: int | None = None, steps: int | None = None,
+        max_rows: int | None = None,
         settings: dict[str, list[str]] | None = None, log=None) -> dict:
     """The suite (``jepa bench quality tabular``): the signature ``jepa bench`` calls.
 
@@ -307,7 +308,9 @@ def run(device: str, out_dir: str | Path, quick: bool = False, *, tables: list[s
         out_dir: where the results and the work files (tables, runs under ``work/``) go.
         quick: :data:`QUICK_TABLES`, one seed, :data:`QUICK_EPOCHS` epochs.
         tables, seeds, max_rows: override the suite's size.
-        epochs: train each run this many epochs instead of :data:`STEPS` steps.
+        epochs: train each run this many epochs (default :data:`EPOCHS`).
+        steps: train each run this many steps instead (e.g. :data:`STEPS`); a setting's
+            own ``optim.steps`` wins over both.
         settings: ``{name: [KEY=VALUE, ...]}`` config overrides to compare (default: the
             plain defaults, named ``default``).
         log: called with one line per table and seed.
@@ -321,7 +324,6 @@ def run(device: str, out_dir: str | Path, quick: bool = False, *, tables: list[s
     work.mkdir(parents=True, exist_ok=True)
     chosen = tables_named(tables if tables is not None else (list(QUICK_TABLES) if quick else None))
     seeds = seeds or (QUICK_SEEDS if quick else SEEDS)
-    steps = None if (quick or epochs) else STEPS
     epochs = epochs or (QUICK_EPOCHS if quick else EPOCHS)
     max_rows = max_rows or MAX_ROWS
     result = {"suite": "tabular_quality", "quick": quick, "tables": [t.name for t in chosen],
