@@ -34,6 +34,10 @@ MAX_ROWS = 3000
 #: Pretraining epochs per table and seed (``--quick``: fewer).
 EPOCHS, QUICK_EPOCHS = 12, 4
 
+#: A fixed step count for every table whatever its size (``run(steps=STEPS)``; 12 epochs are
+#: 24 steps on penguins and 276 on a 3000-row table).
+STEPS = 400
+
 #: Seeds per table (each one a pretraining seed and a split seed).
 SEEDS, QUICK_SEEDS = 2, 1
 
@@ -81,17 +85,19 @@ def _ranks(run_dir: Path) -> tuple[float | None, float | None]:
     return (ranks[0], ranks[-1]) if ranks else (None, None)
 
 
-def pretrain(csv: Path, label: str, run_dir: Path, epochs: int, seed: int, overrides: list[str]) -> None:
+def pretrain(csv: Path, label: str, run_dir: Path, epochs: int, seed: int, overrides: list[str],
+             steps: int | None = None) -> None:
     """``jepa pretrain tabular`` on ``csv`` without ``label`` (quietly, in this process).
 
-    ``epochs`` is ignored when ``overrides`` set ``optim.steps``.
+    The run lasts ``optim.steps`` of ``overrides`` if they set it, else ``steps`` if given,
+    else ``epochs``.
     """
     from jepa_core.cli import main
 
     argv = ["pretrain", "tabular", "--data", str(csv), "--ignore-columns", label, "--out", str(run_dir),
             "--device", "cpu", "--force", "--set", "logging.progress=false", "--set", f"optim.seed={seed}"]
     if not any(o.startswith("optim.steps=") for o in overrides):  # a step count wins over epochs
-        argv += ["--epochs", str(epochs)]
+        argv += ["--steps", str(steps)] if steps else ["--epochs", str(epochs)]
     for item in overrides:
         argv += ["--set", item]
     if run_dir.exists():  # an earlier setting's run of this table and seed
@@ -105,7 +111,7 @@ def pretrain(csv: Path, label: str, run_dir: Path, epochs: int, seed: int, overr
 
 
 def score_table(table: QualityTable, seed: int, work: Path, epochs: int, max_rows: int,
-                overrides: list[str], runs: Path | None = None) -> dict:
+                overrides: list[str], runs: Path | None = None, steps: int | None = None) -> dict:
     """Pretrain on ``table`` with ``seed`` and score every probe and baseline on one split.
 
     The table's CSV goes to ``work``, the run to ``runs`` (default: ``work``).
@@ -117,7 +123,7 @@ def score_table(table: QualityTable, seed: int, work: Path, epochs: int, max_row
     if not csv.exists():
         table.frame(max_rows).to_csv(csv, index=False)
     run_dir = (runs or work) / f"run_{table.name}_s{seed}"
-    pretrain(csv, table.label, run_dir, epochs, seed, overrides)
+    pretrain(csv, table.label, run_dir, epochs, seed, overrides, steps)
     run = load_run(run_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -184,20 +190,22 @@ def bar_over(tables: list[dict]) -> dict:
 
 
 def run_setting(name: str, overrides: list[str], work: Path, tables: list[QualityTable], seeds: int,
-                epochs: int, max_rows: int, log=None) -> dict:
-    """Every table x seed with one setting (``overrides`` on the tabular defaults)."""
+                epochs: int, max_rows: int, log=None, steps: int | None = None) -> dict:
+    """Every table x seed with one setting (``overrides`` on the tabular defaults), each run
+    ``steps`` long if given, else ``epochs``."""
     rows = []
     runs = work / name
     runs.mkdir(parents=True, exist_ok=True)
     for table in tables:
         for seed in range(seeds):
-            rows.append(score_table(table, seed, work, epochs, max_rows, overrides, runs))
+            rows.append(score_table(table, seed, work, epochs, max_rows, overrides, runs, steps))
             if log:
                 r = rows[-1]
                 log(f"[{name}] {table.name} seed {seed}: pretrained {r['pretrained']:.3f} random_init "
                     f"{r['random_init']:.3f} raw {r['raw']:.3f} gbdt {r['gbdt']:.3f} "
                     f"rank {r['target_rank_start']:.1f}->{r['target_rank_end']:.1f}")
-    return {"overrides": list(overrides), "epochs": epochs, "seeds": seeds, "rows": rows, **summarize(rows)}
+    return {"overrides": list(overrides), "epochs": epochs, "steps": steps, "seeds": seeds, "rows": rows,
+            **summarize(rows)}
 
 
 def _fmt(value, spec: str = ".3f") -> str:
@@ -207,7 +215,8 @@ def _fmt(value, spec: str = ".3f") -> str:
 def _length(setting: dict) -> str:
     """How long each run of a setting pretrained: ``optim.steps`` wins over the epochs."""
     steps = [o.split("=", 1)[1] for o in setting["overrides"] if o.startswith("optim.steps=")]
-    return f"{steps[-1]} steps" if steps else f"{setting['epochs']} epochs"
+    steps = steps[-1] if steps else setting.get("steps")
+    return f"{steps} steps" if steps else f"{setting['epochs']} epochs"
 
 
 def markdown(result: dict) -> str:
@@ -289,15 +298,19 @@ def write(result: dict, out_dir: Path) -> dict[str, str]:
 
 
 def run(device: str, out_dir: str | Path, quick: bool = False, *, tables: list[str] | None = None,
-        seeds: int | None = None, epochs: int | None = None, max_rows: int | None = None,
+        seeds: int | None = None, epochs: int | None = None, steps: int | None = None,
+        max_rows: int | None = None,
         settings: dict[str, list[str]] | None = None, log=None) -> dict:
     """The suite (``jepa bench quality tabular``): the signature ``jepa bench`` calls.
 
     Args:
         device: ignored: the suite trains on the CPU, so its numbers are comparable.
         out_dir: where the results and the work files (tables, runs under ``work/``) go.
-        quick: :data:`QUICK_TABLES`, one seed, few epochs.
-        tables, seeds, epochs, max_rows: override the suite's size.
+        quick: :data:`QUICK_TABLES`, one seed, :data:`QUICK_EPOCHS` epochs.
+        tables, seeds, max_rows: override the suite's size.
+        epochs: train each run this many epochs (default :data:`EPOCHS`).
+        steps: train each run this many steps instead (e.g. :data:`STEPS`); a setting's
+            own ``optim.steps`` wins over both.
         settings: ``{name: [KEY=VALUE, ...]}`` config overrides to compare (default: the
             plain defaults, named ``default``).
         log: called with one line per table and seed.
@@ -316,6 +329,7 @@ def run(device: str, out_dir: str | Path, quick: bool = False, *, tables: list[s
     result = {"suite": "tabular_quality", "quick": quick, "tables": [t.name for t in chosen],
               "max_rows": max_rows, "settings": {}}
     for name, overrides in (settings or {"default": []}).items():
-        result["settings"][name] = run_setting(name, overrides, work, chosen, seeds, epochs, max_rows, log)
+        result["settings"][name] = run_setting(name, overrides, work, chosen, seeds, epochs, max_rows, log,
+                                               steps)
     result["files"] = write(result, out_dir)
     return result

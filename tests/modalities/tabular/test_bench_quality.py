@@ -59,6 +59,7 @@ def test_bench_quality__tiny_suite_writes_json_md_png(tmp_path):
     assert list(saved["settings"]) == ["default", "vicreg"]
     setting = saved["settings"]["vicreg"]
     assert setting["overrides"] == ["objective.vicreg_variance=1.0"] and setting["seeds"] == 1
+    assert setting["steps"] is None and setting["epochs"] == 1
     row = setting["rows"][0]
     for key in (*bench_quality.SCORES, "target_rank_start", "target_rank_end", "table", "seed", "metric"):
         assert row[key] is not None, key
@@ -86,3 +87,9 @@ def test_mlp_baseline__regression_targets_on_any_scale():
     idx = np.arange(400)
     r2 = bench_quality._fit_score(bench_quality._mlp("regression", 0), x, y, idx[:300], idx[300:], "regression")
     assert r2 > 0.8
+
+
+def test_length__fixed_steps_unless_a_setting_sets_its_own():
+    assert bench_quality._length({"overrides": [], "steps": 400, "epochs": 12}) == "400 steps"
+    assert bench_quality._length({"overrides": ["optim.steps=50"], "steps": 400, "epochs": 12}) == "50 steps"
+    assert bench_quality._length({"overrides": [], "steps": None, "epochs": 4}) == "4 epochs"
