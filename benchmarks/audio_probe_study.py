@@ -9,6 +9,9 @@ three pairs that differ only in timing, over louder noise. One JSON line per (da
 seed) on stdout. Usage::
 
     python benchmarks/audio_probe_study.py --data demo other --seeds 0 1 --set optim.epochs=20
+
+``--poolings mean mean_std`` probes each pretrained run once per pooling (a pooling has no
+parameters and takes no part in pretraining, so the runs are the same).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import torch
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,8 +42,16 @@ def _run(args: list[str]) -> str:
     return buf.getvalue()
 
 
+def _set_pooling(run: Path, pooling: str) -> None:
+    """Point the run's ``config.yaml`` at another pooling (evaluation only: no parameters)."""
+    path = run / "config.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    cfg["pooling"] = {"name": pooling}
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
 def study(name: str, data: str | None, seed: int, overrides: list[str], probes: list[str],
-          out: Path) -> dict:
+          out: Path, poolings: list[str] | None = None) -> list[dict]:
     run = out / f"{name}_seed{seed}"
     args = ["pretrain", "audio", "--out", str(run), "--set", f"optim.seed={seed}",
             "--set", "logging.progress=false"] + [a for o in overrides for a in ("--set", o)]
@@ -47,13 +59,20 @@ def study(name: str, data: str | None, seed: int, overrides: list[str], probes: 
         args += ["--data", data]
     tic = time.perf_counter()
     _run(args)
-    row = {"data": name, "seed": seed, "set": overrides, "train_s": round(time.perf_counter() - tic, 1)}
-    for kind in probes:
-        result = json.loads(_run(["probe", str(run), "--label", "folder", "--probe", kind]))
-        for key in ("pretrained", "random_init", "raw"):
-            row[f"{kind}_{key}"] = round(result[key], 4)
-        row["n_test"] = result["n_test"]
-    return row
+    train_s = round(time.perf_counter() - tic, 1)
+    rows = []
+    for pooling in poolings or [None]:
+        row = {"data": name, "seed": seed, "set": overrides, "train_s": train_s}
+        if pooling is not None:
+            _set_pooling(run, pooling)
+            row["pooling"] = pooling
+        for kind in probes:
+            result = json.loads(_run(["probe", str(run), "--label", "folder", "--probe", kind]))
+            for key in ("pretrained", "random_init", "raw"):
+                row[f"{kind}_{key}"] = round(result[key], 4)
+            row["n_test"] = result["n_test"]
+        rows.append(row)
+    return rows
 
 
 def main() -> None:
@@ -63,6 +82,8 @@ def main() -> None:
     p.add_argument("--probes", nargs="+", default=["linear", "knn", "attentive"])
     p.add_argument("--per-class", type=int, default=60, help="recordings per family of 'other'")
     p.add_argument("--set", dest="overrides", action="append", default=[])
+    p.add_argument("--poolings", nargs="+", default=None,
+                   help="probe each pretrained run with each of these poolings (default: the run's own)")
     args = p.parse_args()
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,8 +95,9 @@ def main() -> None:
                 data = str(write_other_sounds(Path(tmp) / name, args.per_class, seed=7,
                                               families=PAIRED_FAMILIES))
             for seed in args.seeds:
-                print(json.dumps(study(name, data, seed, args.overrides, args.probes, Path(tmp) / "runs")),
-                      flush=True)
+                for row in study(name, data, seed, args.overrides, args.probes, Path(tmp) / "runs",
+                                 args.poolings):
+                    print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ def test_embed__defaults_to_the_pretraining_data(run_dir, tmp_path):
      "target.frozen_run is not a field of target 'ema' (it is one of: frozen); its fields are "
      "['kind', 'momentum']"),
     (["pretrain", "tabular", "--out", "{tmp}/r", "--set", "pooling.name=max"],
-     "unknown pooling 'max' (pooling.name); registered: axis_mean, concat, mean, registers, ui_segments"),
+     "unknown pooling 'max' (pooling.name); registered: axis_mean, concat, mean, mean_std, registers, ui_segments"),
     (["pretrain", "tabular", "--out", "{tmp}/r", "--batch-size", "0"],
      "data.batch_size (--batch-size) must be at least 1, got 0"),
     (["pretrain", "tabular", "--out", "{tmp}/r", "--batch-size", "-4"],

@@ -187,7 +187,7 @@ def test_build_config__target_section_is_the_chosen_providers_schema():
     ({"pooling": {"name": "mean", "k": 3}},
      r"config\.pooling\.k is not a field of pooling 'mean'; its fields are \['name'\]"),
     ({"pooling": {"name": "max"}},
-     r"config\.pooling\.name: unknown pooling 'max' \(pooling\.name\); registered: axis_mean, concat, mean, registers, ui_segments"),
+     r"config\.pooling\.name: unknown pooling 'max' \(pooling\.name\); registered: axis_mean, concat, mean, mean_std, registers, ui_segments"),
     ({"predictor": {"dim": 30, "heads": 4}}, r"predictor\.dim 30 does not split into predictor\.heads 4"),
     ({"predictor": {"depth": 0}}, r"predictor\.depth must be at least 1, got 0"),
 ])

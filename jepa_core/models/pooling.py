@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
+import torch
 from torch import Tensor
 
 from ..config import ComponentConfig
@@ -80,6 +81,29 @@ class ConcatPooling(Pooling):
 
     def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
         return (features * valid.to(features.dtype).unsqueeze(-1)).flatten(1)
+
+
+class MeanStdPooling(Pooling):
+    """``mean_std``: the mean and the standard deviation over valid tokens side by side,
+    ``[B, 2 * D]``.
+
+    The mean alone averages away how the tokens vary across a sample; the spread keeps
+    some of it (a sound that changes over time against a steady one with the same
+    spectrum), as the raw mean/std statistics of a spectrogram's bands do.
+
+    Examples:
+        >>> import torch
+        >>> MeanStdPooling()(torch.tensor([[[1.0], [3.0], [9.0]]]), torch.zeros(1, 0, 1),
+        ...                  torch.tensor([[True, True, False]]))
+        tensor([[2., 1.]])
+    """
+
+    def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
+        w = valid.to(features.dtype).unsqueeze(-1)
+        n = w.sum(1).clamp_min(1.0)
+        mean = (features * w).sum(1) / n
+        var = ((features - mean.unsqueeze(1)).square() * w).sum(1) / n
+        return torch.cat([mean, var.sqrt()], dim=-1)
 
 
 @dataclasses.dataclass

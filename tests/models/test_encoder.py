@@ -59,7 +59,7 @@ def test_encoder__pooled_features_mean_and_registers():
     concat = Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, depth=1, heads=2), "concat")
     assert concat.pooled_features(torch.randn(3, 6)).shape == (3, 6 * 16)
     with pytest.raises(ConfigError, match=r"unknown pooling 'max' \(pooling\.name\); registered: "
-                                          r"axis_mean, concat, mean, registers, ui_segments"):
+                                          r"axis_mean, concat, mean, mean_std, registers, ui_segments"):
         Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, heads=2), "max")
 
 
@@ -79,6 +79,20 @@ def test_axis_mean_pooling__mean_over_one_grid_axis_of_the_valid_tokens():
                                x.view(4, 2, 3, 5).mean(1).flatten(1))
     with pytest.raises(ValueError, match=r"pooling.axis=2 is not an axis of the 2-D token grid \(2, 3\)"):
         create_pooling({"name": "axis_mean", "axis": 2}).bind((2, 3))
+
+
+def test_mean_std_pooling__mean_and_std_of_the_valid_tokens_side_by_side():
+    from jepa_core.models.pooling import create_pooling
+
+    x = torch.randn(3, 6, 5)
+    valid = torch.ones(3, 6, dtype=torch.bool)
+    valid[1, 4:] = False
+    out = create_pooling("mean_std")(x, torch.zeros(3, 0, 5), valid)
+    for b in range(3):
+        kept = x[b, valid[b]]
+        torch.testing.assert_close(out[b], torch.cat([kept.mean(0), kept.std(0, unbiased=False)]))
+    enc = Encoder(ToyTokenizer(6, 16), ModelConfig(dim=16, depth=1, heads=2), "mean_std")
+    assert enc.pooled_features(torch.randn(2, 6)).shape == (2, 32)
 
 
 def test_predictor__shapes_and_padding_isolation():

@@ -83,3 +83,19 @@ def test_cli__bad_inputs_are_one_error_line(tmp_path, capsys):
     empty.mkdir()
     assert jepa(["pretrain", "audio", "--data", str(empty), "--out", str(tmp_path / "r2"), *TINY]) == 2
     assert "no audio files" in capsys.readouterr().err
+
+
+def test_cli__demo_pretrain_then_probe_without_a_label(tmp_path, monkeypatch, capsys):
+    import modalities.audio.plugin as audio_plugin
+    from modalities.audio.demo import demo_root
+
+    monkeypatch.setenv("JEPA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(audio_plugin, "demo_root", lambda: demo_root(per_class=2))  # 16 recordings, not 640
+    run = tmp_path / "demo"
+    assert jepa(["pretrain", "audio", "--out", str(run), "--steps", "1", "--batch-size", "4",
+                 "--set", "data.num_workers=0", *TINY]) == 0
+    assert "64 clips of 0.5 s from 16 recordings" in capsys.readouterr().err  # 2 s each
+    assert jepa(["probe", str(run), "--probe", "knn"]) == 0
+    out = capsys.readouterr()
+    assert "probing with the demo's labels: --label folder" in out.err
+    assert json.loads(out.out)["n_test"] == 16  # a quarter of the 64 clips held out
