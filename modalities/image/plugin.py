@@ -39,6 +39,7 @@ class ImageModality(ModalityPlugin):
     options_class = ImageOptions
     embedding_level = "sample"
     data_options = ("image_size",)  # --set data.image_size=224 is options.image_size
+    embed_options = ("image_size", "on_bad_image", "verify")  # embed/probe --set; positions resampled
 
     def default_config(self) -> dict:
         """I-JEPA's objective and masks, a small ViT sized for a 2-core CPU.
@@ -85,10 +86,13 @@ class ImageModality(ModalityPlugin):
         """The options (those saved in ``state`` when given), with the preset applied.
 
         The preset is ``model.preset`` (the core sets the model sizes from it) or, the
-        older spelling, ``options.preset``; either sets ``options.patch_size``.
+        older spelling, ``options.preset``; either sets ``options.patch_size``. The masks
+        are checked against the grid for a new run only: a trained run's options were
+        checked when it started, and embedding at another ``image_size`` draws no masks.
         """
         opts = options_with_preset(self, cfg, state)
-        _check_grid(opts, cfg)
+        if state is None or "options" not in state:
+            _check_grid(opts, cfg)
         return opts
 
     @property
