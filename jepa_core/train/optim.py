@@ -19,14 +19,9 @@ def param_groups(model: nn.Module) -> list[dict]:
 
 
 def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer:
-    """AdamW over :func:`param_groups`; lr and weight decay are set every step by the trainer.
-
-    The multi-tensor (``foreach``) implementation on every device: PyTorch picks it by
-    itself on CUDA only, and on the CPU it gives the same numbers as the per-parameter
-    loop, in fewer passes.
-    """
+    """AdamW over :func:`param_groups`; lr and weight decay are set every step by the trainer."""
     return torch.optim.AdamW(param_groups(model), lr=cfg.lr, weight_decay=cfg.weight_decay[0],
-                             betas=(0.9, 0.999), foreach=True)
+                             betas=(0.9, 0.999))
 
 
 def set_hyperparameters(optimizer: torch.optim.Optimizer, lr: float, weight_decay: float) -> None:

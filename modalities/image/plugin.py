@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,13 @@ class ImageModality(ModalityPlugin):
 
     def demo_data(self) -> str:
         return str(demo_root())
+
+    def demo_label(self, path: str | None) -> str | None:
+        """``folder`` when ``path`` is the embedded digits demo (one sub-folder per digit)."""
+        if not path:
+            return None
+        here = Path(path).resolve()
+        return "folder" if here.name == "digits" and here.parent.name.startswith("image_digits_v") else None
 
     def _opts(self, cfg: Config, state: dict | None) -> ImageOptions:
         """The options (those saved in ``state`` when given), with the preset applied.

@@ -211,3 +211,14 @@ def test_with_embed_options__image_size_only(tmp_path):
         plugin.with_embed_options(state, ["model.dim=8"])
     with pytest.raises(DataError, match=r"options.patch_size=2 must divide options.image_size=15"):
         plugin.load(str(tmp_path / "d"), cfg, plugin.with_embed_options(state, ["data.image_size=15"]))
+
+
+def test_demo__digits_in_ten_class_folders_probed_by_folder(tmp_path):
+    from pathlib import Path
+
+    plugin = ImageModality()
+    root = Path(plugin.demo_data())
+    assert sorted(p.name for p in root.iterdir()) == [str(d) for d in range(10)]
+    assert sum(1 for _ in root.rglob("*.png")) == 1797
+    assert plugin.demo_label(str(root)) == "folder"
+    assert plugin.demo_label(str(image_folder(tmp_path / "d"))) is None and plugin.demo_label(None) is None
