@@ -6,7 +6,8 @@ forward with its on-device crop, backward, clipping, AdamW, EMA update: the trai
 ``Trainer.train_step``) against :mod:`ijepa_reference` at the same sizes, whose per-sample mask
 collator is timed beside the step, and against the same eager step keeping every context
 whole (``keep_all``: padded with a key mask, the engine's work); and (2) images/s through decode + resize in DataLoader
-workers and through the batched on-device crop, against the step's images/s.
+workers and through the batched on-device crop, against the step's images/s. Rows
+``*_bf16`` run both steps under bf16 autocast (the engine through ``optim.cpu_amp``).
 
 Usage: ``python benchmarks/bench_image.py [--device cpu|cuda] [--steps N] [--out benchmarks/results]``
 """
