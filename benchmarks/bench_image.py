@@ -6,7 +6,8 @@ forward with its on-device crop, backward, clipping, AdamW, EMA update: the trai
 ``Trainer.train_step``) against :mod:`ijepa_reference` at the same sizes, whose per-sample mask
 collator is timed beside the step, and against the same eager step keeping every context
 whole (``keep_all``: padded with a key mask, the engine's work); and (2) images/s through decode + resize in DataLoader
-workers and through the batched on-device crop, against the step's images/s.
+workers and through the batched on-device crop, against the step's images/s. Rows
+``*_bf16`` run both steps under bf16 autocast (the engine through ``optim.cpu_amp``).
 
 Usage: ``python benchmarks/bench_image.py [--device cpu|cuda] [--steps N] [--out benchmarks/results]``
 """
@@ -47,13 +48,18 @@ SETTINGS = {
     "vit_small_16_224px": {"options": {"preset": "vit_small_16", "image_size": 224}, "batch": 8},
     "vit_small_16_224px_ijepa_clamp": {"options": {"preset": "vit_small_16", "image_size": 224},
                                        "batch": 8, "config": CLAMP},
+    # bf16 autocast (engine: optim.cpu_amp / optim.amp; the reference under the same autocast)
+    "default_32px_bf16": {"options": {}, "batch": 64, "bf16": True},
+    "vit_small_16_224px_bf16": {"options": {"preset": "vit_small_16", "image_size": 224}, "batch": 8,
+                                "bf16": True},
 }
 
 
 def engine_step(setting: dict, device: torch.device):
     plugin = create_modality("image")
+    bf16 = bool(setting.get("bf16"))
     cfg = build_config({"modality": "image"}, plugin.default_config(), setting.get("config", {}),
-                       {"options": setting["options"], "optim": {"amp": False}})
+                       {"options": setting["options"], "optim": {"amp": bf16, "cpu_amp": bf16}})
     opts = plugin._opts(cfg, None)  # applies the preset to cfg.model
     state = {"options": dataclasses.asdict(opts)}
     model = build_model(cfg, plugin, state)
@@ -72,7 +78,8 @@ def engine_step(setting: dict, device: torch.device):
     return step, cfg, opts
 
 
-def reference_step(cfg, opts, batch: int, device: torch.device, keep_all: bool = False):
+def reference_step(cfg, opts, batch: int, device: torch.device, keep_all: bool = False,
+                   bf16: bool = False):
     m, p = cfg.model, cfg.predictor
     ref = IJepaStep(opts.image_size, opts.patch_size, m.dim, m.depth, m.heads, p.dim,
                     p.depth, p.heads, m.mlp_ratio, device=device,
@@ -84,7 +91,8 @@ def reference_step(cfg, opts, batch: int, device: torch.device, keep_all: bool =
         tic = time.perf_counter()
         masks_enc, masks_pred = ref.masks(batch)
         timing["collator_s"].append(time.perf_counter() - tic)
-        ref.step(imgs, masks_enc, masks_pred)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            ref.step(imgs, masks_enc, masks_pred)
 
     return step, timing
 
@@ -165,14 +173,16 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         ours, cfg, opts = engine_step(setting, device)
-        ref, timing = reference_step(cfg, opts, setting["batch"], device)
-        ref_all, _ = reference_step(cfg, opts, setting["batch"], device, keep_all=True)
+        bf16 = bool(setting.get("bf16"))
+        ref, timing = reference_step(cfg, opts, setting["batch"], device, bf16=bf16)
+        ref_all, _ = reference_step(cfg, opts, setting["batch"], device, keep_all=True, bf16=bf16)
         times = time_interleaved({"engine": ours, "ijepa_eager": ref, "ijepa_keep_all": ref_all},
                                  args.steps, args.warmup, device)
         e, r = statistics.median(times["engine"]), statistics.median(times["ijepa_eager"])
         r_all = statistics.median(times["ijepa_keep_all"])
         c = statistics.median(timing["collator_s"][args.warmup:])
         row = {"batch": setting["batch"], "image_size": opts.image_size, "patch": opts.patch_size,
+               "bf16_autocast": bf16,
                "model": {**{k: getattr(cfg.model, k) for k in ("dim", "depth", "heads")},
                          **{f"predictor_{k}": getattr(cfg.predictor, k) for k in ("dim", "depth", "heads")}},
                "engine_ms": round(1000 * e, 1), "ijepa_eager_ms": round(1000 * r, 1),

@@ -62,6 +62,11 @@ EPOCHS_HELP = "the modality's optim.epochs: tabular 30, lidar 10"
 BATCH_HELP = "the modality's data.batch_size: tabular 128, lidar 8"
 
 
+EMBED_SET_HELP = ("change how the run reads its data, e.g. --set data.image_size=64 (image: "
+                  "embed at another resolution, the encoder resamples its positions); only the "
+                  "few options a modality allows here (an error names them) (repeatable)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jepa", description="JEPA pretraining for any modality.",
                                 epilog="`jepa COMMAND --help` describes a command.")
@@ -124,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="where to run the encoder")
     em.add_argument("--tokens", action="store_true",
                     help="per-token features [N, tokens, D] (modalities with a token grid)")
+    em.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help=EMBED_SET_HELP)
 
     pr = _command(sub, "probe", "linear, kNN or attentive probe: pretrained vs random init vs raw")
     pr.add_argument("run_dir", help="the --out of a finished `jepa pretrain`")
@@ -147,6 +154,8 @@ def _parser() -> argparse.ArgumentParser:
                          "(cross-attention pooler over the tokens; sample-level labels)")
     pr.add_argument("--shots", type=int, metavar="K",
                     help="few-shot: K labelled training samples per class (the test split unchanged)")
+    pr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help=EMBED_SET_HELP)
 
     pl = _command(sub, "plot", "PNG of loss, lr, collapse monitors and online probe vs step")
     pl.add_argument("run_dir", help="the --out of a `jepa pretrain`")
@@ -457,7 +466,8 @@ def cmd_embed(args) -> int:
                             "none (its token count varies from sample to sample): drop --tokens for "
                             "one pooled vector per sample")
         level = "token"
-    dataset, _ = run.plugin.load(_run_data_path(args, run), run.cfg, run.state)
+    state = run.plugin.with_embed_options(run.state, args.overrides)
+    dataset, _ = run.plugin.load(_run_data_path(args, run), run.cfg, state)
     feats = encode_dataset(run.model.target_encoder, run.plugin, dataset, level, args.batch_size, device)
     run.check_features(feats)
     names = None if args.tokens else run.plugin.embedding_columns(run.state, run.cfg, feats.shape[-1])
@@ -511,7 +521,8 @@ def cmd_probe(args) -> int:
                        "data have a default)")
     if args.label is None:
         print(f"probing with the demo's labels: --label {label}", file=sys.stderr)
-    data = run.plugin.probe_data(data_path, label, args.task, run.cfg, run.state)
+    state = run.plugin.with_embed_options(run.state, args.overrides)
+    data = run.plugin.probe_data(data_path, label, args.task, run.cfg, state)
     strat = data.targets if (data.level == "sample" and data.task == "classification") else None
     train, test = split_indices(len(data.targets), strat, seed=args.seed)
 

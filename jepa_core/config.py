@@ -153,7 +153,8 @@ class OptimConfig:
     clip_grad: float | None = 1.0
     seed: int = 0
     device: str = "auto"
-    amp: bool = True
+    amp: bool = True  # bf16 autocast on CUDA
+    cpu_amp: bool = False  # bf16 autocast on the CPU too (fast where it has AMX / AVX512-BF16)
 
 
 @dataclass

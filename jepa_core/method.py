@@ -138,6 +138,10 @@ class JEPA(nn.Module):
         layout = tokens.mask_layout
         if tokens.layout is None:
             self.masker.check(layout)
+        elif self.encoder.layout is not None and tokens.layout != self.encoder.layout:  # the predictor's positions are the model grid's
+            raise ValueError(f"a training batch on the token grid {tokens.layout.grid}, the model's is "
+                             f"{self.encoder.layout.grid}: train at one input size (other sizes "
+                             "are for embedding)")
         masks = self.masker(b, layout, seed=self.seed, step=step, sample_ids=sample_ids,
                             token_valid=tokens.valid, token_types=tokens.types,
                             device=tokens.tokens.device)

@@ -101,6 +101,10 @@ class ModalityPlugin(ABC):
             (printed after pretraining on the demo data).
         data_options: ``options`` fields a user may also write under ``data.`` (the
             image plugin's ``data.image_size``); :meth:`move_data_options` moves them.
+        embed_options: ``options`` fields ``jepa embed`` and ``jepa probe`` may change for
+            a trained run (``--set options.KEY=VALUE``, or ``data.KEY`` for a data
+            option): how data is read (the image plugin's ``image_size``, the model
+            resamples its positions to the new grid), never the model's shapes.
     """
 
     name: ClassVar[str]
@@ -108,6 +112,7 @@ class ModalityPlugin(ABC):
     embedding_level: ClassVar[str] = "sample"
     demo_probe_flags: ClassVar[str] = ""
     data_options: ClassVar[tuple[str, ...]] = ()
+    embed_options: ClassVar[tuple[str, ...]] = ()
 
     def move_data_options(self, layer: dict, where: str = "config") -> dict:
         """A user's config layer with its ``data.<key>`` for each of :attr:`data_options`
@@ -139,6 +144,37 @@ class ModalityPlugin(ABC):
                                       f"{options[key]!r} are the same setting; give one")
                 options[key] = value
         return {**layer, "data": data, "options": options}
+
+    def with_embed_options(self, state: dict, overrides: list[str]) -> dict:
+        """A trained run's ``state`` with ``--set KEY=VALUE`` items applied to its options,
+        for reading data in ``embed``/``probe`` (the model keeps the run's own state).
+
+        Raises:
+            jepa_core.config.ConfigError: a key that is not one of :attr:`embed_options`.
+
+        Examples:
+            >>> class P(ModalityPlugin):
+            ...     name, data_options, embed_options = "p", ("image_size",), ("image_size",)
+            ...     def load(self, *a): ...
+            ...     def build_tokenizer(self, *a): ...
+            ...     def probe_data(self, *a): ...
+            >>> P().with_embed_options({"options": {"image_size": 32}}, ["data.image_size=64"])
+            {'options': {'image_size': 64}}
+        """
+        if not overrides:
+            return state
+        from .config import ConfigError, parse_overrides
+
+        layer = self.move_data_options(parse_overrides(overrides), "--set")
+        allowed = ", ".join(f"options.{k}" for k in self.embed_options) or "none"
+        for section, values in layer.items():
+            keys = values if isinstance(values, dict) else {"": None}
+            for key in keys:
+                if section != "options" or key not in self.embed_options:
+                    name = f"{section}.{key}" if key else section
+                    raise ConfigError(f"--set {name}: embed and probe use the trained run's config; "
+                                      f"the settings modality {self.name!r} lets them change are: {allowed}")
+        return {**state, "options": {**(state.get("options") or {}), **layer.get("options", {})}}
 
     def default_config(self) -> dict:
         """Config sections this modality overrides by default (sized for a 2-core CPU)."""

@@ -1,9 +1,9 @@
 """Transformer blocks, N-D positions, the encoder and the predictor."""
 
 from .encoder import Encoder
-from .positions import sincos_coords, sincos_positions
+from .positions import resize_positions, sincos_coords, sincos_positions
 from .predictor import MaskedPredictorConfig, Predictor, create_predictor
 from .transformer import Block, Transformer
 
 __all__ = ["Block", "Encoder", "MaskedPredictorConfig", "Predictor", "Transformer", "create_predictor",
-           "sincos_coords", "sincos_positions"]
+           "resize_positions", "sincos_coords", "sincos_positions"]

@@ -13,7 +13,7 @@ from ..modality import Tokenizer
 from ..ops import gather_tokens
 from ..tokens import TokenBatch
 from .pooling import create_pooling
-from .positions import sincos_coords, sincos_positions
+from .positions import resize_positions, sincos_coords, sincos_positions
 from .transformer import Transformer, init_weights
 from .windows import window_mask
 
@@ -33,7 +33,10 @@ class Encoder(nn.Module):
     need a grid.
 
     Positions come from the batch's ``coords`` when it has them (continuous sin-cos,
-    :func:`.sincos_coords`), else from the grid (a table built once). A tokenizer without
+    :func:`.sincos_coords`), else from the grid (a table built once). A batch on another
+    grid than the tokenizer's (an image embedded at another resolution than training)
+    gets the training table resampled to its grid (:func:`.resize_positions`, bicubic in
+    2-D), as ViTs are evaluated at a new resolution. A tokenizer without
     a grid (``layout = None``) sets ``coord_dim``; its batches may differ in token count,
     and a pooling that needs a grid (``concat``: a fixed number of tokens per sample) is
     refused for it.
@@ -109,15 +112,19 @@ class Encoder(nn.Module):
         x = torch.cat([regs, x], dim=1)
         valid = F.pad(valid, (r, 0), value=True)
         if self.attention_window:
+            layout = tokens.layout or self.layout
             if idx is None:  # the whole grid: one mask shared by the batch
-                idx = torch.arange(self.layout.num_tokens, device=x.device)[None]
-            near = F.pad(window_mask(idx, self.layout.grid, self.attention_window), (r, 0, r, 0), value=True)
+                idx = torch.arange(layout.num_tokens, device=x.device)[None]
+            near = F.pad(window_mask(idx, layout.grid, self.attention_window), (r, 0, r, 0), value=True)
             valid = near & valid[:, None, :]  # [B, R + K, R + K]: per-query key masks
         out = self.transformer(x, valid)
         return out[:, r:], out[:, :r]
 
     def positions(self, tokens: TokenBatch) -> Tensor:
         """Position embeddings of a batch: ``[B, N, D]`` from its coords, else ``[N, D]``.
+
+        A batch on another grid than the tokenizer's gets the grid's table resampled
+        to its own (:func:`.resize_positions`).
 
         Raises:
             ValueError: coords with another number of axes than the tokenizer's
@@ -131,6 +138,8 @@ class Encoder(nn.Module):
             return sincos_coords(tokens.coords, self.dim, dtype)
         if self.pos is None:
             raise ValueError("this encoder has no token grid: the batch needs coords")
+        if tokens.layout is not None and tokens.layout.grid != self.layout.grid:
+            return resize_positions(self.pos, self.layout.grid, tokens.layout.grid).to(dtype)
         return self.pos.to(dtype)
 
     def token_features(self, batch: Any) -> tuple[Tensor, Tensor]:
@@ -145,5 +154,9 @@ class Encoder(nn.Module):
         """One vector per sample, by the ``pooling`` component (:mod:`.pooling`):
         ``mean`` ``[B, D]``, ``registers`` ``[B, D]`` or ``concat`` ``[B, N * D]``."""
         tokens = self.tokenize(batch)
+        if self.pool.needs_grid and tokens.layout is not None and tokens.layout.grid != self.layout.grid:
+            raise ValueError(f"pooling.name={self.pooling!r} is fixed to the training grid "
+                             f"{self.layout.grid}; this batch's tokens lie on {tokens.layout.grid} "
+                             "(another input size): embed at the training size, or per token")
         feats, registers = self.encode(tokens)
         return self.pool(feats, registers, tokens.valid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -46,6 +47,49 @@ def sincos_positions(grid: tuple[int, ...], dim: int, device: torch.device | str
     if dim < 2 * len(grid):
         raise ValueError(f"dim {dim} is too small for a {len(grid)}-D position embedding")
     return _table(tuple(grid), dim).to(device=device, dtype=dtype)
+
+
+#: ``torch.nn.functional.interpolate`` mode per number of grid axes.
+_RESIZE_MODES = {1: "linear", 2: "bicubic", 3: "trilinear"}
+
+
+def resize_positions(table: Tensor, grid: tuple[int, ...], new_grid: tuple[int, ...]) -> Tensor:
+    """A grid's position table resampled to another grid over the same extent.
+
+    When a ViT trained on one grid embeds an image at another resolution, each token of
+    the new grid takes the interpolated embedding of the place it covers on the training
+    grid (bicubic for a 2-D grid, as ViT, DeiT, DINO and I-JEPA do when fine-tuning or
+    evaluating at another resolution; linear in 1-D, trilinear in 3-D), so the encoder
+    sees positions like those it was trained on rather than new ones. The same grid gives
+    ``table`` itself. Computed in float32, returned in ``table``'s dtype.
+
+    Args:
+        table: the row-major table of ``grid``, as :func:`sincos_positions` builds it.
+        grid: the grid ``table`` belongs to.
+        new_grid: the grid to resample to, with as many axes.
+
+    Returns:
+        ``[prod(new_grid), D]``.
+
+    Shapes:
+        table ``[prod(grid), D]``.
+
+    Examples:
+        >>> resize_positions(sincos_positions((4, 4), 8), (4, 4), (8, 6)).shape
+        torch.Size([48, 8])
+    """
+    grid, new_grid = tuple(grid), tuple(new_grid)
+    if len(new_grid) != len(grid) or len(grid) not in _RESIZE_MODES:
+        raise ValueError(f"cannot resample positions of the {len(grid)}-D grid {grid} to the grid "
+                         f"{new_grid}: 1-, 2- or 3-D grids with the same number of axes only")
+    if table.shape[0] != torch.Size(grid).numel():
+        raise ValueError(f"a position table of {table.shape[0]} rows is not the grid {grid}")
+    if new_grid == grid:
+        return table
+    dim = table.shape[1]
+    volume = table.float().T.reshape(1, dim, *grid)
+    out = F.interpolate(volume, size=new_grid, mode=_RESIZE_MODES[len(grid)], align_corners=False)
+    return out.reshape(dim, -1).T.to(table.dtype).contiguous()
 
 
 def _axis_channels(axes: int, dim: int) -> list[int]:

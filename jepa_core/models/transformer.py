@@ -149,7 +149,7 @@ class Packing:
 
     def unpack(self, h: Tensor) -> Tensor:
         """``[T, ...]`` -> ``[B, N, ...]`` with zeros at the padded positions."""
-        out = h.new_zeros(self.batch * self.length, *h.shape[1:]).index_copy(0, self.rows, h)
+        out = h.new_zeros(self.batch * self.length, *h.shape[1:]).index_copy_(0, self.rows, h)
         return out.view(self.batch, self.length, *h.shape[1:])
 
 

@@ -53,7 +53,17 @@ def _per_query(key_valid: Tensor) -> Tensor:
 def sdpa_masked_attention(q: Tensor, k: Tensor, v: Tensor, key_valid: Tensor | None = None,
                           scale: float | None = None) -> Tensor:
     """SDPA with a boolean key mask (``[B, Nk]`` or per query ``[B, N, Nk]``); rows
-    without a valid key give zeros, not NaN."""
+    without a valid key give zeros, not NaN.
+
+    On the CPU, half-precision inputs (and any under CPU autocast) are attended in
+    float32 and cast back: the CPU's half-precision SDPA backward is many times slower
+    than float32's, while the matrix products around it gain from bf16.
+    """
+    if q.device.type == "cpu" and (q.dtype in (torch.bfloat16, torch.float16)
+                                   or torch.is_autocast_enabled("cpu")):
+        with torch.autocast("cpu", enabled=False):
+            out = sdpa_masked_attention(q.float(), k.float(), v.float(), key_valid, scale)
+        return out.to(q.dtype)
     if key_valid is None:
         return F.scaled_dot_product_attention(q, k, v, scale=scale)
     allowed = _per_query(key_valid)

@@ -173,6 +173,8 @@ class Trainer:
     def _autocast(self):
         if self.device.type == "cuda" and self.cfg.optim.amp:
             return torch.autocast("cuda", dtype=torch.bfloat16)
+        if self.device.type == "cpu" and self.cfg.optim.cpu_amp:
+            return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     def _resume(self) -> int:

@@ -40,9 +40,10 @@ class ImageOptions:
 
     Args:
         image_size: every image is resized (shorter side) and centre-cropped to
-            ``image_size x image_size`` when it is decoded, for training, embedding and
-            probing alike: an encoder only ever sees its training resolution, so its
-            sin-cos positions never need interpolating.
+            ``image_size x image_size`` when it is decoded. ``jepa embed`` and ``jepa
+            probe`` use the run's, or another given with ``--set data.image_size=S``
+            (a multiple of ``patch_size``): the encoder then resamples its training
+            grid's sin-cos position table to the new grid (bicubic).
         patch_size: pixels per patch side; must divide ``image_size``. Set by ``preset``.
         preset: a ViT size from :data:`jepa_core.presets.VIT_PRESETS`
             (``vit_tiny_16`` ... ``vit_giant_14``); it sets ``patch_size`` and the

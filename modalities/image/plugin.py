@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ class ImageModality(ModalityPlugin):
     options_class = ImageOptions
     embedding_level = "sample"
     data_options = ("image_size",)  # --set data.image_size=224 is options.image_size
+    embed_options = ("image_size", "on_bad_image", "verify")  # embed/probe --set; positions resampled
 
     def default_config(self) -> dict:
         """I-JEPA's objective and masks, a small ViT sized for a 2-core CPU.
@@ -81,14 +83,24 @@ class ImageModality(ModalityPlugin):
     def demo_data(self) -> str:
         return str(demo_root())
 
+    def demo_label(self, path: str | None) -> str | None:
+        """``folder`` when ``path`` is the embedded digits demo (one sub-folder per digit)."""
+        if not path:
+            return None
+        here = Path(path).resolve()
+        return "folder" if here.name == "digits" and here.parent.name.startswith("image_digits_v") else None
+
     def _opts(self, cfg: Config, state: dict | None) -> ImageOptions:
         """The options (those saved in ``state`` when given), with the preset applied.
 
         The preset is ``model.preset`` (the core sets the model sizes from it) or, the
-        older spelling, ``options.preset``; either sets ``options.patch_size``.
+        older spelling, ``options.preset``; either sets ``options.patch_size``. The masks
+        are checked against the grid for a new run only: a trained run's options were
+        checked when it started, and embedding at another ``image_size`` draws no masks.
         """
         opts = options_with_preset(self, cfg, state)
-        _check_grid(opts, cfg)
+        if state is None or "options" not in state:
+            _check_grid(opts, cfg)
         return opts
 
     @property

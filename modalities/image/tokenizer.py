@@ -20,7 +20,10 @@ class PatchTokenizer(Tokenizer):
 
     The ViT / I-JEPA patch embedding: pixel values scaled to ``[0, 1]``, normalized per
     channel by ``options.mean``/``std``, and a ``p x p`` convolution of stride ``p``. The
-    encoder adds fixed 2-D sin-cos positions built from the grid. In training,
+    encoder adds fixed 2-D sin-cos positions built from the grid. Images of another size
+    (a multiple of the patch: a trained run embedding at another ``image_size``) give
+    tokens on their own grid, whose positions the encoder resamples from the training
+    grid's. In training,
     :meth:`augment` takes a random resized crop (and optionally a flip) of every image
     first, on the device (see :mod:`modalities.image.augment`).
 
@@ -31,8 +34,8 @@ class PatchTokenizer(Tokenizer):
             ``options.on_bad_image=skip``) are recorded, for the count at the end.
 
     Shapes:
-        ``batch["image"]`` uint8 or float ``[B, 3, S, S]`` in ``[0, 255]`` ->
-        ``TokenBatch.tokens`` ``[B, (S/p)^2, dim]``.
+        ``batch["image"]`` uint8 or float ``[B, 3, H, W]`` in ``[0, 255]`` (``H = W = S``,
+        ``options.image_size``, in training) -> ``TokenBatch.tokens`` ``[B, (H/p)(W/p), dim]``.
 
     Examples:
         >>> tok = PatchTokenizer(ImageOptions(image_size=16, patch_size=4), dim=8)
@@ -67,9 +70,12 @@ class PatchTokenizer(Tokenizer):
         if self.skips is not None:
             self.skips.decoded([s for s in batch.get("skipped", ()) if s])
         images = batch["image"]
-        size = self.opts.image_size
-        if images.dim() != 4 or tuple(images.shape[1:]) != (3, size, size):
-            raise ValueError(f"expected images [B, 3, {size}, {size}], got {tuple(images.shape)}")
+        p = self.opts.patch_size
+        if images.dim() != 4 or images.shape[1] != 3 or images.shape[2] % p or images.shape[3] % p \
+                or min(images.shape[2:]) < p:
+            raise ValueError(f"expected images [B, 3, H, W] with H and W multiples of the {p} px patch "
+                             f"(trained at {self.opts.image_size}), got {tuple(images.shape)}")
+        grid = (images.shape[2] // p, images.shape[3] // p)
         x = (images.to(self.proj.weight.dtype) - self.mean) / self.std
         tokens = self.proj(x).flatten(2).transpose(1, 2)
-        return TokenBatch(tokens, self.layout)
+        return TokenBatch(tokens, self.layout if grid == self.layout.grid else TokenLayout(grid))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from jepa_core.models import sincos_coords, sincos_positions
+from jepa_core.models import resize_positions, sincos_coords, sincos_positions
 
 
 def _grid_coords(grid: tuple[int, ...]) -> torch.Tensor:
@@ -43,3 +43,32 @@ def test_sincos_coords__continuous_and_distinct():
 def test_sincos_coords__too_small_dim():
     with pytest.raises(ValueError, match="too small"):
         sincos_coords(torch.zeros(3, 3), 4)
+
+
+def _reference_resize(table: torch.Tensor, grid: tuple[int, int], new: tuple[int, int]) -> torch.Tensor:
+    """The 2-D table as an image ``[1, D, H, W]``, bicubic to ``new``, back to rows."""
+    image = table.reshape(*grid, -1).permute(2, 0, 1)[None]
+    out = torch.nn.functional.interpolate(image, size=new, mode="bicubic", align_corners=False)
+    return out[0].permute(1, 2, 0).reshape(new[0] * new[1], -1)
+
+
+def test_resize_positions__same_grid_is_the_table_itself():
+    table = sincos_positions((8, 8), 32)
+    assert resize_positions(table, (8, 8), (8, 8)) is table
+
+
+@pytest.mark.parametrize("new", [(16, 16), (4, 4), (8, 12)])
+def test_resize_positions__bicubic_like_torch_interpolate(new):
+    table = sincos_positions((8, 8), 32)
+    out = resize_positions(table, (8, 8), new)
+    assert out.shape == (new[0] * new[1], 32)
+    torch.testing.assert_close(out, _reference_resize(table, (8, 8), new), rtol=0, atol=1e-6)
+
+
+def test_resize_positions__1d_and_3d_and_errors():
+    assert resize_positions(sincos_positions((5,), 8), (5,), (10,)).shape == (10, 8)
+    assert resize_positions(sincos_positions((2, 3, 4), 24), (2, 3, 4), (2, 6, 8)).shape == (96, 24)
+    with pytest.raises(ValueError, match="same number of axes"):
+        resize_positions(sincos_positions((4, 4), 8), (4, 4), (16,))
+    with pytest.raises(ValueError, match="is not the grid"):
+        resize_positions(sincos_positions((4, 4), 8), (4, 5), (8, 8))

@@ -106,3 +106,18 @@ def test_masked_attention__per_query_mask_with_equal_rows_is_the_key_mask():
     valid = torch.rand(3, 11, generator=torch.Generator().manual_seed(3)) > 0.3
     torch.testing.assert_close(attn.masked_attention(q, k, v, valid[:, None].expand(-1, 11, -1)),
                                attn.masked_attention(q, k, v, valid), atol=1e-6, rtol=1e-5)
+
+
+def test_sdpa_masked_attention__cpu_half_precision_attends_in_float32():
+    q, k, v = _qkv()
+    valid = torch.rand(3, 11, generator=torch.Generator().manual_seed(1)) > 0.4
+    expected = attn.sdpa_masked_attention(q, k, v, valid)
+    bq, bk, bv = (t.bfloat16().requires_grad_() for t in (q, k, v))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = attn.sdpa_masked_attention(bq, bk, bv, valid)
+    assert out.dtype == torch.bfloat16
+    exact = attn.sdpa_masked_attention(bq.detach().float(), bk.detach().float(), bv.detach().float(), valid)
+    assert torch.equal(out.detach(), exact.bfloat16())  # float32 attention of the bf16 inputs
+    torch.testing.assert_close(out.float(), expected, atol=5e-2, rtol=5e-2)
+    out.float().sum().backward()
+    assert all(t.grad is not None and t.grad.dtype == torch.bfloat16 for t in (bq, bk, bv))

@@ -59,3 +59,17 @@ def test_nan_loss__read_a_step_late_still_names_its_step_and_keeps_the_checkpoin
     assert "loss became nan at step 4" in err and "last good checkpoint (step 4)" in err
     assert latest_checkpoint(run / "checkpoints") == "step-00000004"
     assert (run / "checkpoints" / "step-00000004.safetensors").read_bytes() == before
+
+
+def test_train_step__cpu_amp_runs_under_bf16_autocast(tmp_path):
+    trainer = _trainer(tmp_path, "amp", 2)
+    trainer.cfg.optim.cpu_amp = True
+    seen = []
+    hook = trainer.model.encoder.transformer.blocks[0].attn.qkv.register_forward_hook(
+        lambda m, i, o: seen.append((torch.is_autocast_enabled("cpu"), o.dtype)))
+    trainer.model.train()
+    for step, ids, batch in trainer.batches.iterate(0, 2):
+        assert torch.isfinite(trainer.train_step(step, ids, batch).loss)
+    hook.remove()
+    assert seen and all(on and dtype == torch.bfloat16 for on, dtype in seen)
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())

@@ -35,3 +35,21 @@ def flat_folder(root: Path, count: int = 6, size: int = 16, seed: int = 0) -> Pa
     for i in range(count):
         Image.fromarray(blob(rng, size, i)).save(root / f"{i}.png")
     return root
+
+
+def png16(path: Path, pixels: np.ndarray) -> Path:
+    """A 16-bit-per-channel RGB (``[H, W, 3]``) or RGBA (``[H, W, 4]``) PNG, which Pillow
+    cannot write itself: chunks assembled by hand."""
+    import struct
+    import zlib
+
+    h, w, c = pixels.shape
+    raw = b"".join(b"\x00" + pixels[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 16, {3: 2, 4: 6}[c], 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+                     + chunk(b"IEND", b""))
+    return path

@@ -102,3 +102,62 @@ def test_cli__skipped_images_are_counted_at_the_end(tmp_path, capsys):
     assert err.count(f"warning: skipped {bad}") == 1  # warned once, though both encoders saw it
     assert jepa(["embed", str(run), "--out", str(tmp_path / "e.npy")]) == 0
     assert "skipped 2 bad image(s)" in capsys.readouterr().err
+
+
+def test_cli__embed_and_probe_at_another_image_size(tmp_path, capsys):
+    data = image_folder(tmp_path / "d", classes=2, per_class=4, size=32)
+    run = tmp_path / "r"
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(run), "--steps", "1",
+                 "--batch-size", "4", "--set", "data.num_workers=0", *TINY]) == 0  # 16 px: 8 x 8 tokens
+    out = {name: tmp_path / f"{name}.npy" for name in ("trained", "same", "double", "tokens")}
+    assert jepa(["embed", str(run), "--out", str(out["trained"])]) == 0
+    assert jepa(["embed", str(run), "--out", str(out["same"]), "--set", "data.image_size=16"]) == 0
+    assert np.array_equal(np.load(out["trained"]), np.load(out["same"]))
+    assert jepa(["embed", str(run), "--out", str(out["double"]), "--set", "data.image_size=32"]) == 0
+    double = np.load(out["double"])
+    assert double.shape == (8, 16) and np.isfinite(double).all()
+    assert not np.allclose(double, np.load(out["trained"]))
+    assert jepa(["embed", str(run), "--out", str(out["tokens"]), "--tokens",
+                 "--set", "options.image_size=32"]) == 0
+    assert np.load(out["tokens"]).shape == (8, 256, 16)  # a 16 x 16 grid of 2 px patches
+    capsys.readouterr()
+    assert jepa(["probe", str(run), "--label", "folder", "--probe", "knn", "--set", "data.image_size=32"]) == 0
+    assert json.loads(capsys.readouterr().out)["metric"] == "accuracy"
+
+    assert jepa(["embed", str(run), "--out", str(tmp_path / "x.npy"), "--set", "data.image_size=33"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: options.patch_size=2 must divide options.image_size=33")
+    assert jepa(["embed", str(run), "--out", str(tmp_path / "x.npy"), "--set", "model.dim=8"]) == 2
+    assert "--set model.dim: embed and probe use the trained run's config" in capsys.readouterr().err
+
+
+def test_cli__probe_csv_labels_with_knn_and_folder_with_attentive(tmp_path, capsys):
+    data = image_folder(tmp_path / "d", classes=2, per_class=6)
+    (data / "labels.csv").write_text("path,label\n" + "".join(
+        f"c{k}/{i}.png,{'ab'[k]}\n" for k in range(2) for i in range(6)))
+    run = tmp_path / "r"
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(run), "--steps", "1",
+                 "--batch-size", "4", "--set", "data.num_workers=0", *TINY]) == 0
+    capsys.readouterr()
+    for flags in (["--label", str(data / "labels.csv"), "--probe", "knn"],
+                  ["--label", "folder", "--probe", "attentive"]):
+        assert jepa(["probe", str(run), *flags]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["metric"] == "accuracy" and {"pretrained", "random_init", "raw"} <= result.keys()
+        assert result["probe"] == flags[-1]
+
+
+def test_cli__online_knn_probe_and_plot_while_pretraining(tmp_path, capsys):
+    data = image_folder(tmp_path / "d", classes=2, per_class=6)
+    run = tmp_path / "r"
+    assert jepa(["pretrain", "image", "--data", str(data), "--out", str(run), "--steps", "2",
+                 "--batch-size", "4", "--set", "data.num_workers=0", "--probe-label", "folder",
+                 "--set", "logging.probe_every=1", *TINY]) == 0
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    probes = [r for r in rows if "probe_accuracy" in r]
+    assert [r["step"] for r in probes] == [0, 1, 2]  # step 0: the random-init reference
+    assert all(0.0 <= r["probe_accuracy"] <= 1.0 for r in probes)
+    assert any("target_rank" in r and "target_std" in r for r in rows)  # the collapse monitors
+    capsys.readouterr()
+    assert jepa(["plot", str(run)]) == 0
+    assert (run / "metrics.png").stat().st_size > 0

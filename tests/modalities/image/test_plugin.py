@@ -174,3 +174,51 @@ def test_preset__too_small_a_grid_says_what_to_change(tmp_path):
     cfg = build_config({"modality": "image"}, plugin.default_config(), {"options": {"patch_size": 8}})
     with pytest.raises(DataError, match=r"4 x 4 token grid.*smaller patches \(options.patch_size\)"):
         plugin.load(str(root), cfg, None)
+
+
+def test_encoder__another_image_size_resamples_the_trained_positions(tmp_path):
+    plugin, cfg, dataset, state = _setup(image_folder(tmp_path / "d"))
+    model = build_model(cfg, plugin, state).eval()
+    enc = model.target_encoder
+    trained = enc.pos.reshape(8, 8, -1).permute(2, 0, 1)[None]  # the 16 px run's 8 x 8 table
+    images = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    tokens = enc.tokenize({"image": images})
+    assert tokens.layout.grid == (16, 16)
+    reference = torch.nn.functional.interpolate(trained, size=(16, 16), mode="bicubic", align_corners=False)
+    torch.testing.assert_close(enc.positions(tokens), reference[0].permute(1, 2, 0).reshape(256, -1),
+                               rtol=0, atol=1e-6)
+    same = enc.tokenize({"image": images[:, :, :16, :16]})
+    assert same.layout == enc.layout and torch.equal(enc.positions(same), enc.pos)
+    with torch.no_grad():
+        assert enc.pooled_features({"image": images}).shape == (2, 32)
+    with pytest.raises(ValueError, match="multiples of the 2 px patch"):
+        enc.tokenize({"image": images[:, :, :15, :15]})
+    model.train()
+    with pytest.raises(ValueError, match=r"training batch on the token grid \(16, 16\), the model's is \(8, 8\)"):
+        model({"image": images}, torch.arange(2), step=0)
+
+
+def test_with_embed_options__image_size_only(tmp_path):
+    from jepa_core.config import ConfigError
+
+    plugin, cfg, dataset, state = _setup(image_folder(tmp_path / "d"))
+    moved = plugin.with_embed_options(state, ["data.image_size=32"])
+    assert moved["options"]["image_size"] == 32 and state["options"]["image_size"] == 16
+    assert plugin.load(str(tmp_path / "d"), cfg, moved)[0][0]["image"].shape == (3, 32, 32)
+    with pytest.raises(ConfigError, match=r"--set options.patch_size: .* options.image_size, "):
+        plugin.with_embed_options(state, ["options.patch_size=4"])
+    with pytest.raises(ConfigError, match=r"--set model.dim"):
+        plugin.with_embed_options(state, ["model.dim=8"])
+    with pytest.raises(DataError, match=r"options.patch_size=2 must divide options.image_size=15"):
+        plugin.load(str(tmp_path / "d"), cfg, plugin.with_embed_options(state, ["data.image_size=15"]))
+
+
+def test_demo__digits_in_ten_class_folders_probed_by_folder(tmp_path):
+    from pathlib import Path
+
+    plugin = ImageModality()
+    root = Path(plugin.demo_data())
+    assert sorted(p.name for p in root.iterdir()) == [str(d) for d in range(10)]
+    assert sum(1 for _ in root.rglob("*.png")) == 1797
+    assert plugin.demo_label(str(root)) == "folder"
+    assert plugin.demo_label(str(image_folder(tmp_path / "d"))) is None and plugin.demo_label(None) is None

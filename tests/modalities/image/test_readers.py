@@ -9,7 +9,7 @@ from PIL import Image
 from jepa_core.modality import DataError
 from modalities.image.readers import Decoder, ImageItem, list_items, to_rgb
 
-from .images import blob, image_folder
+from .images import blob, image_folder, png16
 
 
 @pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".bmp", ".tiff"])
@@ -60,6 +60,18 @@ def test_decoder__16bit_png_and_cmyk_jpeg_files(tmp_path):
     assert Decoder(8)(items["deep.png"]).min() == 255
     red = Decoder(8)(items["cmyk.jpg"]).reshape(-1, 3).mean(0)
     assert red[0] > 200 and red[1] < 60 and red[2] < 60
+
+
+def test_decoder__16bit_rgb_and_rgba_png_files(tmp_path):
+    rgb = np.zeros((8, 8, 3), dtype=np.uint16)
+    rgb[..., 0], rgb[..., 1] = 65535, 32896
+    rgba = np.zeros((8, 8, 4), dtype=np.uint16)
+    rgba[..., 2] = rgba[..., 3] = 65535  # opaque blue
+    png16(tmp_path / "rgb16.png", rgb)
+    png16(tmp_path / "rgba16.png", rgba)
+    items = {it.path.rsplit("/", 1)[1]: it for it in list_items(tmp_path, min_side=4, verify=True)}
+    assert Decoder(8)(items["rgb16.png"])[0, 0].tolist() == [255, 128, 0]
+    assert Decoder(8)(items["rgba16.png"])[0, 0].tolist() == [0, 0, 255]
 
 
 def test_decoder__resizes_shorter_side_and_centre_crops(tmp_path):
