@@ -37,7 +37,7 @@ class PlannerConfig:
     init_std: float = 1.0
     min_std: float = 0.05
     temperature: float = 0.05
-    energy: str = "final"
+    energy: str = "all"
     distance: str = "l2"
     execute: int = 2
     segments: int = 2

@@ -45,7 +45,7 @@ class WorldModality(ModalityPlugin):
             "optim": {"epochs": 10, "lr": 1e-3, "min_lr": 1e-5, "warmup": 0.05,
                       "weight_decay": [0.01, 0.01]},
             "predictor": {"name": "action", "dim": 64, "depth": 2, "heads": 4, "action_dim": 32},
-            "method": {"name": "world"},
+            "method": {"name": "world", "smoothness": 0.1},
         }
 
     def demo_data(self) -> str:
