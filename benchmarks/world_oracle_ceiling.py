@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=20)
     ap.add_argument("--frame-skip", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=0, help="the same episodes as `jepa plan --seed`")
     ap.add_argument("--set", action="append", default=[], help="a PlannerConfig field, key=value")
     args = ap.parse_args()
     fields = PlannerConfig().to_dict()
@@ -84,10 +85,11 @@ def main() -> None:
     env = RoomsEnv(layout=args.env, obs_type="state")
     model = OracleModel(env, args.frame_skip)
     width = model.action_width
-    planner = LatentPlanner(model.rollout, -torch.ones(width), torch.ones(width), cfg, seed=0)
-    wins = [run_episode(env, args.env, model, planner, seed=1000 + s, max_steps=args.max_steps,
-                        history=1).success for s in range(args.episodes)]
-    print(json.dumps({"env": args.env, "episodes": args.episodes, "oracle_success_rate": float(np.mean(wins)),
+    planner = LatentPlanner(model.rollout, -torch.ones(width), torch.ones(width), cfg, seed=args.seed)
+    # the reset seeds of jepa_core.planning.evaluate.evaluate: the same episodes as `jepa plan`
+    wins = [run_episode(env, args.env, model, planner, args.seed * 1_000_003 + e + 10_000_000,
+                        max_steps=args.max_steps, history=1).success for e in range(args.episodes)]
+    print(json.dumps({"env": args.env, "episodes": args.episodes, "seed": args.seed, "oracle_success_rate": float(np.mean(wins)),
                       "planner": cfg.to_dict()}))
 
 
