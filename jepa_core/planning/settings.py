@@ -30,7 +30,7 @@ class PlannerConfig:
     """
 
     method: str = "cem"
-    horizon: int = 8
+    horizon: int = 16
     samples: int = 128
     iterations: int = 4
     elites: int = 16
@@ -40,7 +40,7 @@ class PlannerConfig:
     energy: str = "all"
     distance: str = "l2"
     execute: int = 2
-    segments: int = 2
+    segments: int = 3
     batched: bool = True
 
     def validate(self) -> None:
