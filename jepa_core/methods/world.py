@@ -42,10 +42,16 @@ class WorldMethodConfig(ComponentConfig):
     Args:
         teacher_forcing: weight of the one-step teacher-forced term.
         rollout: weight of the multi-step open-loop rollout term.
+        smoothness: weight of a temporal-similarity term, the mean squared distance
+            between consecutive frames' latents (PLDM's and eb_jepa's ``sim_t``): with
+            SIGReg keeping the latents spread, it pulls the frames of a path close
+            together, so latent distance grows with the distance travelled instead of
+            folding the state manifold; ``0`` disables it.
     """
 
     teacher_forcing: float = 1.0
     rollout: float = 1.0
+    smoothness: float = 0.0
 
 
 class FrameEncoder(nn.Module):
@@ -176,6 +182,10 @@ class WorldModel(JEPA):
         weight = torch.cat(parts_w, 1)
         loss, parts = self.objective.terms(pred.float(), tgt.float(), weight.float(),
                                            z.reshape(-1, d).float(), seed=self.seed, step=step)
+        if self.weights.smoothness > 0:
+            smooth = (z[:, 1:] - z[:, :-1]).float().pow(2).sum(-1).mean()
+            loss = loss + self.weights.smoothness * smooth
+            parts["smoothness"] = smooth.detach()
         with torch.no_grad():
             parts["rollout_l2"] = F.mse_loss(pred[:, w - 1:], tgt[:, w - 1:]) if self.weights.rollout > 0 \
                 else F.mse_loss(tf_pred, z_tgt[:, 1:])

@@ -30,17 +30,17 @@ class PlannerConfig:
     """
 
     method: str = "cem"
-    horizon: int = 8
+    horizon: int = 16
     samples: int = 128
     iterations: int = 4
     elites: int = 16
     init_std: float = 1.0
     min_std: float = 0.05
     temperature: float = 0.05
-    energy: str = "final"
+    energy: str = "all"
     distance: str = "l2"
     execute: int = 2
-    segments: int = 2
+    segments: int = 3
     batched: bool = True
 
     def validate(self) -> None:

@@ -34,8 +34,10 @@ class WorldModality(ModalityPlugin):
 
         SIGReg's weight is 0.02, below LeWorldModel's 0.1: at 0.1 (and 32 dims) the 2-D
         position manifold is spread so evenly over the isotropic latent space that the
-        distance to a goal is flat beyond its neighbourhood, and planning fails (settings
-        and numbers in ``benchmarks/results/world_notes.md``)."""
+        distance to a goal is flat beyond its neighbourhood, and planning fails. The
+        temporal-smoothness term (``method.smoothness``) keeps that distance growing
+        with the distance travelled, which the planner's energy relies on (settings and
+        numbers in ``benchmarks/results/world_notes.md``)."""
         return {
             "data": {"batch_size": 64, "num_workers": 0},
             "model": {"dim": 16},
@@ -45,7 +47,7 @@ class WorldModality(ModalityPlugin):
             "optim": {"epochs": 10, "lr": 1e-3, "min_lr": 1e-5, "warmup": 0.05,
                       "weight_decay": [0.01, 0.01]},
             "predictor": {"name": "action", "dim": 64, "depth": 2, "heads": 4, "action_dim": 32},
-            "method": {"name": "world"},
+            "method": {"name": "world", "smoothness": 0.1},
         }
 
     def demo_data(self) -> str:

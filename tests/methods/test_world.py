@@ -57,3 +57,16 @@ def test_world__predictor_settings_come_from_the_predictor_section(point_data):
         _model(point_data, predictor={"nosuch": 1})
     with pytest.raises(ConfigError, match="set predictor.name=action"):
         _model(point_data, predictor={"name": "masked"})
+
+
+def test_world__smoothness_adds_the_mean_squared_step_between_frame_latents(point_data):
+    model, batch = _model(point_data, method={"smoothness": 0.5})
+    assert model.weights.smoothness == 0.5
+    out = model(batch, torch.arange(8), 0)
+    z = model.encoder.tokenize(batch).tokens
+    reference = (z[:, 1:] - z[:, :-1]).pow(2).sum(-1).mean()
+    assert torch.allclose(out.parts["smoothness"], reference, rtol=1e-5)
+    model.weights.smoothness = 0.0
+    plain = model(batch, torch.arange(8), 0)
+    assert "smoothness" not in plain.parts
+    assert torch.allclose(out.loss, plain.loss + 0.5 * reference, rtol=1e-5)
