@@ -75,16 +75,21 @@ def report(runs: list[dict], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for r in runs:
+    for i, r in enumerate(runs):
         label = f"{r['name']} ({length(r)})"
+        style = {"color": plt.cm.tab20(i % 20), "linestyle": "--" if r.get("stopped") else "-"}
         s, v = zip(*r["probe"])
-        a.plot(s, v, marker="o", label=label)
+        a.plot(s, v, marker="o", markersize=3, label=label, **style)
         ranks = [(t["step"], t["target_rank"]) for t in r["train"] if t.get("target_rank") is not None]
         if ranks:
-            b.plot(*zip(*ranks), label=label)
+            b.plot(*zip(*ranks), label=label, **style)
+    default = [r for r in runs if r["name"] == "default" and not r.get("stopped")]
+    if default:  # the bar: the shortest default run's last probe
+        a.axhline(min(default, key=lambda r: r["steps"])["probe"][-1][1], color="gray", linewidth=1,
+                  linestyle=":", label="default length's final probe")
     a.set_xlabel("step")
     a.set_ylabel("online linear probe, mean IoU")
-    a.set_title("probe along the run (step 0: random init)")
+    a.set_title("probe along the run (step 0: random init; dashed: stopped early)")
     a.legend(fontsize=7)
     b.set_xlabel("step")
     b.set_ylabel("target effective rank")
