@@ -46,13 +46,25 @@ def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, wor
         code = main(argv)
     if code != 0:
         raise SystemExit(f"pretraining failed: {err.getvalue()[-2000:]}")
+    run = curves(run_dir, name, epochs, overrides, probe_every)
+    run["wall_s"] = round(time.perf_counter() - tic, 1)
+    return run
+
+
+def curves(run_dir: Path, name: str, epochs: int, overrides: list[str], probe_every: int) -> dict:
+    """The logged curves of a run folder (also of a run stopped before its end)."""
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     probe = [(r["step"], r["probe_miou"]) for r in rows if "probe_miou" in r]
-    keys = ("loss", "lr", "momentum", "target_rank", "target_std")
+    keys = ("loss", "latent", "lr", "momentum", "target_rank", "target_std")
     train = [{k: r[k] for k in ("step", *keys) if k in r} for r in rows if "loss" in r]
     return {"name": name, "epochs": epochs, "overrides": overrides, "steps": max(r["step"] for r in rows),
-            "probe_every": probe_every, "probe": probe, "train": train,
-            "wall_s": round(time.perf_counter() - tic, 1)}
+            "probe_every": probe_every, "probe": probe, "train": train}
+
+
+def length(run: dict) -> str:
+    """``720 steps``, or ``stopped at 360 of 720`` for a run stopped early."""
+    total = run["epochs"] * 12  # 96 demo scans in batches of 8
+    return f"stopped at {run['steps']} of {total}" if run.get("stopped") else f"{run['steps']} steps"
 
 
 def report(runs: list[dict], out: Path) -> None:
@@ -63,16 +75,21 @@ def report(runs: list[dict], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for r in runs:
-        label = f"{r['name']} ({r['steps']} steps)"
+    for i, r in enumerate(runs):
+        label = f"{r['name']} ({length(r)})"
+        style = {"color": plt.cm.tab20(i % 20), "linestyle": "--" if r.get("stopped") else "-"}
         s, v = zip(*r["probe"])
-        a.plot(s, v, marker="o", label=label)
+        a.plot(s, v, marker="o", markersize=3, label=label, **style)
         ranks = [(t["step"], t["target_rank"]) for t in r["train"] if t.get("target_rank") is not None]
         if ranks:
-            b.plot(*zip(*ranks), label=label)
+            b.plot(*zip(*ranks), label=label, **style)
+    default = [r for r in runs if r["name"] == "default" and not r.get("stopped")]
+    if default:  # the bar: the shortest default run's last probe
+        a.axhline(min(default, key=lambda r: r["steps"])["probe"][-1][1], color="gray", linewidth=1,
+                  linestyle=":", label="default length's final probe")
     a.set_xlabel("step")
     a.set_ylabel("online linear probe, mean IoU")
-    a.set_title("probe along the run (step 0: random init)")
+    a.set_title("probe along the run (step 0: random init; dashed: stopped early)")
     a.legend(fontsize=7)
     b.set_xlabel("step")
     b.set_ylabel("target effective rank")
@@ -89,7 +106,7 @@ def curve_table(runs: list[dict]) -> str:
         return f"{near[-1]['target_rank']:.1f}" if near else "-"
 
     steps = sorted({s for r in runs for s, _ in r["probe"]})
-    head = "| step | " + " | ".join(f"{r['name']}, {r['steps']} steps: probe (target rank)" for r in runs) + " |"
+    head = "| step | " + " | ".join(f"{r['name']}, {length(r)}: probe (target rank)" for r in runs) + " |"
     lines = [head, "|---|" + "---|" * len(runs)]
     for step in steps:
         cells = []
@@ -108,6 +125,8 @@ def main() -> None:
     p.add_argument("--probe-every", type=int, default=60)
     p.add_argument("--work", default="/tmp/lidar_long")
     p.add_argument("--report", action="store_true")
+    p.add_argument("--stopped", action="store_true",
+                   help="add the curves of the run already in --work (stopped early), without training")
     args = p.parse_args()
     path = RESULTS / "lidar_long.json"
     runs = json.loads(path.read_text()) if path.exists() else []
@@ -115,10 +134,15 @@ def main() -> None:
         report(runs, RESULTS)
         print(curve_table(runs))
         return
-    run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work))
+    if args.stopped:
+        run = curves(Path(args.work) / f"{args.name}_e{args.epochs}", args.name, args.epochs,
+                     args.overrides, args.probe_every)
+        run["stopped"] = True
+    else:
+        run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work))
     runs = [r for r in runs if (r["name"], r["epochs"]) != (run["name"], run["epochs"])] + [run]
     path.write_text(json.dumps(runs, indent=1) + "\n")
-    print(json.dumps({k: run[k] for k in ("name", "steps", "probe", "wall_s")}))
+    print(json.dumps({k: run.get(k) for k in ("name", "steps", "probe", "wall_s")}))
 
 
 if __name__ == "__main__":

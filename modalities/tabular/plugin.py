@@ -38,8 +38,9 @@ class TabularModality(ModalityPlugin):
     Repaired with a :class:`~modalities.tabular.DataWarning` instead: an all-missing column
     and a constant column without gaps are dropped (when fitting); infinite numerics
     become missing values; probe rows with a missing label are dropped; a probe label that
-    is also a feature is hidden. ``options.ignore_columns`` acts when the schema is fitted; a
-    saved schema fixes the features afterwards.
+    is also a feature is hidden. ``options.ignore_columns`` acts when the schema is fitted, and
+    so does the online probe's label column (``--probe-label COLUMN``), which pretraining
+    never sees either; a saved schema fixes the features afterwards.
 
     From T-JEPA (Thimonier et al., "T-JEPA: Augmentation-Free Self-Supervised Learning for
     Tabular Data", ICLR 2025).
@@ -133,7 +134,11 @@ class TabularModality(ModalityPlugin):
         df = read_table(path, options)
         is_csv = file_kind(Path(path)) == "csv"
         if state is None:
-            state = fit_schema(df, str(path), options, list(options.ignore_columns), is_csv)
+            ignored = list(options.ignore_columns)
+            probe_label = cfg.logging.probe_label  # the online probe's column never enters pretraining
+            if probe_label in df.columns and probe_label not in ignored:
+                ignored.append(probe_label)
+            state = fit_schema(df, str(path), options, ignored, is_csv)
         table = apply_schema(df, state, str(path), is_csv)
         return TabularDataset(table, feature_names(state)), state
 

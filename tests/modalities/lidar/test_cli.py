@@ -104,3 +104,17 @@ def test_demo_label__only_for_the_cached_demo_layout(tmp_path, monkeypatch):
     assert plugin.demo_label(str(demo_dir / "velodyne")) == str((demo_dir / "labels").resolve())
     assert plugin.demo_label(str(other / "velodyne")) is None
     assert plugin.demo_label(None) is None
+
+
+def test_cli__online_probe_logs_miou_and_plot_draws_it(tmp_path):
+    root = tiny_demo(tmp_path / "demo", num_scans=8)
+    run = tmp_path / "run"
+    _ok(run_cli("pretrain", "lidar", "--data", str(root / "velodyne"), "--out", str(run),
+                "--steps", "2", "--batch-size", "2", "--probe-label", str(root / "labels"),
+                "--set", "logging.probe=linear", "--set", "logging.probe_every=1", *SMALL))
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    probed = [r for r in rows if "probe_miou" in r]
+    assert [r["step"] for r in probed] == [0, 1, 2]
+    assert all(0 <= r["probe_miou"] <= 1 for r in probed)
+    assert _ok(run_cli("plot", str(run))).strip() == str(run / "metrics.png")
+    assert (run / "metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
