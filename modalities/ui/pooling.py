@@ -16,6 +16,7 @@ class SegmentPoolingConfig(ComponentConfig):
     """``pooling:`` section of ``ui_segments``: consecutive parts of a session, averaged apart."""
 
     segments: int = 2
+    last: bool = False
 
     def __post_init__(self) -> None:
         if int(self.segments) < 1:
@@ -31,16 +32,23 @@ class SegmentPooling(Pooling):
     goes to part ``floor((i + 1/2) * segments / L)``; a part with no event (a session
     shorter than ``segments`` events) is zeros.
 
+    With ``last=True`` the embedding is the mean of the whole session next to the mean of
+    its last part only, ``[B, 2 * D]``: what was done overall and what was done at the end,
+    whatever the number of parts.
+
     Examples:
         >>> x = torch.tensor([[[1.0], [3.0], [5.0], [7.0]]])
         >>> SegmentPooling(segments=2)(x, torch.zeros(1, 0, 1), torch.tensor([[True, True, True, False]]))
         tensor([[1., 4.]])
+        >>> SegmentPooling(segments=2, last=True)(x, torch.zeros(1, 0, 1), torch.tensor([[True, True, True, False]]))
+        tensor([[3., 4.]])
     """
 
     config_class = SegmentPoolingConfig
 
-    def __init__(self, segments: int = 2) -> None:
+    def __init__(self, segments: int = 2, last: bool = False) -> None:
         self.segments = int(segments)
+        self.last = bool(last)
 
     def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
         b, n, d = features.shape
@@ -50,4 +58,8 @@ class SegmentPooling(Pooling):
         onehot = torch.nn.functional.one_hot(part.clamp(0, self.segments - 1), self.segments)
         w = (onehot * valid[..., None]).to(features.dtype)                  # [B, N, S]
         sums = torch.einsum("bns,bnd->bsd", w, features)
-        return (sums / w.sum(1)[..., None].clamp_min(1.0)).reshape(b, self.segments * d)
+        parts = sums / w.sum(1)[..., None].clamp_min(1.0)                   # [B, S, D]
+        if self.last:
+            mean = sums.sum(1) / count.to(features.dtype)
+            return torch.cat([mean, parts[:, -1]], dim=1)
+        return parts.reshape(b, self.segments * d)

@@ -31,3 +31,10 @@ def test_segments__padding_and_short_sessions():
 def test_segments__must_be_positive():
     with pytest.raises((ConfigError, ValueError), match="segments"):
         create_pooling({"name": "ui_segments", "segments": 0})
+
+
+def test_segments__last_is_the_mean_next_to_the_last_part():
+    pool = create_pooling({"name": "ui_segments", "segments": 2, "last": True})
+    x = torch.tensor([[[1.0], [3.0], [5.0], [7.0]], [[1.0], [3.0], [5.0], [7.0]]])
+    valid = torch.tensor([[True] * 4, [True, True, True, False]])
+    assert pool(x, torch.zeros(2, 0, 1), valid).tolist() == [[4.0, 6.0], [3.0, 4.0]]
