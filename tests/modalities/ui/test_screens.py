@@ -9,25 +9,16 @@ import pytest
 import torch
 
 from jepa_core.cli import main as jepa
-from jepa_core.config import build_config
 from jepa_core.modality import DataError
-from jepa_core.registry import create_modality
 from modalities.ui.demo import write_demo
 
+from .loading import load_ui
 from .test_cli import TINY
 
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory):
     return write_demo(tmp_path_factory.mktemp("ui_shots"), num=24, screens=True)
-
-
-def _load(path, **options):
-    plugin = create_modality("ui")
-    cfg = build_config({"modality": "ui"}, plugin.default_config(),
-                       {"model": {"dim": 16}, "options": options})
-    dataset, state = plugin.load(str(path), cfg, None)
-    return plugin, cfg, dataset, state
 
 
 def test_demo__renders_a_screenshot_per_event_but_key_presses(shots):
@@ -39,7 +30,7 @@ def test_demo__renders_a_screenshot_per_event_but_key_presses(shots):
 
 
 def test_screens__change_the_event_tokens_and_are_valid_only_where_given(shots):
-    plugin, cfg, dataset, state = _load(shots)
+    plugin, cfg, dataset, state = load_ui(shots)
     assert state["has_screens"]
     batch = plugin.collate([dataset[i] for i in range(4)])
     assert batch["has_screen"].any() and not batch["has_screen"].all()
@@ -49,7 +40,7 @@ def test_screens__change_the_event_tokens_and_are_valid_only_where_given(shots):
     blank = {**batch, "screen": torch.zeros_like(batch["screen"])}
     changed = (with_screens - tok(blank).tokens).abs().sum(-1) > 1e-6
     assert torch.equal(changed, batch["has_screen"])  # events without a screenshot: untouched
-    _, _, _, off = _load(shots, screens=False)
+    _, _, _, off = load_ui(shots, screens=False)
     assert not off["has_screens"]
     assert plugin.build_tokenizer(cfg, off).screen is None
 
@@ -62,7 +53,7 @@ def test_screens__missing_screenshot_names_file_and_line(shots, tmp_path):
     bad.write_text(lines[0] + "\n" + json.dumps(session) + "\n")
     (tmp_path / "shots").symlink_to(shots.parent / "shots")
     with pytest.raises(DataError, match=r"bad\.jsonl: line 2: screens\[0\]: screenshot 'shots/gone.png' does not exist"):
-        _load(bad)
+        load_ui(bad)
 
 
 def test_screens__pretraining_with_screenshots_lowers_the_loss(shots, tmp_path, capsys):
@@ -84,4 +75,4 @@ def test_screens__a_file_that_is_not_an_image_names_the_event(tmp_path):
     path.write_text(json.dumps({"events": [{"t": 0, "action": "tap", "x": 0.5, "y": 0.5}],
                                 "screens": ["shots/0.png"]}) + "\n")
     with pytest.raises(DataError, match=r"s\.jsonl: line 1: event 0: screenshot .*0\.png cannot be read"):
-        _load(path)
+        load_ui(path)

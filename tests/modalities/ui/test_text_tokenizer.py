@@ -8,11 +8,10 @@ import pytest
 import torch
 
 from jepa_core.cli import main as jepa
-from jepa_core.config import build_config
 from jepa_core.modality import DataError
-from jepa_core.registry import create_modality
 
 from .second_sim import write_second_sim
+from .loading import load_ui
 from .test_cli import TINY
 from .tiny_lm import write_tiny_tokenizer
 
@@ -25,14 +24,6 @@ def data(tmp_path_factory):
     return write_second_sim(root / "sessions", num=24), write_tiny_tokenizer(root / "tok", WORDS)
 
 
-def _load(path, **options):
-    plugin = create_modality("ui")
-    cfg = build_config({"modality": "ui"}, plugin.default_config(),
-                       {"model": {"dim": 16}, "options": options})
-    dataset, state = plugin.load(str(path), cfg, None)
-    return plugin, cfg, dataset, state
-
-
 def test_text_tokenizer__token_ids_replace_the_hashed_ngrams(data, tmp_path):
     from transformers import AutoTokenizer
 
@@ -41,7 +32,7 @@ def test_text_tokenizer__token_ids_replace_the_hashed_ngrams(data, tmp_path):
     one.write_text(json.dumps({"intent": "x", "events": [
         {"t": 0, "action": "tap", "x": 0.1, "y": 0.2, "element": {"role": "button", "text": "Pay now"}},
         {"t": 1, "action": "type", "text": "zebra"}]}) + "\n")
-    plugin, cfg, dataset, state = _load(one, text_tokenizer=str(tok_dir))
+    plugin, cfg, dataset, state = load_ui(one, text_tokenizer=str(tok_dir))
     vocab = AutoTokenizer.from_pretrained(str(tok_dir), local_files_only=True)
     assert state["text_vocab"] == len(vocab)
     assert state["options"]["text_tokenizer"] == str(tok_dir.resolve())
@@ -50,7 +41,7 @@ def test_text_tokenizer__token_ids_replace_the_hashed_ngrams(data, tmp_path):
     assert dataset[0]["grams"][1].tolist() == [1, 0]  # "zebra": the unknown token, then padding
     tok = plugin.build_tokenizer(cfg, state)
     assert tok.text.num_embeddings == len(vocab) + 1
-    _, _, hashed, _ = _load(one)
+    _, _, hashed, _ = load_ui(one)
     assert dataset[0]["grams"].shape != hashed[0]["grams"].shape or \
         not torch.equal(dataset[0]["grams"], hashed[0]["grams"])
 
@@ -75,7 +66,7 @@ def test_text_tokenizer__a_folder_that_is_not_a_tokenizer(data, tmp_path, capsys
                           (tmp_path / "none", "no such folder")):
         folder.mkdir(exist_ok=True) if folder.name == "empty" else None
         with pytest.raises(DataError, match=words) as e:
-            _load(sessions, text_tokenizer=str(folder))
+            load_ui(sessions, text_tokenizer=str(folder))
         assert str(folder) in str(e.value) and "options.text_tokenizer" in str(e.value)
     capsys.readouterr()
     assert jepa(["pretrain", "ui", "--data", str(sessions), "--out", str(tmp_path / "r"),

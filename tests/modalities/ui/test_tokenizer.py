@@ -11,6 +11,8 @@ from jepa_core.registry import create_modality
 from modalities.ui.dataset import FEATURES
 from modalities.ui.text import hash_ngrams
 
+from .loading import load_ui
+
 SESSIONS = [
     {"intent": "a", "events": [{"t": 10, "action": "tap", "x": 0.25, "y": 0.5,
                                 "element": {"role": "button", "text": "Pay", "id": "pay"}},
@@ -23,10 +25,7 @@ SESSIONS = [
 def _load(tmp_path, dim=16):
     path = tmp_path / "s.jsonl"
     path.write_text("".join(json.dumps(s) + "\n" for s in SESSIONS))
-    plugin = create_modality("ui")
-    cfg = build_config({"modality": "ui"}, plugin.default_config(), {"model": {"dim": dim}})
-    dataset, state = plugin.load(str(path), cfg, None)
-    return plugin, cfg, dataset, state
+    return load_ui(path, dim)
 
 
 def test_tokenizer__one_token_per_event_with_coords_and_validity(tmp_path):
