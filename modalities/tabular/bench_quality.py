@@ -110,19 +110,21 @@ def pretrain(csv: Path, label: str, run_dir: Path, epochs: int, seed: int, overr
         raise RuntimeError(f"pretraining {csv} failed: {err.getvalue().strip()[-500:]}")
 
 
-def score_table(table: QualityTable, seed: int, work: Path, epochs: int, max_rows: int,
-                overrides: list[str], runs: Path | None = None, steps: int | None = None) -> dict:
-    """Pretrain on ``table`` with ``seed`` and score every probe and baseline on one split.
+def pretrain_for_probing(table: QualityTable, seed: int, work: Path, run_dir: Path, epochs: int,
+                         max_rows: int, overrides: list[str], steps: int | None = None):
+    """Write ``table``'s CSV to ``work`` (once), pretrain on it into ``run_dir`` and read it
+    back for probing.
 
-    The table's CSV goes to ``work``, the run to ``runs`` (default: ``work``).
+    Returns:
+        ``(run, data, train, test, random_init)``: the loaded run, its probe data, the
+        split of ``seed`` (stratified for classification) and the run's random-init twin.
     """
-    from jepa_core.eval import encode_dataset, score_probe, split_indices
+    from jepa_core.eval import split_indices
     from jepa_core.run import build_model, load_run
 
     csv = work / f"{table.name}.csv"
     if not csv.exists():
         table.frame(max_rows).to_csv(csv, index=False)
-    run_dir = (runs or work) / f"run_{table.name}_s{seed}"
     pretrain(csv, table.label, run_dir, epochs, seed, overrides, steps)
     run = load_run(run_dir)
     with warnings.catch_warnings():
@@ -130,7 +132,21 @@ def score_table(table: QualityTable, seed: int, work: Path, epochs: int, max_row
         data = run.plugin.probe_data(str(csv), table.label, table.task, run.cfg, run.state)
     y = data.targets
     train, test = split_indices(len(y), y if data.task == "classification" else None, seed=seed)
-    random_init = build_model(run.cfg, run.plugin, run.state).eval()
+    return run, data, train, test, build_model(run.cfg, run.plugin, run.state).eval()
+
+
+def score_table(table: QualityTable, seed: int, work: Path, epochs: int, max_rows: int,
+                overrides: list[str], runs: Path | None = None, steps: int | None = None) -> dict:
+    """Pretrain on ``table`` with ``seed`` and score every probe and baseline on one split.
+
+    The table's CSV goes to ``work``, the run to ``runs`` (default: ``work``).
+    """
+    from jepa_core.eval import encode_dataset, score_probe
+
+    run_dir = (runs or work) / f"run_{table.name}_s{seed}"
+    run, data, train, test, random_init = pretrain_for_probing(table, seed, work, run_dir, epochs,
+                                                               max_rows, overrides, steps)
+    y = data.targets
     feats = {name: encode_dataset(model.target_encoder, run.plugin, data.dataset, "sample", progress=False)
              for name, model in (("pretrained", run.model), ("random_init", random_init))}
     metric = data.metric
