@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import time
+from pathlib import Path
 
 from tests.helpers import HUNG, run_torchrun
 
@@ -22,5 +22,13 @@ def test_run_torchrun__a_hanging_job_is_killed_with_its_ranks(tmp_path):
     pids = [int(p.name) for p in marker.iterdir()]
     assert len(pids) == 4  # two tries of two ranks
     time.sleep(0.5)
-    for pid in pids:
-        assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    assert not [pid for pid in pids if _running(pid)]
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
