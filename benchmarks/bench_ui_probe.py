@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from jepa_core.cli import main as jepa  # noqa: E402
+from modalities.ui.demo import write_demo  # noqa: E402
 from tests.modalities.ui.second_sim import write_second_sim  # noqa: E402
 
 PROBES = {"linear": ["--probe", "linear"], "knn": ["--probe", "knn"],
@@ -41,17 +42,22 @@ def _cli(args: list[str]) -> dict:
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
-def _data_flags(data: str, work: Path) -> list[str]:
-    if data == "demo":
+def _data_flags(data: str, work: Path, num: int | None = None) -> list[str]:
+    """``--data`` flags: none for the embedded demo, else a folder written once under ``work``."""
+    if data == "demo" and num is None:
         return []
-    folder = work / "second"
-    return ["--data", str(folder if folder.is_dir() else write_second_sim(folder, num=800))]
+    if data == "demo":
+        folder = work / f"demo{num}"
+        path = folder / "sessions.jsonl"
+        return ["--data", str(path if path.is_file() else write_demo(folder, num=num))]
+    folder = work / ("second" if num is None else f"second{num}")
+    return ["--data", str(folder if folder.is_dir() else write_second_sim(folder, num=num or 800))]
 
 
 def run(data: str, seed: int, sets: list[str], work: Path, epochs: int | None,
-        pooling: str | None = None) -> list[dict]:
+        pooling: str | None = None, c: str = "1", num: int | None = None) -> list[dict]:
     """Pretrain on ``data`` with ``seed``, then every probe of :data:`PROBES`."""
-    path = _data_flags(data, work)
+    path = _data_flags(data, work, num)
     run_dir = work / f"run_{data}_{seed}"
     extra = [x for s in sets for x in ("--set", s)]
     t0 = time.time()
@@ -63,7 +69,7 @@ def run(data: str, seed: int, sets: list[str], work: Path, epochs: int | None,
                                                     **train}))
     if pooling:
         set_pooling(run_dir, pooling)
-    return probe_rows(data, seed, run_dir, path, sets, epochs, seconds, train)
+    return probe_rows(data, seed, run_dir, path, sets, epochs, seconds, train, c)
 
 
 def set_pooling(run_dir: Path, pooling: str) -> None:
@@ -76,23 +82,30 @@ def set_pooling(run_dir: Path, pooling: str) -> None:
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
-def reprobe(data: str, seed: int, work: Path, pooling: str | None) -> list[dict]:
-    """Probe a kept run again (after changing its pooling)."""
+def reprobe(data: str, seed: int, work: Path, pooling: str | None, c: str = "1",
+            num: int | None = None) -> list[dict]:
+    """Probe a kept run again (after changing its pooling, or with another ``--c``)."""
     run_dir = work / f"run_{data}_{seed}"
     info = json.loads((run_dir / "train.json").read_text())
     if pooling:
         set_pooling(run_dir, pooling)
-    rows = probe_rows(data, seed, run_dir, _data_flags(data, work), info["sets"], info["epochs"],
-                      info["seconds"], info)
+    rows = probe_rows(data, seed, run_dir, _data_flags(data, work, num), info["sets"], info["epochs"],
+                      info["seconds"], info, c)
     return [{**r, "pooling": pooling} for r in rows]
 
 
-def probe_rows(data, seed, run_dir, path, sets, epochs, seconds, train) -> list[dict]:
-    """Every probe of :data:`PROBES` on a pretrained run, one row each."""
+def probe_rows(data, seed, run_dir, path, sets, epochs, seconds, train, c: str = "1") -> list[dict]:
+    """Every probe of :data:`PROBES` on a pretrained run, one row each.
+
+    ``c`` is the logistic probes' ``--c`` (a number or ``auto``), the same for all three
+    encoders; the kNN probe has none.
+    """
     rows = []
     for name, flags in PROBES.items():
-        r = _cli(["probe", str(run_dir), *path, "--label", "intent", "--seed", str(seed), *flags])
+        c_flags = ["--c", c] if "linear" in name else []
+        r = _cli(["probe", str(run_dir), *path, "--label", "intent", "--seed", str(seed), *flags, *c_flags])
         rows.append({"data": data, "seed": seed, "probe": name, "sets": sets, "epochs": epochs,
+                     "c": c if c_flags else None,
                      "pretrain_s": round(seconds, 1), "steps": train["steps"],
                      "final_loss": round(train["final_loss"], 4),
                      **{k: r[k] for k in ("pretrained", "random_init", "raw", "n_train", "n_test")}})
@@ -118,6 +131,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--set", action="append", default=[], dest="sets")
     ap.add_argument("--epochs", type=int)
+    ap.add_argument("--c", default="1", help="the logistic probes' --c, a number or 'auto' (default: 1)")
+    ap.add_argument("--num", type=int, help="sessions to simulate (default: the embedded demo's 1100, "
+                    "the second simulator's 800)")
     ap.add_argument("--tag", default="")
     ap.add_argument("--out", help="JSON-lines file to append the rows to")
     ap.add_argument("--keep", metavar="DIR", help="keep the runs in DIR (default: a temporary folder)")
@@ -133,8 +149,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.keep or tmp)
         for seed in args.seeds:
-            rows = (reprobe(args.data, seed, work, args.pooling) if args.reprobe
-                    else run(args.data, seed, args.sets, work, args.epochs, args.pooling))
+            rows = (reprobe(args.data, seed, work, args.pooling, args.c, args.num) if args.reprobe
+                    else run(args.data, seed, args.sets, work, args.epochs, args.pooling, args.c, args.num))
             for row in rows:
                 row["tag"] = args.tag
                 line = json.dumps(row)
