@@ -55,9 +55,17 @@ def _data_flags(data: str, work: Path, num: int | None = None) -> list[str]:
 
 
 def run(data: str, seed: int, sets: list[str], work: Path, epochs: int | None,
-        pooling: str | None = None, c: str = "1", num: int | None = None) -> list[dict]:
-    """Pretrain on ``data`` with ``seed``, then every probe of :data:`PROBES`."""
+        pooling: str | None = None, c: str = "1", num: int | None = None,
+        probe_num: int | None = None) -> list[dict]:
+    """Pretrain on ``data`` with ``seed``, then every probe of :data:`PROBES`.
+
+    ``num`` sessions are pretrained on and probed; with ``probe_num`` the probes run on the
+    first ``probe_num`` of them instead (the simulators draw sessions in order, so those
+    are the sessions of a ``probe_num``-session draw): more unlabelled sessions for
+    pretraining, the same labelled ones for the probes.
+    """
     path = _data_flags(data, work, num)
+    probe_path = _data_flags(data, work, probe_num) if probe_num else path
     run_dir = work / f"run_{data}_{seed}"
     extra = [x for s in sets for x in ("--set", s)]
     t0 = time.time()
@@ -69,7 +77,7 @@ def run(data: str, seed: int, sets: list[str], work: Path, epochs: int | None,
                                                     **train}))
     if pooling:
         set_pooling(run_dir, pooling)
-    return probe_rows(data, seed, run_dir, path, sets, epochs, seconds, train, c)
+    return probe_rows(data, seed, run_dir, probe_path, sets, epochs, seconds, train, c)
 
 
 def set_pooling(run_dir: Path, pooling: str) -> None:
@@ -134,6 +142,8 @@ def main() -> None:
     ap.add_argument("--c", default="1", help="the logistic probes' --c, a number or 'auto' (default: 1)")
     ap.add_argument("--num", type=int, help="sessions to simulate (default: the embedded demo's 1100, "
                     "the second simulator's 800)")
+    ap.add_argument("--probe-num", type=int, help="probe on the first N of the --num sessions only "
+                    "(default: all of them)")
     ap.add_argument("--tag", default="")
     ap.add_argument("--out", help="JSON-lines file to append the rows to")
     ap.add_argument("--keep", metavar="DIR", help="keep the runs in DIR (default: a temporary folder)")
@@ -150,7 +160,8 @@ def main() -> None:
         work = Path(args.keep or tmp)
         for seed in args.seeds:
             rows = (reprobe(args.data, seed, work, args.pooling, args.c, args.num) if args.reprobe
-                    else run(args.data, seed, args.sets, work, args.epochs, args.pooling, args.c, args.num))
+                    else run(args.data, seed, args.sets, work, args.epochs, args.pooling, args.c, args.num,
+                             args.probe_num))
             for row in rows:
                 row["tag"] = args.tag
                 line = json.dumps(row)
