@@ -49,6 +49,32 @@ class StepOutput:
         return self.target_embeddings[self.target_weight > 0]
 
 
+@dataclass
+class MaskedStep:
+    """The intermediate tensors of one masked step (see :meth:`JEPA.masked_step`).
+
+    Shapes:
+        z_ctx ``[B, Kc, D]`` (context encoder output), ctx_keep ``[B, Kc]`` (valid context
+        tokens), z_all ``[B, N, Dt]`` (every token's target, normalized as configured),
+        z_tgt ``[B, M, Kt, Dt]``, weight ``[B, M, Kt]``.
+    """
+
+    tokens: Any
+    masks: MaskSet
+    z_ctx: Tensor
+    ctx_keep: Tensor
+    z_all: Tensor
+    z_tgt: Tensor
+    weight: Tensor
+    loss: Tensor
+    parts: dict[str, Tensor]
+
+    def output(self) -> StepOutput:
+        """The :class:`StepOutput` of this step (targets detached)."""
+        return StepOutput(loss=self.loss, parts=self.parts, target_embeddings=self.z_tgt.detach(),
+                          target_weight=self.weight.detach(), masks=self.masks)
+
+
 def standardize_per_position(z: Tensor, valid: Tensor, eps: float = 1e-4) -> Tensor:
     """Standardize each position's embedding dims over the global batch's valid tokens.
 
@@ -131,6 +157,15 @@ class JEPA(nn.Module):
         return self.target.encoder if self.target.kind == "ema" else self.encoder
 
     def forward(self, batch: Any, sample_ids: Tensor, step: int) -> StepOutput:
+        return self.masked_step(batch, sample_ids, step).output()
+
+    def masked_step(self, batch: Any, sample_ids: Tensor, step: int) -> "MaskedStep":
+        """One masked-prediction step, with what a subclass needs to add its own terms.
+
+        :meth:`forward` returns its :meth:`MaskedStep.output`; a method that adds a loss
+        term (e.g. on pooled embeddings) calls this, adds to ``loss`` and ``parts``, and
+        returns the output.
+        """
         if self.training:  # the tokenizer's augmentation (default: none), keyed by sample id
             batch = self.encoder.tokenizer.augment(batch, sample_ids, step, self.seed)
         tokens = self.encoder.tokenize(batch)
@@ -169,5 +204,5 @@ class JEPA(nn.Module):
         loss, parts = self.objective.terms(pred.float(), z_tgt.float(), weight.float(),
                                            z_ctx.reshape(-1, z_ctx.shape[-1]).float(), seed=self.seed,
                                            step=step, embedding_mask=ctx_keep.reshape(-1))
-        return StepOutput(loss=loss, parts=parts, target_embeddings=z_tgt.detach(),
-                          target_weight=weight.detach(), masks=masks)
+        return MaskedStep(tokens=tokens, masks=masks, z_ctx=z_ctx, ctx_keep=ctx_keep, z_all=z_all,
+                          z_tgt=z_tgt, weight=weight, loss=loss, parts=parts)

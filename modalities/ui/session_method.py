@@ -1,0 +1,109 @@
+"""The ``ui_session`` method: masked event prediction plus a session-level latent target.
+
+The ``masked`` method predicts the teacher's tokens of the masked events from the context
+events. This method adds one global term, as in BYOL- and data2vec-style global targets:
+from the mean of the context encoder's valid context tokens, a small MLP head predicts
+the mean of the teacher's tokens over every valid event of the whole session (the
+teacher sees the full session, the student only its context). The term is scored with
+the run's latent loss (``objective.loss``) and added with ``method.weight``:
+
+``total = masked JEPA loss + weight * latent(head(mean(z_ctx)), mean(z_teacher))``
+
+Chosen with ``--set method.name=ui_session`` (``method.weight``, ``method.hidden``,
+``method.normalize``); the numbers are in ``benchmarks/results/ui_probe.md`` (Round 5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from jepa_core.config import ComponentConfig, Config, ConfigError
+from jepa_core.masking import Masker
+from jepa_core.method import JEPA, StepOutput
+from jepa_core.models import Encoder, Predictor
+from jepa_core.objectives import Objective
+from jepa_core.targets import TargetProvider
+
+
+@dataclass
+class SessionMethodConfig(ComponentConfig):
+    """Settings of the session-level term.
+
+    Args:
+        weight: weight of the session term against the masked-token loss (``0``: the
+            ``masked`` method's loss alone).
+        hidden: width of the head's hidden layer (``0``: twice the encoder width).
+        normalize: layer-normalize the pooled teacher target (as the token targets are
+            with ``objective.normalize_targets``), so its scale does not depend on how
+            much the tokens of a session agree.
+    """
+
+    weight: float = 1.0
+    hidden: int = 0
+    normalize: bool = True
+
+
+def masked_mean(z: Tensor, keep: Tensor) -> Tensor:
+    """Mean of ``z`` over the tokens where ``keep`` is true (zero for none).
+
+    Shapes:
+        z ``[B, N, D]``, keep ``[B, N]`` -> ``[B, D]``.
+    """
+    w = keep.to(z.dtype).unsqueeze(-1)
+    return (z * w).sum(1) / w.sum(1).clamp_min(1.0)
+
+
+class SessionHead(nn.Module):
+    """A two-layer MLP from the pooled context to the pooled session target.
+
+    Args:
+        in_dim: the context encoder's width.
+        out_dim: the target's width.
+        hidden: the hidden width.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.LayerNorm(in_dim), nn.Linear(in_dim, hidden), nn.GELU(),
+                                 nn.Linear(hidden, out_dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class SessionJEPA(JEPA):
+    """The masked JEPA of :class:`~jepa_core.method.JEPA` plus the session term.
+
+    Built by the masked method's ``build``; the arguments are :class:`JEPA`'s, and the
+    session term's settings are ``cfg.method`` (a :class:`SessionMethodConfig`).
+    """
+
+    config_class = SessionMethodConfig
+
+    def __init__(self, encoder: Encoder, predictor: Predictor, target: TargetProvider,
+                 masker: Masker, objective: Objective, cfg: Config) -> None:
+        super().__init__(encoder, predictor, target, masker, objective, cfg)
+        method = cfg.method if isinstance(cfg.method, SessionMethodConfig) else SessionMethodConfig()
+        if not method.weight >= 0:
+            raise ConfigError(f"method.weight must be >= 0, got {method.weight!r}")
+        if method.hidden < 0:
+            raise ConfigError(f"method.hidden must be >= 0, got {method.hidden!r}")
+        out_dim = target.out_dim or encoder.dim
+        self.session_weight = float(method.weight)
+        self.session_normalize = bool(method.normalize)
+        self.session_head = SessionHead(encoder.dim, out_dim, method.hidden or 2 * encoder.dim)
+
+    def forward(self, batch, sample_ids: Tensor, step: int) -> StepOutput:
+        s = self.masked_step(batch, sample_ids, step)
+        pred = self.session_head(masked_mean(s.z_ctx, s.ctx_keep))
+        target = masked_mean(s.z_all.detach(), s.tokens.valid)
+        if self.session_normalize:
+            target = F.layer_norm(target, target.shape[-1:])
+        term = self.objective.latent(pred.float(), target.float(), sync=self.objective.sync)
+        s.loss = s.loss + self.session_weight * term
+        s.parts["session"] = term.detach()
+        return s.output()

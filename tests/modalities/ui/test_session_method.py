@@ -1,0 +1,84 @@
+"""The ``ui_session`` method: the masked loss plus a session-level latent term."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from jepa_core.cli import main as jepa
+from jepa_core.config import ConfigError, build_config
+from jepa_core.method import JEPA
+from jepa_core.registry import create_modality, get_registry
+from modalities.ui.session_method import SessionJEPA, masked_mean
+
+from .second_sim import write_second_sim
+from .test_cli import TINY
+
+SMALL = {"dim": 16, "depth": 1, "heads": 2, "predictor_dim": 16, "predictor_depth": 1,
+         "predictor_heads": 2}
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory):
+    return write_second_sim(tmp_path_factory.mktemp("ui_session") / "sessions", num=40)
+
+
+def _model(sessions, method: dict, seed: int = 0):
+    """``(model, batch)``: the registered method of ``method`` on 8 sessions, init seed ``seed``."""
+    plugin = create_modality("ui")
+    cfg = build_config({"modality": "ui"}, plugin.default_config(), {"model": SMALL, "method": method})
+    dataset, state = plugin.load(str(sessions), cfg, None)
+    torch.manual_seed(seed)
+    model = get_registry("method").get(cfg.method.name).build(plugin.build_tokenizer(cfg, state), cfg)
+    return model, plugin.collate([dataset[i] for i in range(8)])
+
+
+def test_masked_mean__ignores_padding():
+    z = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]], [[5.0, 6.0], [0.0, 0.0], [0.0, 0.0]]])
+    keep = torch.tensor([[True, True, False], [False, False, False]])
+    assert masked_mean(z, keep).tolist() == [[2.0, 3.0], [0.0, 0.0]]
+
+
+def test_session__adds_the_pooled_term_to_the_masked_loss(sessions):
+    masked, batch = _model(sessions, {"name": "masked"})
+    model, _ = _model(sessions, {"name": "ui_session", "weight": 0.5})
+    assert isinstance(model, SessionJEPA) and type(masked) is JEPA
+    ids = torch.arange(8)
+    base = masked(batch, ids, 3)
+    out = model(batch, ids, 3)
+    # same init seed, the head is built after the masked modules: the masked loss is the same
+    assert torch.allclose(out.parts["latent"], base.parts["latent"])
+    assert torch.allclose(out.loss, base.loss + 0.5 * out.parts["session"])
+    # the term, recomputed from the step's tensors
+    s = model.masked_step(batch, ids, 3)
+    target = F.layer_norm(masked_mean(s.z_all, s.tokens.valid), (s.z_all.shape[-1],))
+    pred = model.session_head(masked_mean(s.z_ctx, s.ctx_keep))
+    assert torch.allclose(out.parts["session"], model.objective.latent(pred, target))
+    out.loss.backward()
+    assert model.session_head.net[1].weight.grad.abs().sum() > 0
+
+
+def test_session__weight_zero_is_the_masked_method(sessions):
+    masked, batch = _model(sessions, {"name": "masked"})
+    model, _ = _model(sessions, {"name": "ui_session", "weight": 0.0})
+    ids = torch.arange(8)
+    assert torch.allclose(model(batch, ids, 0).loss, masked(batch, ids, 0).loss)
+
+
+def test_session__negative_weight_is_a_config_error(sessions):
+    with pytest.raises(ConfigError, match="method.weight"):
+        _model(sessions, {"name": "ui_session", "weight": -1.0})
+
+
+def test_session__pretrain_and_probe_from_the_cli(sessions, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert jepa(["pretrain", "ui", "--data", str(sessions), "--out", str(out), "--steps", "4",
+                 "--batch-size", "8", "--set", "method.name=ui_session", "--set", "method.hidden=8",
+                 *TINY]) == 0
+    capsys.readouterr()
+    assert jepa(["probe", str(out), "--data", str(sessions), "--label", "intent"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert 0.0 <= result["pretrained"] <= 1.0
