@@ -56,7 +56,8 @@ class MaskedStep:
     Shapes:
         z_ctx ``[B, Kc, D]`` (context encoder output), ctx_keep ``[B, Kc]`` (valid context
         tokens), z_all ``[B, N, Dt]`` (every token's target, normalized as configured),
-        z_tgt ``[B, M, Kt, Dt]``, weight ``[B, M, Kt]``.
+        z_tgt ``[B, M, Kt, Dt]``, pred ``[B, M, Kt, Dt]`` (the predictor's output),
+        weight ``[B, M, Kt]``.
     """
 
     tokens: Any
@@ -65,6 +66,7 @@ class MaskedStep:
     ctx_keep: Tensor
     z_all: Tensor
     z_tgt: Tensor
+    pred: Tensor
     weight: Tensor
     loss: Tensor
     parts: dict[str, Tensor]
@@ -205,4 +207,4 @@ class JEPA(nn.Module):
                                            z_ctx.reshape(-1, z_ctx.shape[-1]).float(), seed=self.seed,
                                            step=step, embedding_mask=ctx_keep.reshape(-1))
         return MaskedStep(tokens=tokens, masks=masks, z_ctx=z_ctx, ctx_keep=ctx_keep, z_all=z_all,
-                          z_tgt=z_tgt, weight=weight, loss=loss, parts=parts)
+                          z_tgt=z_tgt, pred=pred, weight=weight, loss=loss, parts=parts)

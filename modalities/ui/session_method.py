@@ -9,6 +9,11 @@ the run's latent loss (``objective.loss``) and added with ``method.weight``:
 
 ``total = masked JEPA loss + weight * latent(head(mean(z_ctx)), mean(z_teacher))``
 
+A second, optional pooled target works per masked span: ``span_weight`` adds the latent
+loss between the mean of the predictor's outputs over each span and the mean of the
+teacher's tokens over it (the span's content as a whole rather than event by event), and
+``token_weight`` scales the masked method's per-event latent loss (``0``: spans only).
+
 Chosen with ``--set method.name=ui_session`` (``method.weight``, ``method.hidden``,
 ``method.normalize``); the numbers are in ``benchmarks/results/ui_probe.md`` (Round 5).
 """
@@ -40,11 +45,15 @@ class SessionMethodConfig(ComponentConfig):
         normalize: layer-normalize the pooled teacher target (as the token targets are
             with ``objective.normalize_targets``), so its scale does not depend on how
             much the tokens of a session agree.
+        span_weight: weight of the pooled-span term (``0``: off).
+        token_weight: weight of the per-event latent loss of the masked method.
     """
 
     weight: float = 1.0
     hidden: int = 0
     normalize: bool = True
+    span_weight: float = 0.0
+    token_weight: float = 1.0
 
 
 def masked_mean(z: Tensor, keep: Tensor) -> Tensor:
@@ -55,6 +64,18 @@ def masked_mean(z: Tensor, keep: Tensor) -> Tensor:
     """
     w = keep.to(z.dtype).unsqueeze(-1)
     return (z * w).sum(1) / w.sum(1).clamp_min(1.0)
+
+
+def span_means(pred: Tensor, target: Tensor, weight: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Each masked span's weighted mean prediction and target, and whether it has tokens.
+
+    Shapes:
+        pred, target ``[B, M, Kt, D]``, weight ``[B, M, Kt]`` -> ``[B, M, D]``, ``[B, M, D]``,
+        ``[B, M]`` (1 where the span has a token of weight > 0).
+    """
+    w = weight.unsqueeze(-1)
+    total = w.sum(2).clamp_min(1e-8)
+    return (pred * w).sum(2) / total, (target * w).sum(2) / total, (weight.sum(2) > 0).to(weight.dtype)
 
 
 class SessionHead(nn.Module):
@@ -88,13 +109,16 @@ class SessionJEPA(JEPA):
                  masker: Masker, objective: Objective, cfg: Config) -> None:
         super().__init__(encoder, predictor, target, masker, objective, cfg)
         method = cfg.method if isinstance(cfg.method, SessionMethodConfig) else SessionMethodConfig()
-        if not method.weight >= 0:
-            raise ConfigError(f"method.weight must be >= 0, got {method.weight!r}")
+        for name in ("weight", "span_weight", "token_weight"):
+            if not getattr(method, name) >= 0:
+                raise ConfigError(f"method.{name} must be >= 0, got {getattr(method, name)!r}")
         if method.hidden < 0:
             raise ConfigError(f"method.hidden must be >= 0, got {method.hidden!r}")
         out_dim = target.out_dim or encoder.dim
         self.session_weight = float(method.weight)
         self.session_normalize = bool(method.normalize)
+        self.span_weight = float(method.span_weight)
+        self.token_weight = float(method.token_weight)
         self.session_head = SessionHead(encoder.dim, out_dim, method.hidden or 2 * encoder.dim)
 
     def forward(self, batch, sample_ids: Tensor, step: int) -> StepOutput:
@@ -106,4 +130,12 @@ class SessionJEPA(JEPA):
         term = self.objective.latent(pred.float(), target.float(), sync=self.objective.sync)
         s.loss = s.loss + self.session_weight * term
         s.parts["session"] = term.detach()
+        if self.token_weight != 1.0:  # the masked loss holds the per-event term with weight 1
+            s.loss = s.loss + (self.token_weight - 1.0) * self.objective.latent(
+                s.pred.float(), s.z_tgt.float(), s.weight.float(), sync=self.objective.sync)
+        if self.span_weight > 0:
+            span = self.objective.latent(*span_means(s.pred.float(), s.z_tgt.float(), s.weight.float()),
+                                         sync=self.objective.sync)
+            s.loss = s.loss + self.span_weight * span
+            s.parts["span"] = span.detach()
         return s.output()

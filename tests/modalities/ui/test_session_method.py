@@ -12,7 +12,7 @@ from jepa_core.cli import main as jepa
 from jepa_core.config import ConfigError, build_config
 from jepa_core.method import JEPA
 from jepa_core.registry import create_modality, get_registry
-from modalities.ui.session_method import SessionJEPA, masked_mean
+from modalities.ui.session_method import SessionJEPA, masked_mean, span_means
 
 from .second_sim import write_second_sim
 from .test_cli import TINY
@@ -82,3 +82,22 @@ def test_session__pretrain_and_probe_from_the_cli(sessions, tmp_path, capsys):
     assert jepa(["probe", str(out), "--data", str(sessions), "--label", "intent"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert 0.0 <= result["pretrained"] <= 1.0
+
+
+def test_span_means__weighted_per_span():
+    pred = torch.tensor([[[[1.0], [3.0], [9.0]], [[2.0], [0.0], [0.0]]]])
+    weight = torch.tensor([[[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]])
+    p, t, valid = span_means(pred, 2 * pred, weight)
+    assert p.tolist() == [[[2.0], [0.0]]] and t.tolist() == [[[4.0], [0.0]]] and valid.tolist() == [[1.0, 0.0]]
+
+
+def test_session__span_and_token_weights(sessions):
+    masked, batch = _model(sessions, {"name": "masked"})
+    model, _ = _model(sessions, {"name": "ui_session", "weight": 0.0, "span_weight": 2.0,
+                                 "token_weight": 0.0})
+    ids = torch.arange(8)
+    base, out = masked(batch, ids, 1), model(batch, ids, 1)
+    s = model.masked_step(batch, ids, 1)
+    span = model.objective.latent(*span_means(s.pred, s.z_tgt, s.weight))
+    assert torch.allclose(out.parts["span"], span)
+    assert torch.allclose(out.loss, base.loss - base.parts["latent"] + 2.0 * span, atol=1e-6)
