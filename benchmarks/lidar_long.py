@@ -158,12 +158,17 @@ def main() -> None:
     p.add_argument("--cv-probe-at", default="",
                    help="comma-separated steps whose checkpoints `jepa probe --c auto` scores after the run")
     p.add_argument("--report", action="store_true")
+    p.add_argument("--only", default="",
+                   help="with --report: comma-separated NAME or NAME:EPOCHS of the runs to plot and tabulate")
     p.add_argument("--stopped", action="store_true",
                    help="add the curves of the run already in --work (stopped early), without training")
     args = p.parse_args()
     path = RESULTS / "lidar_long.json"
     runs = json.loads(path.read_text()) if path.exists() else []
     if args.report:
+        if args.only:
+            keep = args.only.split(",")
+            runs = [r for r in runs if r["name"] in keep or f"{r['name']}:{r['epochs']}" in keep]
         report(runs, RESULTS)
         print(curve_table(runs))
         return
