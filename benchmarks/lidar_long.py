@@ -27,10 +27,19 @@ from pathlib import Path
 RESULTS = Path("benchmarks/results")
 
 
-def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, work: Path) -> dict:
-    """One run with the online probe; its logged curves."""
+def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, work: Path,
+             cv_steps: list[int] = ()) -> dict:
+    """One run with the online probe; its logged curves (and the ``--c auto`` probe at ``cv_steps``)."""
+    import functools
+
+    import jepa_core.train.trainer as trainer
     from jepa_core.cli import main
     from modalities.lidar.demo import demo_root
+
+    if cv_steps:  # keep every checkpoint, so the steps asked for can be probed afterwards
+        trainer.save_checkpoint = functools.partial(trainer.save_checkpoint, keep=10_000)
+        every = functools.reduce(__import__("math").gcd, cv_steps)
+        overrides = [*overrides, f"logging.checkpoint_every={every}"]
 
     root = demo_root()
     run_dir = work / f"{name}_e{epochs}"
@@ -46,9 +55,31 @@ def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, wor
         code = main(argv)
     if code != 0:
         raise SystemExit(f"pretraining failed: {err.getvalue()[-2000:]}")
-    run = curves(run_dir, name, epochs, overrides, probe_every)
+    run = curves(run_dir, name, epochs, [o for o in overrides if not o.startswith("logging.checkpoint")],
+                 probe_every)
     run["wall_s"] = round(time.perf_counter() - tic, 1)
+    if cv_steps:
+        run["probe_cv"] = [(step, cv_probe(run_dir, step)) for step in cv_steps]
     return run
+
+
+def cv_probe(run_dir: Path, step: int) -> dict:
+    """``jepa probe RUN --c auto`` (the README demo probe) on the checkpoint of ``step``."""
+    from jepa_core.cli import main
+    from jepa_core.train.checkpoint import atomic_write_text, checkpoint_tag
+
+    ckpts = run_dir / "checkpoints"
+    latest = (ckpts / "latest.json").read_text()
+    atomic_write_text(ckpts / "latest.json", json.dumps({"tag": checkpoint_tag(step)}))
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["probe", str(run_dir), "--c", "auto", "--device", "cpu"])
+    finally:
+        atomic_write_text(ckpts / "latest.json", latest)
+    if code != 0:
+        raise SystemExit(f"probe failed: {err.getvalue()[-2000:]}")
+    return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
 def curves(run_dir: Path, name: str, epochs: int, overrides: list[str], probe_every: int) -> dict:
@@ -124,13 +155,20 @@ def main() -> None:
     p.add_argument("--set", action="append", default=[], dest="overrides")
     p.add_argument("--probe-every", type=int, default=60)
     p.add_argument("--work", default="/tmp/lidar_long")
+    p.add_argument("--cv-probe-at", default="",
+                   help="comma-separated steps whose checkpoints `jepa probe --c auto` scores after the run")
     p.add_argument("--report", action="store_true")
+    p.add_argument("--only", default="",
+                   help="with --report: comma-separated NAME or NAME:EPOCHS of the runs to plot and tabulate")
     p.add_argument("--stopped", action="store_true",
                    help="add the curves of the run already in --work (stopped early), without training")
     args = p.parse_args()
     path = RESULTS / "lidar_long.json"
     runs = json.loads(path.read_text()) if path.exists() else []
     if args.report:
+        if args.only:
+            keep = args.only.split(",")
+            runs = [r for r in runs if r["name"] in keep or f"{r['name']}:{r['epochs']}" in keep]
         report(runs, RESULTS)
         print(curve_table(runs))
         return
@@ -139,10 +177,11 @@ def main() -> None:
                      args.overrides, args.probe_every)
         run["stopped"] = True
     else:
-        run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work))
+        cv_steps = [int(s) for s in args.cv_probe_at.split(",") if s]
+        run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work), cv_steps)
     runs = [r for r in runs if (r["name"], r["epochs"]) != (run["name"], run["epochs"])] + [run]
     path.write_text(json.dumps(runs, indent=1) + "\n")
-    print(json.dumps({k: run.get(k) for k in ("name", "steps", "probe", "wall_s")}))
+    print(json.dumps({k: run.get(k) for k in ("name", "steps", "probe", "probe_cv", "wall_s")}))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def test_every_kind__builtins_come_from_entry_points():
                           "method"}
     expected = {"masker": {"multiblock", "random_subset", "temporal", "bev"},
                 "objective": {"l2", "smooth_l1", "l1", "cosine", "sigreg", "vicreg_variance",
-                              "vicreg_covariance", "variance_hinge"},
+                              "vicreg_covariance", "variance_hinge", "correlation_margin"},
                 "target": {"ema", "frozen", "none"}, "predictor": {"masked"},
                 "pooling": {"mean", "registers", "concat"}, "method": {"masked"}}
     for kind, names in expected.items():

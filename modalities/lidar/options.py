@@ -35,6 +35,11 @@ class LidarOptions:
         extensions: file suffixes read as scans, in the order they are tried.
         ignore_labels: label values that count as unlabeled when probing (SemanticKITTI
             class 0 is "unlabeled").
+        augment_flip: in training, mirror each scan left-right (``y -> -y``) with
+            probability 1/2 (:mod:`modalities.lidar.augment`); embedding and probing never
+            augment.
+        augment_rotate: in training, turn each scan about the sensor's z axis by an angle
+            uniform in ``[-augment_rotate, augment_rotate]`` degrees (0: no rotation).
     """
 
     point_range: list[float] = field(default_factory=lambda: [0.0, -25.6, -3.0, 51.2, 25.6, 1.0])
@@ -46,6 +51,8 @@ class LidarOptions:
     token_scale: float = 2.0
     extensions: list[str] = field(default_factory=lambda: [".bin", ".npy", ".pcd", ".las", ".laz"])
     ignore_labels: list[int] = field(default_factory=lambda: [0])
+    augment_flip: bool = False
+    augment_rotate: float = 0.0
 
     def grid_size(self) -> tuple[int, int]:
         """BEV map size ``(H, W)``: rows along y, columns along x."""
@@ -73,3 +80,5 @@ class LidarOptions:
             raise ValueError(f"options.token_scale must be > 0, got {self.token_scale}")
         if self.bin_columns < 3:
             raise ValueError(f"options.bin_columns must be >= 3, got {self.bin_columns}")
+        if not 0 <= self.augment_rotate <= 180:
+            raise ValueError(f"options.augment_rotate must be an angle in [0, 180] degrees, got {self.augment_rotate}")

@@ -44,7 +44,13 @@ class LidarModality(ModalityPlugin):
         0.98 (not 0.996) so the teacher moves within the run. Beside the AD-L-JEPA
         variance hinge, VICReg's covariance term decorrelates the embedding dimensions
         (``objective.vicreg_covariance=0`` for the paper's objective alone); it scored
-        above SIGReg on the demo probe. The masker splits non-empty and empty cells
+        above SIGReg on the demo probe. The hinge keeps each dimension's std above
+        ``objective.hinge_gamma: 0.25``, about what the encoder's final LayerNorm gives at
+        initialization, so it guards against collapse (AD-L-JEPA uses 1/16) instead of
+        pushing every dimension to unit std: behind a LayerNorm that is only possible for
+        whitened features, and together with the covariance term it whitened them over
+        long runs (the prediction loss rose and the probe fell; see
+        ``benchmarks/results/lidar_long.md``). The masker splits non-empty and empty cells
         half/half into context and targets as in AD-L-JEPA's KITTI config, and
         ``options.token_scale`` keeps the BEV tokens ahead of the sin-cos positions.
         Empty cells (token type 1) weigh 0.25 in the latent loss
@@ -68,7 +74,7 @@ class LidarModality(ModalityPlugin):
             "predictor": {"name": "masked", "dim": 64, "depth": 2, "heads": 4},
             "target": {"kind": "ema", "momentum": [0.98, 1.0]},
             "objective": {"loss": "cosine", "normalize_targets": False, "type_weights": [1.0, 0.25],
-                          "variance_hinge": 1.0, "vicreg_covariance": 1.0},
+                          "variance_hinge": 1.0, "hinge_gamma": 0.25, "vicreg_covariance": 1.0},
             "optim": {"epochs": 10, "lr": 2e-3, "amp": False},
         }
 

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from jepa_core.modality import Tokenizer
 from jepa_core.tokens import TokenBatch, TokenLayout
 
+from .augment import augment_points, scan_transforms
 from .options import LidarOptions
 from .pillars import POINT_FEATURES, occupancy, pillarize
 from .scatter import scatter
@@ -115,6 +116,16 @@ class BevTokenizer(Tokenizer):
         feats = self.pillar_net(pillars["point_feats"], pillars["point_pillar"], pillars["pillar_count"])
         dense = feats.new_zeros(num_samples * h * w, feats.shape[1]).index_put((cells,), feats)
         return dense.view(num_samples, h, w, -1).permute(0, 3, 1, 2)
+
+    def augment(self, batch: dict[str, Tensor], sample_ids: Tensor, step: int, seed: int) -> dict[str, Tensor]:
+        """Mirror / rotate each scan (``options.augment_flip`` / ``augment_rotate``; default: none)."""
+        o = self.opts
+        if not o.augment_flip and o.augment_rotate == 0:
+            return batch
+        if len(sample_ids) != len(batch["index"]):
+            raise ValueError(f"{len(sample_ids)} sample ids for a batch of {len(batch['index'])} scans")
+        mirror, angle = scan_transforms(sample_ids, step, seed, o.augment_flip, o.augment_rotate)
+        return {**batch, "points": augment_points(batch["points"], batch["batch"], mirror, angle)}
 
     def forward(self, batch: dict[str, Tensor]) -> TokenBatch:
         b = len(batch["index"])
