@@ -178,20 +178,34 @@ HEADROOM_TABLES = ("cigar_sales", "patentsrd_patent", "budgetitaly_wfood", "crac
 QUICK_TABLES = ("penguins", "diabetes", "slid_wages")
 
 
-def tables_named(names: list[str] | tuple[str, ...] | None) -> list[QualityTable]:
-    """The suite's tables called ``names`` (all when ``None``), in suite order.
+#: Named lists of tables: ``small`` (:data:`TABLES`, the default) and ``headroom``
+#: (:data:`HEADROOM_TABLES`, the screened tables where GBDT clearly beats a linear model).
+SUITES: dict[str, tuple[str, ...]] = {"small": tuple(TABLES), "headroom": HEADROOM_TABLES}
+
+
+def tables_named(names: str | list[str] | tuple[str, ...] | None) -> list[QualityTable]:
+    """The tables called ``names`` (a list of table names, or the name of one of
+    :data:`SUITES`; ``None``: :data:`TABLES`), in suite order (:data:`TABLES`, then
+    :data:`CANDIDATE_TABLES`).
 
     Raises:
-        DataError: an unknown name, listing the known ones.
+        DataError: an unknown table or list name, listing the known ones.
 
     Examples:
         >>> [t.name for t in tables_named(["diabetes", "penguins"])]
         ['penguins', 'diabetes']
+        >>> len(tables_named("headroom"))
+        10
     """
     if names is None:
         return list(TABLES.values())
+    if isinstance(names, str):
+        if names not in SUITES:
+            raise DataError(f"unknown quality table list {names!r}; the lists are {list(SUITES)}")
+        names = SUITES[names]
     known = {**TABLES, **CANDIDATE_TABLES}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise DataError(f"unknown quality table(s) {unknown}; the suite has {list(TABLES)}")
+        raise DataError(f"unknown quality table(s) {unknown}; the suite has {list(TABLES)}, "
+                        f"the screen's candidates {list(CANDIDATE_TABLES)}")
     return [t for t in known.values() if t.name in set(names)]
