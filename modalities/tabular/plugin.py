@@ -64,6 +64,11 @@ class TabularModality(ModalityPlugin):
         would otherwise dominate them and make the task trivial), the teacher follows the
         student quickly enough to matter in a short run (EMA 0.98 -> 1.0), and a sample's
         embedding is its per-feature tokens side by side, as T-JEPA flattens them.
+
+        VICReg's variance and covariance terms (weights 1 and 0.04) on the context
+        embeddings keep the targets from collapsing onto a few directions, which on some
+        real tables (a state x year panel) cost the probe more than pretraining gained;
+        the settings tried are in ``benchmarks/results/tabular_quality_study.md``.
         """
         return {
             "data": {"batch_size": 128},
@@ -73,7 +78,8 @@ class TabularModality(ModalityPlugin):
             "predictor": {"name": "masked", "dim": 64, "depth": 2, "heads": 4},
             "pooling": {"name": "concat"},
             "target": {"momentum": [0.98, 1.0]},
-            "objective": {"normalize_targets": False, "standardize_targets": True},
+            "objective": {"normalize_targets": False, "standardize_targets": True,
+                          "vicreg_variance": 1.0, "vicreg_covariance": 0.04},
             "optim": {"epochs": 30, "lr": 5e-4, "warmup": 0.1},
         }
 
