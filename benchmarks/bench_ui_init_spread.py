@@ -12,7 +12,6 @@ stdout. Usage::
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import sys
@@ -22,22 +21,18 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from jepa_core.eval import compare_encoders, split_indices  # noqa: E402
-from jepa_core.run import build_model, load_run  # noqa: E402
+from jepa_core.eval import compare_encoders  # noqa: E402
+from jepa_core.run import build_model  # noqa: E402
+from ui_kept_run import kept_run_parser, load_kept_run  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("run_dir")
-    ap.add_argument("--data", help="the run's data unless given")
-    ap.add_argument("--label", default="intent")
-    ap.add_argument("--split-seed", type=int, default=0)
+    ap = kept_run_parser(__doc__.splitlines()[0])
     ap.add_argument("--init-seeds", type=int, nargs="+", default=list(range(8)))
     args = ap.parse_args()
-    run = load_run(args.run_dir)
-    data = run.plugin.probe_data(args.data or run.cfg.data.path, args.label, None, run.cfg, run.state)
-    train, test = split_indices(len(data.targets), data.targets, seed=args.split_seed)
+    run, data, train, test = load_kept_run(args)
     rows = {"linear": [], "knn": []}
     for init in args.init_seeds:
         cfg = dataclasses.replace(run.cfg, optim=dataclasses.replace(run.cfg.optim, seed=init))

@@ -13,7 +13,6 @@ caps the pretrained encoder. One JSON line on stdout. Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -23,24 +22,20 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from jepa_core.eval import encode_dataset, split_indices  # noqa: E402
+from jepa_core.eval import encode_dataset  # noqa: E402
 from jepa_core.eval.compare import score_probe  # noqa: E402
-from jepa_core.run import build_model, load_run  # noqa: E402
+from jepa_core.run import build_model  # noqa: E402
+from ui_kept_run import kept_run_parser, load_kept_run  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("run_dir")
-    ap.add_argument("--data", help="the run's data unless given")
-    ap.add_argument("--label", default="intent")
-    ap.add_argument("--split-seed", type=int, default=0)
+    ap = kept_run_parser(__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--lr", type=float, default=1e-3)
     args = ap.parse_args()
-    run = load_run(args.run_dir)
-    data = run.plugin.probe_data(args.data or run.cfg.data.path, args.label, None, run.cfg, run.state)
-    train, test = split_indices(len(data.targets), data.targets, seed=args.split_seed)
+    run, data, train, test = load_kept_run(args)
     torch.manual_seed(run.cfg.optim.seed)
     encoder = build_model(run.cfg, run.plugin, run.state).target_encoder
     encoder.requires_grad_(True)
@@ -62,7 +57,7 @@ def main() -> None:
     encoder.eval()
     feats = encode_dataset(encoder, run.plugin, data.dataset, "sample", progress=False)
     out = {"run": str(args.run_dir), "split_seed": args.split_seed, "init_seed": run.cfg.optim.seed,
-           "epochs": args.epochs, "final_loss": float(loss)}
+           "epochs": args.epochs, "final_loss": loss.item()}
     for kind in ("linear", "knn"):
         out[kind] = score_probe(kind, feats, data.targets, data.task, ("accuracy",), train, test, 1.0,
                                 args.split_seed, "cpu")["accuracy"]
