@@ -177,6 +177,11 @@ def _parser() -> argparse.ArgumentParser:
                     help="folder for the JSON + PNG results (the committed ones are in "
                          "benchmarks/results; `make bench` rewrites those)")
     be.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    be.add_argument("--suite", metavar="NAME",
+                    help="quality only: a named list of the modality's tables (tabular: small, "
+                         "the default, or headroom)")
+    be.add_argument("--steps", type=int, metavar="N",
+                    help="quality only: pretrain every run N steps instead of the suite's epochs")
     add_export_parser(sub, _command)
     add_plan_parser(sub, _command)
     for add_parser, _ in plugin_commands().values():
@@ -565,6 +570,9 @@ def cmd_bench(args) -> int:
     names = ["masking", "attention", "train"] if args.which == "all" else [args.which]
     if args.modality and args.which != "quality":
         raise ValueError(f"a modality ({args.modality!r}) is for `jepa bench quality MODALITY` only")
+    quality_options = {k: v for k, v in (("tables", args.suite), ("steps", args.steps)) if v is not None}
+    if quality_options and args.which != "quality":
+        raise ValueError("--suite and --steps are for `jepa bench quality MODALITY` only")
     bench_run = quality_benchmark(args.modality) if args.which == "quality" else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -572,7 +580,7 @@ def cmd_bench(args) -> int:
         if bench_run is None:
             bench_run = importlib.import_module(f"jepa_core.bench.{name}").run
         print(f"benchmark {name} on {device} -> {out} ...", file=sys.stderr, flush=True)
-        result = bench_run(device, out, quick=args.quick)
+        result = bench_run(device, out, quick=args.quick, **(quality_options if args.which == "quality" else {}))
         bench_run = None
         print("\n".join(summary_lines(name, result)), flush=True)
     print(f"results (JSON + PNG): {out}", file=sys.stderr)

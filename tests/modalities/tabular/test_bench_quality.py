@@ -102,6 +102,31 @@ def test_cli_bench__modality_only_for_quality(tmp_path, capsys):
     assert "for `jepa bench quality MODALITY` only" in capsys.readouterr().err
 
 
+def test_cli_bench_quality__suite_and_steps_reach_the_suite(tmp_path, monkeypatch, capsys):
+    seen = {}
+
+    def fake_run(device, out_dir, quick=False, **options):
+        seen.update(options)
+        return {"settings": {}}
+
+    monkeypatch.setattr("jepa_core.bench.quality.quality_benchmark", lambda modality: fake_run)
+    monkeypatch.setattr("jepa_core.bench.summary.summary_lines", lambda name, result: [])
+    assert main(["bench", "quality", "tabular", "--suite", "headroom", "--steps", "400",
+                 "--out", str(tmp_path)]) == 0
+    assert seen == {"tables": "headroom", "steps": 400}
+
+
+def test_cli_bench_quality__unknown_suite_is_a_clear_error(tmp_path, capsys):
+    assert main(["bench", "quality", "tabular", "--suite", "nope", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown quality table list 'nope'" in err and "headroom" in err
+
+
+def test_cli_bench__suite_only_for_quality(tmp_path, capsys):
+    assert main(["bench", "train", "--suite", "headroom", "--out", str(tmp_path)]) == 2
+    assert "for `jepa bench quality MODALITY` only" in capsys.readouterr().err
+
+
 def test_mlp_baseline__regression_targets_on_any_scale():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 3))
