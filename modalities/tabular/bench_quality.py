@@ -21,6 +21,7 @@ import contextlib
 import io
 import json
 import shutil
+import sys
 import warnings
 from pathlib import Path
 
@@ -331,7 +332,8 @@ def run(device: str, out_dir: str | Path, quick: bool = False, *, tables: str | 
             own ``optim.steps`` wins over both.
         settings: ``{name: [KEY=VALUE, ...]}`` config overrides to compare (default: the
             plain defaults, named ``default``).
-        log: called with one line per table and seed.
+        log: called with one line per table and seed (default: printed to stderr, the
+            progress of a run that takes minutes).
 
     Returns:
         ``{"suite", "tables", "max_rows", "settings": {name: {"overrides", "epochs",
@@ -344,6 +346,7 @@ def run(device: str, out_dir: str | Path, quick: bool = False, *, tables: str | 
     seeds = seeds or (QUICK_SEEDS if quick else SEEDS)
     epochs = epochs or (QUICK_EPOCHS if quick else EPOCHS)
     max_rows = max_rows or MAX_ROWS
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     result = {"suite": "tabular_quality", "quick": quick, "tables": [t.name for t in chosen],
               "max_rows": max_rows, "settings": {}}
     for name, overrides in (settings or {"default": []}).items():

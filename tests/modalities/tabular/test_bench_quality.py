@@ -72,7 +72,7 @@ def test_quality_benchmark__found_by_entry_point():
         quality_benchmark("nope")
 
 
-def test_bench_quality__tiny_suite_writes_json_md_png(tmp_path):
+def test_bench_quality__tiny_suite_writes_json_md_png(tmp_path, capsys):
     result = bench_quality.run("cpu", tmp_path, quick=True, tables=list(QUICK_TABLES[:2]), epochs=1,
                                max_rows=200, settings={"default": [], "vicreg": ["objective.vicreg_variance=1.0"]})
     for ext in ("json", "md", "png"):
@@ -90,6 +90,7 @@ def test_bench_quality__tiny_suite_writes_json_md_png(tmp_path):
     assert set(setting["bar"]) >= {"beats_random_init", "matches_gbdt", "met"}
     md = (tmp_path / "tabular_quality.md").read_text()
     assert "## Setting `vicreg`" in md and "| penguins |" in md
+    assert "[vicreg] penguins seed 0: pretrained" in capsys.readouterr().err  # progress, a line per run
 
 
 def test_cli_bench_quality__needs_a_modality(tmp_path, capsys):
