@@ -17,6 +17,20 @@ from torch import Tensor
 from ..config import ComponentConfig
 
 
+def valid_mean(features: Tensor, valid: Tensor) -> Tensor:
+    """Each sample's mean over its valid tokens (zeros for a sample with none).
+
+    Shapes:
+        features ``[B, N, D]``, valid ``[B, N]`` -> ``[B, D]``.
+
+    Examples:
+        >>> valid_mean(torch.tensor([[[1.0], [3.0], [9.0]]]), torch.tensor([[True, True, False]]))
+        tensor([[2.]])
+    """
+    w = valid.to(features.dtype).unsqueeze(-1)
+    return (features * w).sum(1) / w.sum(1).clamp_min(1.0)
+
+
 class Pooling:
     """Base of every pooling: ``pool(features, registers, valid) -> [B, D']``.
 
@@ -57,8 +71,7 @@ class MeanPooling(Pooling):
     """
 
     def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
-        w = valid.to(features.dtype).unsqueeze(-1)
-        return (features * w).sum(1) / w.sum(1).clamp_min(1.0)
+        return valid_mean(features, valid)
 
 
 class RegisterPooling(Pooling):
@@ -99,10 +112,8 @@ class MeanStdPooling(Pooling):
     """
 
     def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
-        w = valid.to(features.dtype).unsqueeze(-1)
-        n = w.sum(1).clamp_min(1.0)
-        mean = (features * w).sum(1) / n
-        var = ((features - mean.unsqueeze(1)).square() * w).sum(1) / n
+        mean = valid_mean(features, valid)
+        var = valid_mean((features - mean.unsqueeze(1)).square(), valid)
         return torch.cat([mean, var.sqrt()], dim=-1)
 
 

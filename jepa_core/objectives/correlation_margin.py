@@ -24,9 +24,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from jepa_core.config import ComponentConfig
-from jepa_core.objectives._distributed import global_sum
 from jepa_core.objectives.base import Regularizer
-from jepa_core.objectives.vicreg import _check_2d, centered
+from jepa_core.objectives.vicreg import _check_2d, covariance_matrix
 
 
 def correlation_margin(z: Tensor, tau: float = 0.5, eps: float = 1e-4, *, sync: bool = True,
@@ -57,9 +56,7 @@ def correlation_margin(z: Tensor, tau: float = 0.5, eps: float = 1e-4, *, sync: 
     _check_2d(z, "correlation_margin")
     if not 0.0 <= tau < 1.0:
         raise ValueError(f"tau must be in [0, 1), got {tau!r}")
-    zc, n = centered(z, sync=sync, mask=mask)
-    with torch.autocast(zc.device.type, enabled=False):  # fp32 under AMP
-        cov = global_sum(zc.T @ zc, sync) / (n - 1.0).clamp_min(1.0)
+    cov = covariance_matrix(z, sync=sync, mask=mask)
     std = torch.sqrt(torch.diagonal(cov) + eps)
     corr = cov / (std[:, None] * std[None, :])
     off = corr - torch.diag_embed(torch.diagonal(corr))

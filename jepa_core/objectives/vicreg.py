@@ -137,6 +137,20 @@ def vicreg_variance(z: Tensor, gamma: float = 1.0, eps: float = 1e-4, *, sync: b
     return F.relu(gamma - per_dim_std(z, eps, sync=sync, mask=mask)).mean()
 
 
+def covariance_matrix(z: Tensor, *, sync: bool = True, mask: Tensor | None = None) -> Tensor:
+    """The ``[D, D]`` sample covariance of ``z``'s rows over the (global) batch, in float32
+    (also under AMP).
+
+    Examples:
+        >>> covariance_matrix(torch.tensor([[1.0, 1.0], [-1.0, -1.0]]))
+        tensor([[2., 2.],
+                [2., 2.]])
+    """
+    zc, n = centered(z, sync=sync, mask=mask)
+    with torch.autocast(zc.device.type, enabled=False):  # keep the covariance in fp32 under AMP
+        return global_sum(zc.T @ zc, sync) / (n - 1.0).clamp_min(1.0)
+
+
 def vicreg_covariance(z: Tensor, *, sync: bool = True, mask: Tensor | None = None) -> Tensor:
     """VICReg covariance term: sum of squared off-diagonal covariances divided by ``D``.
 
@@ -157,9 +171,7 @@ def vicreg_covariance(z: Tensor, *, sync: bool = True, mask: Tensor | None = Non
         tensor(4.)
     """
     _check_2d(z, "vicreg_covariance")
-    zc, n = centered(z, sync=sync, mask=mask)
-    with torch.autocast(zc.device.type, enabled=False):  # keep the covariance in fp32 under AMP
-        cov = global_sum(zc.T @ zc, sync) / (n - 1.0).clamp_min(1.0)
+    cov = covariance_matrix(z, sync=sync, mask=mask)
     off = cov - torch.diag_embed(torch.diagonal(cov))
     return off.square().sum() / z.shape[1]
 

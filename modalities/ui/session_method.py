@@ -30,6 +30,7 @@ from jepa_core.config import ComponentConfig, Config, ConfigError
 from jepa_core.masking import Masker
 from jepa_core.method import JEPA, StepOutput
 from jepa_core.models import Encoder, Predictor
+from jepa_core.models.pooling import valid_mean
 from jepa_core.objectives import Objective
 from jepa_core.targets import TargetProvider
 
@@ -54,16 +55,6 @@ class SessionMethodConfig(ComponentConfig):
     normalize: bool = True
     span_weight: float = 0.0
     token_weight: float = 1.0
-
-
-def masked_mean(z: Tensor, keep: Tensor) -> Tensor:
-    """Mean of ``z`` over the tokens where ``keep`` is true (zero for none).
-
-    Shapes:
-        z ``[B, N, D]``, keep ``[B, N]`` -> ``[B, D]``.
-    """
-    w = keep.to(z.dtype).unsqueeze(-1)
-    return (z * w).sum(1) / w.sum(1).clamp_min(1.0)
 
 
 def span_means(pred: Tensor, target: Tensor, weight: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -123,8 +114,8 @@ class SessionJEPA(JEPA):
 
     def forward(self, batch, sample_ids: Tensor, step: int) -> StepOutput:
         s = self.masked_step(batch, sample_ids, step)
-        pred = self.session_head(masked_mean(s.z_ctx, s.ctx_keep))
-        target = masked_mean(s.z_all.detach(), s.tokens.valid)
+        pred = self.session_head(valid_mean(s.z_ctx, s.ctx_keep))
+        target = valid_mean(s.z_all.detach(), s.tokens.valid)
         if self.session_normalize:
             target = F.layer_norm(target, target.shape[-1:])
         term = self.objective.latent(pred.float(), target.float(), sync=self.objective.sync)

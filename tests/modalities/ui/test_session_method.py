@@ -12,7 +12,8 @@ from jepa_core.cli import main as jepa
 from jepa_core.config import ConfigError, build_config
 from jepa_core.method import JEPA
 from jepa_core.registry import create_modality, get_registry
-from modalities.ui.session_method import SessionJEPA, masked_mean, span_means
+from jepa_core.models.pooling import valid_mean
+from modalities.ui.session_method import SessionJEPA, span_means
 
 from .second_sim import write_second_sim
 from .test_cli import TINY
@@ -36,10 +37,10 @@ def _model(sessions, method: dict, seed: int = 0):
     return model, plugin.collate([dataset[i] for i in range(8)])
 
 
-def test_masked_mean__ignores_padding():
+def test_valid_mean__ignores_padding():
     z = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]], [[5.0, 6.0], [0.0, 0.0], [0.0, 0.0]]])
     keep = torch.tensor([[True, True, False], [False, False, False]])
-    assert masked_mean(z, keep).tolist() == [[2.0, 3.0], [0.0, 0.0]]
+    assert valid_mean(z, keep).tolist() == [[2.0, 3.0], [0.0, 0.0]]
 
 
 def test_session__adds_the_pooled_term_to_the_masked_loss(sessions):
@@ -54,8 +55,8 @@ def test_session__adds_the_pooled_term_to_the_masked_loss(sessions):
     assert torch.allclose(out.loss, base.loss + 0.5 * out.parts["session"])
     # the term, recomputed from the step's tensors
     s = model.masked_step(batch, ids, 3)
-    target = F.layer_norm(masked_mean(s.z_all, s.tokens.valid), (s.z_all.shape[-1],))
-    pred = model.session_head(masked_mean(s.z_ctx, s.ctx_keep))
+    target = F.layer_norm(valid_mean(s.z_all, s.tokens.valid), (s.z_all.shape[-1],))
+    pred = model.session_head(valid_mean(s.z_ctx, s.ctx_keep))
     assert torch.allclose(out.parts["session"], model.objective.latent(pred, target))
     out.loss.backward()
     assert model.session_head.net[1].weight.grad.abs().sum() > 0
