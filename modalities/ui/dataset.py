@@ -163,12 +163,16 @@ def collate(samples: list[dict[str, Tensor]]) -> dict[str, Tensor]:
     return out
 
 
-def raw_features(sessions: list[Session], state: dict) -> np.ndarray:
+def raw_features(sessions: list[Session], state: dict, last_event: bool = False) -> np.ndarray:
     """The probe's raw baseline per session: the share of each action type and of each
     fitted role, mean and std of the touch points, log event count and log duration.
 
+    With ``last_event`` the last event's action and role (one-hot) and touch point follow:
+    the baseline read like a pooling that adds the last event's token.
+
     Shapes:
-        -> ``[S, len(ACTIONS) + len(roles) + 1 + 6]``.
+        -> ``[S, len(ACTIONS) + len(roles) + 1 + 6]`` (``+ len(ACTIONS) + len(roles) + 3``
+        with ``last_event``).
     """
     roles = {r: i + 1 for i, r in enumerate(state["roles"])}
     rows = []
@@ -178,5 +182,10 @@ def raw_features(sessions: list[Session], state: dict) -> np.ndarray:
         rls = np.bincount([roles.get(e.role, 0) for e in s.events], minlength=len(roles) + 1) / n
         pts = np.array([(e.x, e.y) for e in s.events if e.x is not None]).reshape(-1, 2)
         xy = np.concatenate([pts.mean(0), pts.std(0)]) if len(pts) else np.full(4, 0.5)
-        rows.append(np.concatenate([acts, rls, xy, [math.log(n), math.log1p(s.events[-1].t - s.events[0].t)]]))
+        row = [acts, rls, xy, [math.log(n), math.log1p(s.events[-1].t - s.events[0].t)]]
+        if last_event:
+            e = s.events[-1]
+            row += [np.eye(len(ACTIONS))[ACTION_ID[e.action]], np.eye(len(roles) + 1)[roles.get(e.role, 0)],
+                    [0.5, 0.5] if e.x is None else [e.x, e.y]]
+        rows.append(np.concatenate(row))
     return np.stack(rows)

@@ -6,7 +6,9 @@ session of a single event has no target (it adds nothing to the prediction loss)
 
 - ``ui_span`` (:class:`EventSpanMasker`): ``num_spans`` contiguous spans of about
   ``span_ratio * L / num_spans`` events each (one span per equal segment of the
-  session) are the targets; the other events are the context.
+  session) are the targets; the other events are the context. With ``tail: true`` the
+  last span ends at the session's last event: the context must also predict how the
+  session ends (future-event masking inside the span masks).
 - ``ui_future`` (:class:`FutureEventMasker`): the last ``ratio`` of the events (a share
   drawn per sample in ``[low, high]``) is the target, the events before it the context:
   predict what the user does next, UI-JEPA's temporal masking on event sequences.
@@ -75,14 +77,20 @@ def _inputs(batch_size: int, layout: TokenLayout, sample_ids, token_valid, devic
 
 
 def span_masks(token_valid: Tensor, sample_ids: list[int], *, seed: int, step: int,
-               num_spans: int, span_ratio: float) -> tuple[list[Tensor], list[list[Tensor]]]:
+               num_spans: int, span_ratio: float,
+               tail: bool = False) -> tuple[list[Tensor], list[list[Tensor]]]:
     """Context and ``num_spans`` contiguous target spans per sample, over its valid events.
+
+    With ``tail`` the last span is the sample's last events instead of a random place in
+    its segment.
 
     Examples:
         >>> valid = torch.tensor([[True] * 8 + [False] * 2])
         >>> ctx, tgt = span_masks(valid, [0], seed=0, step=0, num_spans=2, span_ratio=0.5)
         >>> [len(t[0]) for t in tgt], sorted(ctx[0].tolist() + tgt[0][0].tolist() + tgt[1][0].tolist())
         ([2, 2], [0, 1, 2, 3, 4, 5, 6, 7])
+        >>> span_masks(valid, [0], seed=0, step=0, num_spans=2, span_ratio=0.5, tail=True)[1][1][0].tolist()
+        [6, 7]
     """
     contexts, targets = [], [[] for _ in range(num_spans)]
     for row, sid in zip(token_valid, sample_ids):
@@ -96,7 +104,10 @@ def span_masks(token_valid: Tensor, sample_ids: list[int], *, seed: int, step: i
             if span < 1:
                 targets[s].append(pos[:0])
                 continue
-            start = s * seg + int(torch.randint(0, seg - span + 1, (1,), generator=g))
+            if tail and s == num_spans - 1:
+                start = n - span
+            else:
+                start = s * seg + int(torch.randint(0, seg - span + 1, (1,), generator=g))
             taken[start:start + span] = True
             targets[s].append(pos[start:start + span])
         contexts.append(pos[~taken])
@@ -137,10 +148,11 @@ def _check_1d(name: str, layout: TokenLayout, need: int) -> None:
 
 @dataclass
 class EventSpanConfig(ComponentConfig):
-    """``mask: {name: ui_span, num_spans: 2, span_ratio: 0.4}``."""
+    """``mask: {name: ui_span, num_spans: 2, span_ratio: 0.4, tail: false}``."""
 
     num_spans: int = 2
     span_ratio: float = 0.4
+    tail: bool = False
 
 
 class EventSpanMasker(Masker):
@@ -148,12 +160,12 @@ class EventSpanMasker(Masker):
 
     config_class = EventSpanConfig
 
-    def __init__(self, num_spans: int = 2, span_ratio: float = 0.4) -> None:
+    def __init__(self, num_spans: int = 2, span_ratio: float = 0.4, tail: bool = False) -> None:
         if num_spans < 1:
             raise ValueError(f"mask.num_spans must be >= 1, got {num_spans}")
         if not 0.0 < span_ratio < 1.0:
             raise ValueError(f"mask.span_ratio must be in (0, 1), got {span_ratio}")
-        self.num_spans, self.span_ratio = int(num_spans), float(span_ratio)
+        self.num_spans, self.span_ratio, self.tail = int(num_spans), float(span_ratio), bool(tail)
 
     def check(self, layout: TokenLayout) -> None:
         _check_1d("ui_span", layout, 1)
@@ -163,7 +175,7 @@ class EventSpanMasker(Masker):
                  device=None, **_: object) -> MaskSet:
         valid, ids, device = _inputs(batch_size, layout, sample_ids, token_valid, device)
         ctx, tgt = span_masks(valid, ids, seed=seed, step=step, num_spans=self.num_spans,
-                              span_ratio=self.span_ratio)
+                              span_ratio=self.span_ratio, tail=self.tail)
         return _mask_set(ctx, tgt, device)
 
 

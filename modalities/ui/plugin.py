@@ -114,8 +114,11 @@ class UIModality(ModalityPlugin):
                 targets = np.asarray(values, dtype=np.float64)
             except (TypeError, ValueError):
                 raise DataError(f"{path}: field {label!r} is not numeric (--task regression)") from None
-        return ProbeData(UIDataset(sessions, state, opts), targets, raw_features(sessions, state),
-                         task, "accuracy" if task == "classification" else "r2")
+        pool = cfg.pooling
+        last_event = getattr(pool, "last", False) and getattr(pool, "last_events", 0) > 0
+        return ProbeData(UIDataset(sessions, state, opts), targets,
+                         raw_features(sessions, state, last_event=bool(last_event)), task,
+                         "accuracy" if task == "classification" else "r2")
 
 
 def session_labels(sessions: list[Session], label: str) -> list:

@@ -17,10 +17,13 @@ class SegmentPoolingConfig(ComponentConfig):
 
     segments: int = 2
     last: bool = False
+    last_events: int = 0
 
     def __post_init__(self) -> None:
         if int(self.segments) < 1:
             raise ValueError(f"pooling.segments must be >= 1, got {self.segments}")
+        if int(self.last_events) < 0:
+            raise ValueError(f"pooling.last_events must be >= 0, got {self.last_events}")
 
 
 class SegmentPooling(Pooling):
@@ -34,7 +37,9 @@ class SegmentPooling(Pooling):
 
     With ``last=True`` the embedding is the mean of the whole session next to the mean of
     its last part only, ``[B, 2 * D]``: what was done overall and what was done at the end,
-    whatever the number of parts.
+    whatever the number of parts. With ``last_events=k`` (k >= 1, and ``last=True``) the
+    end is the mean of the last ``k`` valid events instead of the last part (``k=1``: the
+    last event's token, which has attended to the whole session).
 
     Examples:
         >>> x = torch.tensor([[[1.0], [3.0], [5.0], [7.0]]])
@@ -42,13 +47,16 @@ class SegmentPooling(Pooling):
         tensor([[1., 4.]])
         >>> SegmentPooling(segments=2, last=True)(x, torch.zeros(1, 0, 1), torch.tensor([[True, True, True, False]]))
         tensor([[3., 4.]])
+        >>> SegmentPooling(last=True, last_events=1)(x, torch.zeros(1, 0, 1), torch.tensor([[True, True, True, False]]))
+        tensor([[3., 5.]])
     """
 
     config_class = SegmentPoolingConfig
 
-    def __init__(self, segments: int = 2, last: bool = False) -> None:
+    def __init__(self, segments: int = 2, last: bool = False, last_events: int = 0) -> None:
         self.segments = int(segments)
         self.last = bool(last)
+        self.last_events = int(last_events)
 
     def __call__(self, features: Tensor, registers: Tensor, valid: Tensor) -> Tensor:
         b, n, d = features.shape
@@ -61,5 +69,10 @@ class SegmentPooling(Pooling):
         parts = sums / w.sum(1)[..., None].clamp_min(1.0)                   # [B, S, D]
         if self.last:
             mean = sums.sum(1) / count.to(features.dtype)
+            if self.last_events:
+                end = valid & (rank >= count - self.last_events)            # the last k valid events
+                w_end = end[..., None].to(features.dtype)
+                tail = (w_end * features).sum(1) / w_end.sum(1).clamp_min(1.0)
+                return torch.cat([mean, tail], dim=1)
             return torch.cat([mean, parts[:, -1]], dim=1)
         return parts.reshape(b, self.segments * d)

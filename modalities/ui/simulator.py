@@ -304,13 +304,15 @@ INTENTS = {  # intent phrase: (app, family)
 
 
 def simulate_session(intent: str, rng: np.random.Generator, noise: float = 1.5,
-                     side_task: float = 0.5) -> dict:
+                     side_task: float = 0.5, info: dict | None = None) -> dict:
     """One session of ``intent`` (a key of :data:`INTENTS`) as a trace object.
 
     Args:
         noise: the mean number of detours before the goal (half as many after it).
         side_task: the chance that the user first does, or begins and abandons, another
             task of the same app; the session's intent is the task it ends with.
+        info: if given, ``info["side"]`` is set to ``"none"``, ``"abandoned"`` or
+            ``"done"`` (the side task's fate; for studies, not part of the trace).
     """
     app, family = INTENTS[intent]
     r = Recorder(rng)
@@ -319,13 +321,18 @@ def simulate_session(intent: str, rng: np.random.Generator, noise: float = 1.5,
         r.scroll(times=int(rng.integers(1, 3)))
     r.wander(noise)
     others = [f for name, (a, f) in INTENTS.items() if a == app and name != intent]
+    side = "none"
     if others and rng.random() < side_task:
         start = len(r.events)
         r.pick(others)(r)
+        side = "done"
         if rng.random() < 0.5:  # abandoned part-way
             cut = start + int(rng.integers(1, max(len(r.events) - start, 2)))
             del r.events[cut:]
+            side = "abandoned"
         r.navigate("back")
+    if info is not None:
+        info["side"] = side
     family(r)
     r.wander(noise / 2)
     if rng.random() < 0.3:

@@ -73,3 +73,14 @@ def test_masks__single_event_sessions_have_no_target():
     for spec in ({"name": "ui_span"}, {"name": "ui_future"}):
         m = create_masker(spec)(2, TokenLayout((1,)), seed=0, step=0, token_valid=_valid([1, 1]))
         assert not m.target_valid.any() and m.context_valid.sum() <= 2
+
+
+def test_span__tail_puts_the_last_span_at_the_session_end():
+    lengths = list(range(4, 44))
+    masker = create_masker({"name": "ui_span", "num_spans": 2, "span_ratio": 0.4, "tail": True})
+    m = masker(len(lengths), TokenLayout((43,)), seed=3, step=5, token_valid=_valid(lengths))
+    for i, n in enumerate(lengths):
+        ctx, (first, last) = _rows(m, i)
+        assert sorted(ctx + first + last) == list(range(n))
+        assert last and last == list(range(n - len(last), n))  # ends at the last valid event
+        assert first and max(first) < n // 2  # the other span stays in the first half

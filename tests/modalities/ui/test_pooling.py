@@ -38,3 +38,14 @@ def test_segments__last_is_the_mean_next_to_the_last_part():
     x = torch.tensor([[[1.0], [3.0], [5.0], [7.0]], [[1.0], [3.0], [5.0], [7.0]]])
     valid = torch.tensor([[True] * 4, [True, True, True, False]])
     assert pool(x, torch.zeros(2, 0, 1), valid).tolist() == [[4.0, 6.0], [3.0, 4.0]]
+
+
+def test_segments__last_events_is_the_mean_next_to_the_last_valid_events():
+    x = torch.tensor([[[1.0], [3.0], [5.0], [7.0]], [[1.0], [3.0], [5.0], [7.0]]])
+    valid = torch.tensor([[True] * 4, [True, True, True, False]])
+    one = create_pooling({"name": "ui_segments", "last": True, "last_events": 1})
+    assert one(x, torch.zeros(2, 0, 1), valid).tolist() == [[4.0, 7.0], [3.0, 5.0]]  # padding never
+    two = create_pooling({"name": "ui_segments", "last": True, "last_events": 2})
+    assert two(x, torch.zeros(2, 0, 1), valid).tolist() == [[4.0, 6.0], [3.0, 4.0]]
+    with pytest.raises((ConfigError, ValueError), match="last_events"):
+        create_pooling({"name": "ui_segments", "last_events": -1})
