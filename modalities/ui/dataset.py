@@ -163,16 +163,17 @@ def collate(samples: list[dict[str, Tensor]]) -> dict[str, Tensor]:
     return out
 
 
-def raw_features(sessions: list[Session], state: dict, last_event: bool = False) -> np.ndarray:
+def raw_features(sessions: list[Session], state: dict, last_events: int = 0) -> np.ndarray:
     """The probe's raw baseline per session: the share of each action type and of each
     fitted role, mean and std of the touch points, log event count and log duration.
 
-    With ``last_event`` the last event's action and role (one-hot) and touch point follow:
-    the baseline read like a pooling that adds the last event's token.
+    With ``last_events = k > 0`` the same shares and mean touch point over the last ``k``
+    events follow: the baseline read like the pooling that adds the mean of the last
+    ``k`` event tokens (``ui_segments`` with ``last_events``).
 
     Shapes:
         -> ``[S, len(ACTIONS) + len(roles) + 1 + 6]`` (``+ len(ACTIONS) + len(roles) + 3``
-        with ``last_event``).
+        with ``last_events``).
     """
     roles = {r: i + 1 for i, r in enumerate(state["roles"])}
     rows = []
@@ -183,9 +184,11 @@ def raw_features(sessions: list[Session], state: dict, last_event: bool = False)
         pts = np.array([(e.x, e.y) for e in s.events if e.x is not None]).reshape(-1, 2)
         xy = np.concatenate([pts.mean(0), pts.std(0)]) if len(pts) else np.full(4, 0.5)
         row = [acts, rls, xy, [math.log(n), math.log1p(s.events[-1].t - s.events[0].t)]]
-        if last_event:
-            e = s.events[-1]
-            row += [np.eye(len(ACTIONS))[ACTION_ID[e.action]], np.eye(len(roles) + 1)[roles.get(e.role, 0)],
-                    [0.5, 0.5] if e.x is None else [e.x, e.y]]
+        if last_events:
+            end = s.events[-last_events:]
+            end_pts = np.array([(e.x, e.y) for e in end if e.x is not None]).reshape(-1, 2)
+            row += [np.bincount([ACTION_ID[e.action] for e in end], minlength=len(ACTIONS)) / len(end),
+                    np.bincount([roles.get(e.role, 0) for e in end], minlength=len(roles) + 1) / len(end),
+                    end_pts.mean(0) if len(end_pts) else np.full(2, 0.5)]
         rows.append(np.concatenate(row))
     return np.stack(rows)

@@ -114,10 +114,10 @@ class UIModality(ModalityPlugin):
                 targets = np.asarray(values, dtype=np.float64)
             except (TypeError, ValueError):
                 raise DataError(f"{path}: field {label!r} is not numeric (--task regression)") from None
-        pool = cfg.pooling
-        last_event = getattr(pool, "last", False) and getattr(pool, "last_events", 0) > 0
+        pool = cfg.pooling  # the raw baseline reads the end of a session as the pooling does
+        last_events = int(getattr(pool, "last_events", 0)) if getattr(pool, "last", False) else 0
         return ProbeData(UIDataset(sessions, state, opts), targets,
-                         raw_features(sessions, state, last_event=bool(last_event)), task,
+                         raw_features(sessions, state, last_events=last_events), task,
                          "accuracy" if task == "classification" else "r2")
 
 

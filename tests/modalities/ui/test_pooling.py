@@ -49,3 +49,22 @@ def test_segments__last_events_is_the_mean_next_to_the_last_valid_events():
     assert two(x, torch.zeros(2, 0, 1), valid).tolist() == [[4.0, 6.0], [3.0, 4.0]]
     with pytest.raises((ConfigError, ValueError), match="last_events"):
         create_pooling({"name": "ui_segments", "last_events": -1})
+
+
+def test_raw_baseline__adds_the_last_events_like_the_pooling():
+    from modalities.ui.dataset import ACTION_ID, raw_features
+    from modalities.ui.traces import ACTIONS, Event, Session
+
+    events = [Event(0.0, "tap", 0.1, 0.2, role="button"), Event(1.0, "type", role="text_field"),
+              Event(2.0, "tap", 0.5, 0.6, role="button")]
+    state = {"roles": ["button", "text_field"]}
+    plain = raw_features([Session(events)], state)
+    one = raw_features([Session(events)], state, last_events=1)
+    two = raw_features([Session(events)], state, last_events=2)
+    width = len(ACTIONS) + 3 + 2
+    assert one.shape[1] == two.shape[1] == plain.shape[1] + width
+    assert (one[0, :plain.shape[1]] == plain[0]).all()
+    end_one, end_two = one[0, plain.shape[1]:], two[0, plain.shape[1]:]
+    assert end_one[ACTION_ID["tap"]] == 1.0 and end_one[-2:].tolist() == [0.5, 0.6]
+    assert end_two[ACTION_ID["tap"]] == end_two[ACTION_ID["type"]] == 0.5
+    assert end_two[-2:].tolist() == [0.5, 0.6]  # the typed event has no point
