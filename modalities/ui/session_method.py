@@ -14,6 +14,12 @@ loss between the mean of the predictor's outputs over each span and the mean of 
 teacher's tokens over it (the span's content as a whole rather than event by event), and
 ``token_weight`` scales the masked method's per-event latent loss (``0``: spans only).
 
+With ``temperature > 0`` the session term is contrastive instead (InfoNCE, as in
+SimCLR/MoCo with an EMA teacher): the cosine similarities of each session's head output
+to the pooled teacher targets of every session of the batch, over the temperature, are
+scored by cross-entropy against its own session; the other sessions of the batch (of
+this process) are the negatives.
+
 Chosen with ``--set method.name=ui_session`` (``method.weight``, ``method.hidden``,
 ``method.normalize``); the numbers are in ``benchmarks/results/ui_probe.md`` (Round 5).
 """
@@ -48,6 +54,8 @@ class SessionMethodConfig(ComponentConfig):
             much the tokens of a session agree.
         span_weight: weight of the pooled-span term (``0``: off).
         token_weight: weight of the per-event latent loss of the masked method.
+        temperature: ``> 0``: the session term is InfoNCE over the batch's sessions with
+            this temperature; ``0``: the run's latent loss.
     """
 
     weight: float = 1.0
@@ -55,6 +63,23 @@ class SessionMethodConfig(ComponentConfig):
     normalize: bool = True
     span_weight: float = 0.0
     token_weight: float = 1.0
+    temperature: float = 0.0
+
+
+def info_nce(pred: Tensor, target: Tensor, temperature: float) -> Tensor:
+    """Cross-entropy of each row of ``pred`` picking its own row of ``target`` among all
+    rows, by cosine similarity over ``temperature``.
+
+    Shapes:
+        pred, target ``[B, D]`` -> a scalar.
+
+    Examples:
+        >>> x = torch.eye(3)
+        >>> bool(info_nce(x, x, 0.1) < info_nce(x, x.roll(1, 0), 0.1))
+        True
+    """
+    logits = F.normalize(pred, dim=-1) @ F.normalize(target, dim=-1).T / temperature
+    return F.cross_entropy(logits, torch.arange(len(pred), device=pred.device))
 
 
 def span_means(pred: Tensor, target: Tensor, weight: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -100,7 +125,7 @@ class SessionJEPA(JEPA):
                  masker: Masker, objective: Objective, cfg: Config) -> None:
         super().__init__(encoder, predictor, target, masker, objective, cfg)
         method = cfg.method if isinstance(cfg.method, SessionMethodConfig) else SessionMethodConfig()
-        for name in ("weight", "span_weight", "token_weight"):
+        for name in ("weight", "span_weight", "token_weight", "temperature"):
             if not getattr(method, name) >= 0:
                 raise ConfigError(f"method.{name} must be >= 0, got {getattr(method, name)!r}")
         if method.hidden < 0:
@@ -110,6 +135,7 @@ class SessionJEPA(JEPA):
         self.session_normalize = bool(method.normalize)
         self.span_weight = float(method.span_weight)
         self.token_weight = float(method.token_weight)
+        self.temperature = float(method.temperature)
         self.session_head = SessionHead(encoder.dim, out_dim, method.hidden or 2 * encoder.dim)
 
     def forward(self, batch, sample_ids: Tensor, step: int) -> StepOutput:
@@ -118,7 +144,10 @@ class SessionJEPA(JEPA):
         target = valid_mean(s.z_all.detach(), s.tokens.valid)
         if self.session_normalize:
             target = F.layer_norm(target, target.shape[-1:])
-        term = self.objective.latent(pred.float(), target.float(), sync=self.objective.sync)
+        if self.temperature > 0:
+            term = info_nce(pred.float(), target.float(), self.temperature)
+        else:
+            term = self.objective.latent(pred.float(), target.float(), sync=self.objective.sync)
         s.loss = s.loss + self.session_weight * term
         s.parts["session"] = term.detach()
         if self.token_weight != 1.0:  # the masked loss holds the per-event term with weight 1
