@@ -20,6 +20,11 @@ to the pooled teacher targets of every session of the batch, over the temperatur
 scored by cross-entropy against its own session; the other sessions of the batch (of
 this process) are the negatives.
 
+With ``input_weight > 0`` a linear head on the predictor's output for each masked event
+also predicts that event's input token (the tokenizer's output, gradients stopped):
+the masked event's own content (its action, element, text, point), not only the
+teacher's contextual view of it, must be inferred from the context.
+
 Chosen with ``--set method.name=ui_session`` (``method.weight``, ``method.hidden``,
 ``method.normalize``); the numbers are in ``benchmarks/results/ui_probe.md`` (Round 5).
 """
@@ -37,6 +42,7 @@ from jepa_core.masking import Masker
 from jepa_core.method import JEPA, StepOutput
 from jepa_core.models import Encoder, Predictor
 from jepa_core.models.pooling import valid_mean
+from jepa_core.ops import gather_tokens
 from jepa_core.objectives import Objective
 from jepa_core.targets import TargetProvider
 
@@ -56,6 +62,7 @@ class SessionMethodConfig(ComponentConfig):
         token_weight: weight of the per-event latent loss of the masked method.
         temperature: ``> 0``: the session term is InfoNCE over the batch's sessions with
             this temperature; ``0``: the run's latent loss.
+        input_weight: weight of the masked events' input-token term (``0``: off).
     """
 
     weight: float = 1.0
@@ -64,6 +71,7 @@ class SessionMethodConfig(ComponentConfig):
     span_weight: float = 0.0
     token_weight: float = 1.0
     temperature: float = 0.0
+    input_weight: float = 0.0
 
 
 def info_nce(pred: Tensor, target: Tensor, temperature: float) -> Tensor:
@@ -125,7 +133,7 @@ class SessionJEPA(JEPA):
                  masker: Masker, objective: Objective, cfg: Config) -> None:
         super().__init__(encoder, predictor, target, masker, objective, cfg)
         method = cfg.method if isinstance(cfg.method, SessionMethodConfig) else SessionMethodConfig()
-        for name in ("weight", "span_weight", "token_weight", "temperature"):
+        for name in ("weight", "span_weight", "token_weight", "temperature", "input_weight"):
             if not getattr(method, name) >= 0:
                 raise ConfigError(f"method.{name} must be >= 0, got {getattr(method, name)!r}")
         if method.hidden < 0:
@@ -137,6 +145,8 @@ class SessionJEPA(JEPA):
         self.token_weight = float(method.token_weight)
         self.temperature = float(method.temperature)
         self.session_head = SessionHead(encoder.dim, out_dim, method.hidden or 2 * encoder.dim)
+        self.input_weight = float(method.input_weight)
+        self.input_head = nn.Linear(out_dim, encoder.dim) if self.input_weight > 0 else None
 
     def forward(self, batch, sample_ids: Tensor, step: int) -> StepOutput:
         s = self.masked_step(batch, sample_ids, step)
@@ -158,4 +168,12 @@ class SessionJEPA(JEPA):
                                          sync=self.objective.sync)
             s.loss = s.loss + self.span_weight * span
             s.parts["span"] = span.detach()
+        if self.input_head is not None:
+            b, m, kt = s.weight.shape
+            flat = s.masks.target_idx.reshape(b, m * kt)
+            inputs = gather_tokens(s.tokens.tokens.detach(), flat).view(b, m, kt, -1)
+            term = self.objective.latent(self.input_head(s.pred).float(), inputs.float(), s.weight.float(),
+                                         sync=self.objective.sync)
+            s.loss = s.loss + self.input_weight * term
+            s.parts["input"] = term.detach()
         return s.output()

@@ -118,3 +118,21 @@ def test_session__temperature_makes_the_term_info_nce(sessions):
     assert torch.allclose(out.parts["session"], info_nce(pred, target, 0.2))
     with pytest.raises(ConfigError, match="method.temperature"):
         _model(sessions, {"name": "ui_session", "temperature": -0.1})
+
+
+def test_session__input_weight_predicts_the_masked_events_input_tokens(sessions):
+    from jepa_core.ops import gather_tokens
+
+    base, batch = _model(sessions, {"name": "ui_session", "weight": 0.0})
+    model, _ = _model(sessions, {"name": "ui_session", "weight": 0.0, "input_weight": 2.0})
+    ids = torch.arange(8)
+    out, ref = model(batch, ids, 3), base(batch, ids, 3)
+    s = model.masked_step(batch, ids, 3)
+    b, m, kt = s.weight.shape
+    inputs = gather_tokens(s.tokens.tokens, s.masks.target_idx.reshape(b, m * kt)).view(b, m, kt, -1)
+    term = model.objective.latent(model.input_head(s.pred), inputs, s.weight)
+    assert torch.allclose(out.parts["input"], term)
+    assert torch.allclose(out.loss, ref.loss + 2.0 * term)  # the same init: the head is built last
+    out.loss.backward()
+    assert model.input_head.weight.grad.abs().sum() > 0
+    assert base.input_head is None
