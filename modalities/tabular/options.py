@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: How a numeric value becomes a token (``options.numeric_embedding``).
-NUMERIC_EMBEDDINGS = ("linear", "periodic")
+NUMERIC_EMBEDDINGS = ("linear", "periodic", "linear_periodic")
 
 
 @dataclass
@@ -33,9 +33,10 @@ class TabularOptions:
             defaults (empty, ``NA``, ``NaN``, ``null``...).
         numeric_embedding: how a numeric value becomes a token: ``linear`` (``x * W + b``)
             or ``periodic`` (sin/cos of learned frequencies, then a linear map and ReLU;
-            see :class:`~modalities.tabular.tokenizer.TabularTokenizer`).
-        periodic_frequencies: frequencies per numeric feature for ``periodic``.
-        periodic_sigma: the spread the ``periodic`` frequencies are drawn from, in units of
+            see :class:`~modalities.tabular.tokenizer.TabularTokenizer`), or
+            ``linear_periodic`` (the sum of both).
+        periodic_frequencies: frequencies per numeric feature for the periodic embeddings.
+        periodic_sigma: the spread the periodic frequencies are drawn from, in units of
             the standardized value (larger: finer detail at the start).
 
     Examples:

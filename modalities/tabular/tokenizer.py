@@ -22,7 +22,8 @@ class TabularTokenizer(Tokenizer):
     ``frequencies`` learned frequencies ``c_j`` per feature drawn from ``N(0, sigma^2)`` and a
     per-feature linear map ``L_j`` (the PLR embedding of Gorishniy et al., 2022, which lets
     one token tell apart values a linear map of ``x_j`` cannot, such as codes stored as
-    numbers); a missing numeric becomes the
+    numbers), or, with ``"linear_periodic"``, the sum of the two (the linear trend kept, the
+    periodic part adding what it cannot say); a missing numeric becomes the
     learned per-feature missing embedding ``m_j`` instead. A categorical value looks up its
     column's embedding table, whose row 0 is the column's missing embedding and row 1 its
     unknown-category embedding (the tables of all columns are stored as one flat table with
@@ -36,9 +37,9 @@ class TabularTokenizer(Tokenizer):
         num_numeric: ``Fn``, the number of numeric features.
         cardinalities: for each categorical feature, its table size (vocabulary + 2).
         dim: token width ``D``.
-        numeric_embedding: ``linear`` or ``periodic``.
-        frequencies: ``K``, frequencies per numeric feature (``periodic`` only).
-        sigma: the standard deviation the frequencies are drawn from (``periodic`` only).
+        numeric_embedding: ``linear``, ``periodic`` or ``linear_periodic``.
+        frequencies: ``K``, frequencies per numeric feature (periodic embeddings only).
+        sigma: the standard deviation the frequencies are drawn from (periodic embeddings only).
 
     Shapes:
         batch ``{"num": [B, Fn] float, "num_missing": [B, Fn] bool, "cat": [B, Fc] int64}``
@@ -75,11 +76,11 @@ class TabularTokenizer(Tokenizer):
         # rank ~ number of features) and pretraining changed nothing a linear probe sees.
         bound = 1.0
         self.numeric_embedding = numeric_embedding
-        if numeric_embedding == "linear":
+        if numeric_embedding in ("linear", "linear_periodic"):
             self.num_weight = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
             self.num_bias = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
         self.num_missing = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
-        if numeric_embedding == "periodic":
+        if numeric_embedding in ("periodic", "linear_periodic"):
             # One linear map per feature from its 2K sin/cos values (each of variance 1/2),
             # scaled so each output has unit variance before the ReLU, as the linear values.
             self.frequencies = nn.Parameter(torch.randn(self.num_numeric, frequencies) * sigma)
@@ -101,13 +102,14 @@ class TabularTokenizer(Tokenizer):
         parts = []
         if self.num_numeric:
             x = batch["num"].to(self.num_missing.dtype).unsqueeze(-1)      # [B, Fn, 1]
-            if self.numeric_embedding == "periodic":
+            tokens = 0
+            if self.numeric_embedding != "periodic":
+                tokens = x * self.num_weight + self.num_bias                 # [B, Fn, D]
+            if self.numeric_embedding != "linear":
                 angle = 2 * math.pi * x * self.frequencies                       # [B, Fn, K]
                 periodic = torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1)  # [B, Fn, 2K]
-                tokens = torch.relu(torch.einsum("bfk,fkd->bfd", periodic, self.periodic_weight)
-                                    + self.periodic_bias)                    # [B, Fn, D]
-            else:
-                tokens = x * self.num_weight + self.num_bias                 # [B, Fn, D]
+                tokens = tokens + torch.relu(torch.einsum("bfk,fkd->bfd", periodic, self.periodic_weight)
+                                             + self.periodic_bias)           # [B, Fn, D]
             missing = batch["num_missing"].unsqueeze(-1)
             parts.append(torch.where(missing, self.num_missing.expand_as(tokens), tokens))
         if self.num_categorical:

@@ -125,3 +125,14 @@ def test_tokenizer__numeric_embedding_option_from_plugin(tmp_path):
     bad = build_config(plugin.default_config(), {"options": {"periodic_sigma": 0}})
     with pytest.raises(DataError, match="options.periodic_sigma must be positive"):
         plugin.build_tokenizer(bad, state)
+
+
+def test_tokenizer__linear_periodic_is_the_sum_of_both():
+    tok = TabularTokenizer(1, [], dim=4, numeric_embedding="linear_periodic", frequencies=2)
+    x = torch.tensor([[0.7]])
+    out = tok({"num": x, "num_missing": torch.zeros(1, 1, dtype=torch.bool)}).tokens[0, 0]
+    angle = 2 * torch.pi * x[0, 0] * tok.frequencies[0]
+    periodic = torch.relu(torch.cat([torch.sin(angle), torch.cos(angle)]) @ tok.periodic_weight[0]
+                          + tok.periodic_bias[0])
+    linear = x[0, 0] * tok.num_weight[0] + tok.num_bias[0]
+    assert torch.allclose(out, linear + periodic + tok.feature_embedding[0], atol=1e-6)
