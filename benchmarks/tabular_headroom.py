@@ -17,6 +17,7 @@ import json
 import time
 
 from modalities.tabular import bench_quality
+from modalities.tabular.quality_tables import SUITES
 
 
 def main() -> None:
@@ -26,10 +27,12 @@ def main() -> None:
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--max-rows", type=int, default=5000)
+    p.add_argument("--tables", default="headroom", help="a suite name or comma-separated table names")
     p.add_argument("--out", default=None, help="default: /tmp/headroom_NAME")
     args = p.parse_args()
+    tables = args.tables if args.tables in SUITES else args.tables.split(",")
     start = time.time()
-    result = bench_quality.run("cpu", args.out or f"/tmp/headroom_{args.name}", tables="headroom",
+    result = bench_quality.run("cpu", args.out or f"/tmp/headroom_{args.name}", tables=tables,
                                seeds=args.seeds, steps=args.steps, max_rows=args.max_rows,
                                settings={args.name: args.overrides},
                                log=lambda line: print(line, f"{time.time() - start:.0f}s", flush=True))

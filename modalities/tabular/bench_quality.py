@@ -120,13 +120,22 @@ def pretrain_for_probing(table: QualityTable, seed: int, work: Path, run_dir: Pa
         ``(run, data, train, test, random_init)``: the loaded run, its probe data, the
         split of ``seed`` (stratified for classification) and the run's random-init twin.
     """
-    from jepa_core.eval import split_indices
-    from jepa_core.run import build_model, load_run
-
     csv = work / f"{table.name}.csv"
     if not csv.exists():
         table.frame(max_rows).to_csv(csv, index=False)
     pretrain(csv, table.label, run_dir, epochs, seed, overrides, steps)
+    return load_for_probing(table, seed, csv, run_dir)
+
+
+def load_for_probing(table: QualityTable, seed: int, csv: Path, run_dir: Path):
+    """Read a finished run of ``table`` (pretrained on ``csv``) back for probing.
+
+    Returns:
+        As :func:`pretrain_for_probing`.
+    """
+    from jepa_core.eval import split_indices
+    from jepa_core.run import build_model, load_run
+
     run = load_run(run_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: How a numeric value becomes a token (``options.numeric_embedding``).
+NUMERIC_EMBEDDINGS = ("linear", "periodic", "linear_periodic")
+
 
 @dataclass
 class TabularOptions:
@@ -28,6 +31,13 @@ class TabularOptions:
             ``;``, numbers written with a decimal comma (``3,5``) are read as numbers.
         na_values: extra strings that mean "missing" (e.g. ``"?"``), on top of pandas'
             defaults (empty, ``NA``, ``NaN``, ``null``...).
+        numeric_embedding: how a numeric value becomes a token: ``linear`` (``x * W + b``)
+            or ``periodic`` (sin/cos of learned frequencies, then a linear map and ReLU;
+            see :class:`~modalities.tabular.tokenizer.TabularTokenizer`), or
+            ``linear_periodic`` (the sum of both).
+        periodic_frequencies: frequencies per numeric feature for the periodic embeddings.
+        periodic_sigma: the spread the periodic frequencies are drawn from, in units of
+            the standardized value (larger: finer detail at the start).
 
     Examples:
         >>> TabularOptions(categorical_columns=["zip"]).max_categorical_cardinality
@@ -44,3 +54,16 @@ class TabularOptions:
     encoding: str = "utf-8"
     delimiter: str | None = None
     na_values: list[str] = field(default_factory=list)
+    numeric_embedding: str = "linear"
+    periodic_frequencies: int = 16
+    periodic_sigma: float = 1.0
+
+    def validate(self) -> None:
+        """Raises ``ValueError`` naming the option that is out of range."""
+        if self.numeric_embedding not in NUMERIC_EMBEDDINGS:
+            raise ValueError(f"options.numeric_embedding must be one of {list(NUMERIC_EMBEDDINGS)}, "
+                             f"got {self.numeric_embedding!r}")
+        if self.periodic_frequencies < 1:
+            raise ValueError(f"options.periodic_frequencies must be at least 1, got {self.periodic_frequencies}")
+        if not self.periodic_sigma > 0:
+            raise ValueError(f"options.periodic_sigma must be positive, got {self.periodic_sigma}")

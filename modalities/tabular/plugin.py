@@ -152,7 +152,14 @@ class TabularModality(ModalityPlugin):
         """A per-feature tokenizer sized by the schema in ``state``."""
         check_state(state)
         cardinalities = [len(c["vocab"]) + FIRST_VALUE_INDEX for c in state["categorical"]]
-        return TabularTokenizer(len(state["numeric"]), cardinalities, cfg.model.dim)
+        options = self.options(cfg)
+        try:
+            options.validate()
+        except ValueError as e:
+            raise DataError(str(e)) from None
+        return TabularTokenizer(len(state["numeric"]), cardinalities, cfg.model.dim,
+                                options.numeric_embedding, options.periodic_frequencies,
+                                options.periodic_sigma)
 
     def probe_data(self, path: str, label: str, task: str | None, cfg: Config,
                    state: dict) -> ProbeData:

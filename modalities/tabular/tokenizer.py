@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
 from jepa_core.modality import Tokenizer
 from jepa_core.tokens import TokenBatch, TokenLayout
 
+from .options import NUMERIC_EMBEDDINGS
 from .transform import FIRST_VALUE_INDEX
 
 
 class TabularTokenizer(Tokenizer):
     """One token per feature: numerics first, then categoricals, plus a feature-index embedding.
 
-    A numeric value ``x_j`` becomes ``x_j * W_j + b_j``; a missing numeric becomes the
+    A numeric value ``x_j`` becomes ``x_j * W_j + b_j`` (``numeric_embedding="linear"``),
+    or, with ``"periodic"``, ``ReLU(L_j([sin(2 pi c_j x_j), cos(2 pi c_j x_j)]))`` with
+    ``frequencies`` learned frequencies ``c_j`` per feature drawn from ``N(0, sigma^2)`` and a
+    per-feature linear map ``L_j`` (the PLR embedding of Gorishniy et al., 2022, which lets
+    one token tell apart values a linear map of ``x_j`` cannot, such as codes stored as
+    numbers), or, with ``"linear_periodic"``, the sum of the two (the linear trend kept, the
+    periodic part adding what it cannot say); a missing numeric becomes the
     learned per-feature missing embedding ``m_j`` instead. A categorical value looks up its
     column's embedding table, whose row 0 is the column's missing embedding and row 1 its
     unknown-category embedding (the tables of all columns are stored as one flat table with
@@ -28,6 +37,9 @@ class TabularTokenizer(Tokenizer):
         num_numeric: ``Fn``, the number of numeric features.
         cardinalities: for each categorical feature, its table size (vocabulary + 2).
         dim: token width ``D``.
+        numeric_embedding: ``linear``, ``periodic`` or ``linear_periodic``.
+        frequencies: ``K``, frequencies per numeric feature (periodic embeddings only).
+        sigma: the standard deviation the frequencies are drawn from (periodic embeddings only).
 
     Shapes:
         batch ``{"num": [B, Fn] float, "num_missing": [B, Fn] bool, "cat": [B, Fc] int64}``
@@ -41,8 +53,12 @@ class TabularTokenizer(Tokenizer):
         ((3, 3, 8), (3,))
     """
 
-    def __init__(self, num_numeric: int, cardinalities: list[int], dim: int) -> None:
+    def __init__(self, num_numeric: int, cardinalities: list[int], dim: int,
+                 numeric_embedding: str = "linear", frequencies: int = 16, sigma: float = 1.0) -> None:
         super().__init__()
+        if numeric_embedding not in NUMERIC_EMBEDDINGS:
+            raise ValueError(f"numeric_embedding must be one of {list(NUMERIC_EMBEDDINGS)}, "
+                             f"got {numeric_embedding!r}")
         if num_numeric + len(cardinalities) < 1:
             raise ValueError("a tabular tokenizer needs at least one feature")
         if any(c < FIRST_VALUE_INDEX for c in cardinalities):
@@ -59,9 +75,19 @@ class TabularTokenizer(Tokenizer):
         # almost linearly on the data, targets were the per-feature constants (effective
         # rank ~ number of features) and pretraining changed nothing a linear probe sees.
         bound = 1.0
-        self.num_weight = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
-        self.num_bias = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
+        self.numeric_embedding = numeric_embedding
+        if numeric_embedding in ("linear", "linear_periodic"):
+            self.num_weight = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
+            self.num_bias = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
         self.num_missing = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
+        if numeric_embedding in ("periodic", "linear_periodic"):
+            # One linear map per feature from its 2K sin/cos values (each of variance 1/2),
+            # scaled so each output has unit variance before the ReLU, as the linear values.
+            self.frequencies = nn.Parameter(torch.randn(self.num_numeric, frequencies) * sigma)
+            bound_w = math.sqrt(3.0 / frequencies)
+            self.periodic_weight = nn.Parameter(
+                torch.empty(self.num_numeric, 2 * frequencies, dim).uniform_(-bound_w, bound_w))
+            self.periodic_bias = nn.Parameter(torch.zeros(self.num_numeric, dim))
         offsets = [0]
         for c in cardinalities[:-1]:
             offsets.append(offsets[-1] + int(c))
@@ -75,8 +101,15 @@ class TabularTokenizer(Tokenizer):
     def forward(self, batch: dict[str, Tensor]) -> TokenBatch:
         parts = []
         if self.num_numeric:
-            x = batch["num"].to(self.num_weight.dtype).unsqueeze(-1)       # [B, Fn, 1]
-            tokens = x * self.num_weight + self.num_bias                     # [B, Fn, D]
+            x = batch["num"].to(self.num_missing.dtype).unsqueeze(-1)      # [B, Fn, 1]
+            tokens = 0
+            if self.numeric_embedding != "periodic":
+                tokens = x * self.num_weight + self.num_bias                 # [B, Fn, D]
+            if self.numeric_embedding != "linear":
+                angle = 2 * math.pi * x * self.frequencies                       # [B, Fn, K]
+                periodic = torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1)  # [B, Fn, 2K]
+                tokens = tokens + torch.relu(torch.einsum("bfk,fkd->bfd", periodic, self.periodic_weight)
+                                             + self.periodic_bias)           # [B, Fn, D]
             missing = batch["num_missing"].unsqueeze(-1)
             parts.append(torch.where(missing, self.num_missing.expand_as(tokens), tokens))
         if self.num_categorical:
