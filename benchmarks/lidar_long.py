@@ -28,17 +28,22 @@ RESULTS = Path("benchmarks/results")
 
 
 def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, work: Path,
-             cv_steps: list[int] = ()) -> dict:
-    """One run with the online probe; its logged curves (and the ``--c auto`` probe at ``cv_steps``)."""
+             cv_steps: list[int] = (), keep_every: int = 0) -> dict:
+    """One run with the online probe; its logged curves (and the ``--c auto`` probe at ``cv_steps``).
+
+    ``keep_every`` (or ``cv_steps``) keeps a checkpoint every that many steps in the run
+    folder, for ``lidar_locality.py`` or a later probe.
+    """
     import functools
+    import math
 
     import jepa_core.train.trainer as trainer
     from jepa_core.cli import main
     from modalities.lidar.demo import demo_root
 
-    if cv_steps:  # keep every checkpoint, so the steps asked for can be probed afterwards
+    if cv_steps or keep_every:  # keep every checkpoint, so the steps asked for can be read afterwards
         trainer.save_checkpoint = functools.partial(trainer.save_checkpoint, keep=10_000)
-        every = functools.reduce(__import__("math").gcd, cv_steps)
+        every = functools.reduce(math.gcd, [*cv_steps, keep_every])
         overrides = [*overrides, f"logging.checkpoint_every={every}"]
 
     root = demo_root()
@@ -157,6 +162,8 @@ def main() -> None:
     p.add_argument("--work", default="/tmp/lidar_long")
     p.add_argument("--cv-probe-at", default="",
                    help="comma-separated steps whose checkpoints `jepa probe --c auto` scores after the run")
+    p.add_argument("--keep-every", type=int, default=0,
+                   help="keep a checkpoint every N steps in the run folder (for lidar_locality.py)")
     p.add_argument("--report", action="store_true")
     p.add_argument("--only", default="",
                    help="with --report: comma-separated NAME or NAME:EPOCHS of the runs to plot and tabulate")
@@ -178,7 +185,9 @@ def main() -> None:
         run["stopped"] = True
     else:
         cv_steps = [int(s) for s in args.cv_probe_at.split(",") if s]
-        run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work), cv_steps)
+        run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work), cv_steps,
+                       args.keep_every)
+    runs = json.loads(path.read_text()) if path.exists() else []  # again: another run may have ended meanwhile
     runs = [r for r in runs if (r["name"], r["epochs"]) != (run["name"], run["epochs"])] + [run]
     path.write_text(json.dumps(runs, indent=1) + "\n")
     print(json.dumps({k: run.get(k) for k in ("name", "steps", "probe", "probe_cv", "wall_s")}))
