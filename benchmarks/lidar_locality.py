@@ -12,8 +12,15 @@ context encoder (student):
   statistics (``modalities.lidar.probe.raw_features``, standardized) from its feature,
   fitted on 3/4 of the scans and scored (mean R^2 over the statistics) on the rest;
   ``nbr_r2`` the same for the mean raw statistics of its occupied 4-neighbours.
+- ``pos_r2``: the same for the token's place on the grid (sin/cos of its row and column
+  at periods of the grid and half of it): how much of the feature is position, which the
+  predictor is told and so can always predict.
 - ``probe``: the online probe's linear probe (``C=1``, its split and subsample) on those
   features, so the teacher column reproduces the run's ``probe_miou``.
+
+With ``--mix A,B,...`` it also probes, at each step, the teacher's weights moved back
+toward the run's random init, ``init + a * (teacher - init)`` for each ``a`` (the
+``mix_<a>`` entries): whether the probe prefers a blend of trained and random weights.
 
 Usage::
 
@@ -118,8 +125,18 @@ def measure(features: np.ndarray, raw: np.ndarray, occupied: np.ndarray, grid: t
     xn = features.reshape(-1, features.shape[-1])[both]
     yn = nmean.reshape(-1, raw.shape[-1])[both]
     trn = np.isin(scan.ravel()[both], train_scans)
+    pos = np.tile(grid_fourier(grid)[None], (occupied.shape[0], 1, 1)).reshape(-1, 8)[rows]
     return {"nbr_cos": round(nbr, 4), "far_cos": round(dist, 4), "smooth": round(nbr - dist, 4),
-            "raw_r2": round(ridge_r2(x, y, tr), 4), "nbr_r2": round(ridge_r2(xn, yn, trn), 4)}
+            "raw_r2": round(ridge_r2(x, y, tr), 4), "nbr_r2": round(ridge_r2(xn, yn, trn), 4),
+            "pos_r2": round(ridge_r2(x, pos, tr), 4)}
+
+
+def grid_fourier(grid: tuple[int, int]) -> np.ndarray:
+    """``[H * W, 8]`` sin/cos of each token's row and column at periods ``H``, ``H / 2`` (``W``, ``W / 2``)."""
+    h, w = grid
+    r, c = np.meshgrid(np.arange(h) / h, np.arange(w) / w, indexing="ij")
+    cols = [f(2 * np.pi * k * v) for v in (r, c) for k in (1, 2) for f in (np.sin, np.cos)]
+    return np.stack(cols, -1).reshape(h * w, 8)
 
 
 def main() -> None:
@@ -134,6 +151,7 @@ def main() -> None:
     p.add_argument("run")
     p.add_argument("--name", required=True)
     p.add_argument("--steps", default="", help="comma-separated checkpoint steps (default: all kept)")
+    p.add_argument("--mix", default="", help="comma-separated blends a of init + a * (teacher - init) to probe")
     args = p.parse_args()
     torch.set_num_threads(1)
 
@@ -165,6 +183,15 @@ def main() -> None:
             m["probe"] = round(score_probe("linear", feats, probe.targets, "classification", ("miou",),
                                            probe.train, probe.test)["miou"], 4)
             row[who] = m
+        teacher = {k: v.clone() for k, v in model.target_encoder.state_dict().items()}
+        start = {k[len("target.encoder."):]: v for k, v in init.items() if k.startswith("target.encoder.")}
+        for a in [float(x) for x in args.mix.split(",") if x]:
+            blend = {k: start[k] + a * (v - start[k]) if v.is_floating_point() else v for k, v in teacher.items()}
+            model.target_encoder.load_state_dict(blend)
+            feats = encode_dataset(model.target_encoder, plugin, probe.dataset, "token", 8, "cpu", progress=False)
+            row[f"mix_{a:g}"] = round(score_probe("linear", feats, probe.targets, "classification", ("miou",),
+                                                  probe.train, probe.test)["miou"], 4)
+        model.target_encoder.load_state_dict(teacher)
         print(json.dumps(row), flush=True)
         out.append(row)
     path = RESULTS / "lidar_locality.json"
