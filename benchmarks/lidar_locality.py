@@ -21,6 +21,9 @@ context encoder (student):
 With ``--mix A,B,...`` it also probes, at each step, the teacher's weights moved back
 toward the run's random init, ``init + a * (teacher - init)`` for each ``a`` (the
 ``mix_<a>`` entries): whether the probe prefers a blend of trained and random weights.
+``--average S1,S2,...`` probes the teacher (and the student) with its weights averaged
+over the checkpoints of those steps (``average`` entry): whether a longer average of the
+trajectory than the EMA's gives better features.
 
 Usage::
 
@@ -151,6 +154,7 @@ def main() -> None:
     p.add_argument("run")
     p.add_argument("--name", required=True)
     p.add_argument("--steps", default="", help="comma-separated checkpoint steps (default: all kept)")
+    p.add_argument("--average", default="", help="comma-separated checkpoint steps whose weights to average")
     p.add_argument("--mix", default="", help="comma-separated blends a of init + a * (teacher - init) to probe")
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -192,6 +196,20 @@ def main() -> None:
             row[f"mix_{a:g}"] = round(score_probe("linear", feats, probe.targets, "classification", ("miou",),
                                                   probe.train, probe.test)["miou"], 4)
         model.target_encoder.load_state_dict(teacher)
+        print(json.dumps(row), flush=True)
+        out.append(row)
+    if args.average:
+        avg_steps = [int(x) for x in args.average.split(",")]
+        states = [load_weights(ckpts, tags[st]) for st in avg_steps]
+        mean = {k: sum(st[k].double() for st in states).div(len(states)).to(v.dtype) if v.is_floating_point() else v
+                for k, v in states[-1].items()}
+        model.load_state_dict(mean, strict=False)
+        row = {"average": avg_steps}
+        for who, enc in (("teacher", model.target_encoder), ("student", model.encoder)):
+            feats = encode_dataset(enc, plugin, probe.dataset, "token", 8, "cpu", progress=False)
+            row[who] = {"probe": round(score_probe("linear", feats, probe.targets, "classification", ("miou",),
+                                                    probe.train, probe.test)["miou"], 4),
+                        **measure(feats, raw, occupied, grid, train_scans)}
         print(json.dumps(row), flush=True)
         out.append(row)
     path = RESULTS / "lidar_locality.json"
