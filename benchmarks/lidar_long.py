@@ -103,8 +103,8 @@ def length(run: dict) -> str:
     return f"stopped at {run['steps']} of {total}" if run.get("stopped") else f"{run['steps']} steps"
 
 
-def report(runs: list[dict], out: Path) -> None:
-    """``lidar_long.md`` (curves as tables) and ``lidar_long.png``."""
+def report(runs: list[dict], out: Path, bar: str = "default") -> None:
+    """``lidar_long.png``: the curves of ``runs``; the bar is the last probe of the shortest run named ``bar``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -119,7 +119,7 @@ def report(runs: list[dict], out: Path) -> None:
         ranks = [(t["step"], t["target_rank"]) for t in r["train"] if t.get("target_rank") is not None]
         if ranks:
             b.plot(*zip(*ranks), label=label, **style)
-    default = [r for r in runs if r["name"] == "default" and not r.get("stopped")]
+    default = [r for r in runs if r["name"] == bar and not r.get("stopped")]
     if default:  # the bar: the shortest default run's last probe
         a.axhline(min(default, key=lambda r: r["steps"])["probe"][-1][1], color="gray", linewidth=1,
                   linestyle=":", label="default length's final probe")
@@ -167,6 +167,8 @@ def main() -> None:
     p.add_argument("--report", action="store_true")
     p.add_argument("--only", default="",
                    help="with --report: comma-separated NAME or NAME:EPOCHS of the runs to plot and tabulate")
+    p.add_argument("--bar", default="default",
+                   help="with --report: the run whose shortest length's final probe is the bar line")
     p.add_argument("--stopped", action="store_true",
                    help="add the curves of the run already in --work (stopped early), without training")
     args = p.parse_args()
@@ -176,7 +178,7 @@ def main() -> None:
         if args.only:
             keep = args.only.split(",")
             runs = [r for r in runs if r["name"] in keep or f"{r['name']}:{r['epochs']}" in keep]
-        report(runs, RESULTS)
+        report(runs, RESULTS, args.bar)
         print(curve_table(runs))
         return
     if args.stopped:
