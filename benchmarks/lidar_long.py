@@ -28,17 +28,22 @@ RESULTS = Path("benchmarks/results")
 
 
 def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, work: Path,
-             cv_steps: list[int] = ()) -> dict:
-    """One run with the online probe; its logged curves (and the ``--c auto`` probe at ``cv_steps``)."""
+             cv_steps: list[int] = (), keep_every: int = 0) -> dict:
+    """One run with the online probe; its logged curves (and the ``--c auto`` probe at ``cv_steps``).
+
+    ``keep_every`` (or ``cv_steps``) keeps a checkpoint every that many steps in the run
+    folder, for ``lidar_locality.py`` or a later probe.
+    """
     import functools
+    import math
 
     import jepa_core.train.trainer as trainer
     from jepa_core.cli import main
     from modalities.lidar.demo import demo_root
 
-    if cv_steps:  # keep every checkpoint, so the steps asked for can be probed afterwards
+    if cv_steps or keep_every:  # keep every checkpoint, so the steps asked for can be read afterwards
         trainer.save_checkpoint = functools.partial(trainer.save_checkpoint, keep=10_000)
-        every = functools.reduce(__import__("math").gcd, cv_steps)
+        every = functools.reduce(math.gcd, [*cv_steps, keep_every])
         overrides = [*overrides, f"logging.checkpoint_every={every}"]
 
     root = demo_root()
@@ -98,8 +103,8 @@ def length(run: dict) -> str:
     return f"stopped at {run['steps']} of {total}" if run.get("stopped") else f"{run['steps']} steps"
 
 
-def report(runs: list[dict], out: Path) -> None:
-    """``lidar_long.md`` (curves as tables) and ``lidar_long.png``."""
+def report(runs: list[dict], out: Path, bar: str = "default") -> None:
+    """``lidar_long.png``: the curves of ``runs``; the bar is the last probe of the shortest run named ``bar``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -114,7 +119,7 @@ def report(runs: list[dict], out: Path) -> None:
         ranks = [(t["step"], t["target_rank"]) for t in r["train"] if t.get("target_rank") is not None]
         if ranks:
             b.plot(*zip(*ranks), label=label, **style)
-    default = [r for r in runs if r["name"] == "default" and not r.get("stopped")]
+    default = [r for r in runs if r["name"] == bar and not r.get("stopped")]
     if default:  # the bar: the shortest default run's last probe
         a.axhline(min(default, key=lambda r: r["steps"])["probe"][-1][1], color="gray", linewidth=1,
                   linestyle=":", label="default length's final probe")
@@ -157,9 +162,13 @@ def main() -> None:
     p.add_argument("--work", default="/tmp/lidar_long")
     p.add_argument("--cv-probe-at", default="",
                    help="comma-separated steps whose checkpoints `jepa probe --c auto` scores after the run")
+    p.add_argument("--keep-every", type=int, default=0,
+                   help="keep a checkpoint every N steps in the run folder (for lidar_locality.py)")
     p.add_argument("--report", action="store_true")
     p.add_argument("--only", default="",
                    help="with --report: comma-separated NAME or NAME:EPOCHS of the runs to plot and tabulate")
+    p.add_argument("--bar", default="default",
+                   help="with --report: the run whose shortest length's final probe is the bar line")
     p.add_argument("--stopped", action="store_true",
                    help="add the curves of the run already in --work (stopped early), without training")
     args = p.parse_args()
@@ -169,7 +178,7 @@ def main() -> None:
         if args.only:
             keep = args.only.split(",")
             runs = [r for r in runs if r["name"] in keep or f"{r['name']}:{r['epochs']}" in keep]
-        report(runs, RESULTS)
+        report(runs, RESULTS, args.bar)
         print(curve_table(runs))
         return
     if args.stopped:
@@ -178,7 +187,9 @@ def main() -> None:
         run["stopped"] = True
     else:
         cv_steps = [int(s) for s in args.cv_probe_at.split(",") if s]
-        run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work), cv_steps)
+        run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work), cv_steps,
+                       args.keep_every)
+    runs = json.loads(path.read_text()) if path.exists() else []  # again: another run may have ended meanwhile
     runs = [r for r in runs if (r["name"], r["epochs"]) != (run["name"], run["epochs"])] + [run]
     path.write_text(json.dumps(runs, indent=1) + "\n")
     print(json.dumps({k: run.get(k) for k in ("name", "steps", "probe", "probe_cv", "wall_s")}))

@@ -142,13 +142,20 @@ class ObjectiveConfig:
 
 @dataclass
 class OptimConfig:
-    """Optimizer and schedules; ``epochs`` or ``steps`` count the whole run."""
+    """Optimizer and schedules; ``epochs`` or ``steps`` count the whole run.
+
+    The learning rate's warmup + cosine and the weight decay's cosine span the whole run,
+    or only its first ``schedule_steps`` steps (``warmup`` is then a share of those) after
+    which both hold their final values: a longer run is then the shorter one continued at
+    ``min_lr`` instead of the same schedule stretched.
+    """
 
     epochs: int | None = 20
     steps: int | None = None
     lr: float = 1e-3
     min_lr: float = 1e-5
     warmup: float = 0.05
+    schedule_steps: int | None = None
     weight_decay: tuple[float, float] = (0.04, 0.1)
     clip_grad: float | None = 1.0
     seed: int = 0

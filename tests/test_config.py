@@ -117,7 +117,7 @@ def test_build_config__method_section():
 @pytest.mark.parametrize("modality, mask, options", [
     ("tabular", {"name": "random_subset", "context_ratio": 0.5, "target_ratio": 0.3},
      {"ignore_columns": ["island"]}),
-    ("lidar", {"name": "bev", "context_ratio": 0.5, "target_ratio": 0.5}, {}),
+    ("lidar", {"name": "bev", "context_ratio": 0.5, "target_ratio": 0.5, "block": 1}, {}),
 ])
 def test_build_config__configs_saved_by_0_1_still_load(modality, mask, options):
     cfg = build_config(load_yaml(OLD_RUNS / modality / "config.yaml"))

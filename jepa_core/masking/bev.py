@@ -6,6 +6,11 @@ splits the non-empty tokens and the empty tokens *separately* with the same rati
 ``target_ratio`` share of each group becomes the target set, a ``context_ratio`` share of
 each group (taken from the rest) the context. Targets and context are disjoint.
 
+With ``block > 1`` the draw is made per ``block x block`` square of the token grid
+(every token of a square gets the square's random word), so targets and context come in
+squares: a target is then not surrounded by context tokens it could be interpolated
+from. ``block=1`` (the default) draws every token on its own.
+
 Every draw is counter-based Philox (:mod:`jepa_core.ops.masking.philox`): token ``j`` of
 sample ``id`` at ``step`` gets the word ``philox((j, step, id, TAG_BEV), seed)``, so the
 masks do not depend on the batch composition, the rank or a resume.
@@ -43,8 +48,21 @@ def _pad_indices(select: Tensor) -> tuple[Tensor, Tensor]:
     return torch.where(valid, order, torch.zeros_like(order)), valid
 
 
+def block_ids(grid: tuple[int, ...], block: int) -> Tensor:
+    """``[N]`` id of the ``block x block`` square of each token of a 2-D grid (row-major).
+
+    Examples:
+        >>> block_ids((2, 4), 2).tolist()
+        [0, 0, 1, 1, 0, 0, 1, 1]
+    """
+    h, w = grid
+    rows, cols = torch.arange(h)[:, None] // block, torch.arange(w)[None] // block
+    return (rows * (-(-w // block)) + cols).reshape(-1).to(torch.int64)
+
+
 def bev_masks(token_empty: Tensor, token_valid: Tensor, sample_ids: Tensor, *, seed: int,
-              step: int, context_ratio: float, target_ratio: float) -> MaskSet:
+              step: int, context_ratio: float, target_ratio: float,
+              blocks: Tensor | None = None) -> MaskSet:
     """Context and one target set per sample, splitting empty and non-empty tokens alike.
 
     Args:
@@ -54,6 +72,9 @@ def bev_masks(token_empty: Tensor, token_valid: Tensor, sample_ids: Tensor, *, s
         seed, step: the counter-based key.
         context_ratio: share of each group (non-empty, empty) in the context.
         target_ratio: share of each group in the target set.
+        blocks: ``[N]`` int64 block id of each token (:func:`block_ids`): tokens of one
+            block share their random word, so they fall together; ``None``: every token
+            is its own block.
 
     Returns:
         A :class:`MaskSet` with ``target_idx [B, 1, Kt]``. Every sample with at least two
@@ -74,7 +95,8 @@ def bev_masks(token_empty: Tensor, token_valid: Tensor, sample_ids: Tensor, *, s
     full = ~token_empty & token_valid
     c1, c2, c3 = sample_counters(sample_ids.to(dev), step, TAG_BEV)
     j = torch.arange(n, device=dev, dtype=torch.int64)[None]
-    words = philox4x32(j, c1[:, None], c2[:, None], c3[:, None], *seed_key(seed))[..., 0]
+    drawn = j if blocks is None else blocks.to(dev)[None]
+    words = philox4x32(drawn, c1[:, None], c2[:, None], c3[:, None], *seed_key(seed))[..., 0]
     # sort key: group (non-empty first, then empty, then invalid), then the random word
     group = torch.where(full, 0, torch.where(empty, 1, 2)).to(torch.int64)
     order = torch.argsort(group * (1 << 32) + words, dim=1)
@@ -106,6 +128,7 @@ class BevConfig(ComponentConfig):
 
     context_ratio: float = 0.5
     target_ratio: float = 0.25
+    block: int = 1
 
 
 class BevMasker(Masker):
@@ -118,22 +141,28 @@ class BevMasker(Masker):
     Args:
         context_ratio: share of the non-empty and of the empty tokens in the context.
         target_ratio: share of each group predicted; must leave room for the context.
+        block: draw ``block x block`` squares of a 2-D token grid together (1: tokens).
     """
 
     config_class = BevConfig
 
-    def __init__(self, context_ratio: float = 0.7, target_ratio: float = 0.3) -> None:
+    def __init__(self, context_ratio: float = 0.7, target_ratio: float = 0.3, block: int = 1) -> None:
         if not 0.0 < target_ratio < 1.0:
             raise ValueError(f"mask.target_ratio must be in (0, 1), got {target_ratio}")
         if not 0.0 < context_ratio <= 1.0:
             raise ValueError(f"mask.context_ratio must be in (0, 1], got {context_ratio}")
+        if int(block) != block or block < 1:
+            raise ValueError(f"mask.block must be a positive integer, got {block}")
         self.context_ratio = float(context_ratio)
         self.target_ratio = float(target_ratio)
+        self.block = int(block)
 
     def check(self, layout: TokenLayout) -> None:
         if layout.num_tokens < 2:
             raise ValueError(f"the bev masker needs at least 2 tokens, grid {layout.grid} has "
                              f"{layout.num_tokens}")
+        if self.block > 1 and layout.ndim != 2:
+            raise ValueError(f"mask.block={self.block} needs a 2-D token grid, got grid {layout.grid}")
 
     def __call__(self, batch_size: int, layout: TokenLayout, *, seed: int, step: int,
                  sample_ids: Tensor | None = None, token_valid: Tensor | None = None,
@@ -158,4 +187,5 @@ class BevMasker(Masker):
                 raise ValueError(f"{name} must be [{batch_size}, {n}], got {tuple(t.shape)}")
         return bev_masks(token_empty.to(device), token_valid.to(device), sample_ids.to(device),
                          seed=seed, step=step, context_ratio=self.context_ratio,
-                         target_ratio=self.target_ratio)
+                         target_ratio=self.target_ratio,
+                         blocks=block_ids(layout.grid, self.block) if self.block > 1 else None)

@@ -147,7 +147,8 @@ class Trainer:
         self.wrapped: nn.Module = wrap_model(self.model, cfg.dist, env, device)
         self.heartbeat = Heartbeat(env, cfg.dist.timeout_s, cfg.dist.heartbeat_every)
         self.optimizer = build_optimizer(self.model, cfg.optim)
-        self.warmup_steps = int(round(cfg.optim.warmup * self.total_steps))
+        self.schedule_steps = self._schedule_steps()
+        self.warmup_steps = int(round(cfg.optim.warmup * self.schedule_steps))
         self.last_good: int | None = None  # step of the newest checkpoint known to be whole and finite
         self._unproven: int | None = None  # a checkpoint this process wrote whose weights no forward has used yet
         self._stop_signal: int | None = None
@@ -162,11 +163,20 @@ class Trainer:
             raise ValueError("set optim.epochs (--epochs) or optim.steps (--steps) to at least 1")
         return o.epochs * self.batches.steps_per_epoch
 
+    def _schedule_steps(self) -> int:
+        """The steps the lr and weight-decay schedules span: ``optim.schedule_steps`` or the run."""
+        n = self.cfg.optim.schedule_steps
+        if n is None:
+            return self.total_steps
+        if n < 1:
+            raise ValueError(f"optim.schedule_steps must be at least 1 (or null: the whole run), got {n}")
+        return min(n, self.total_steps)
+
     def schedule(self, step: int) -> tuple[float, float, float]:
         """``(lr, weight_decay, ema_momentum)`` at ``step``."""
         o = self.cfg.optim
-        lr = warmup_cosine(step, self.total_steps, o.lr, o.min_lr, self.warmup_steps)
-        wd = cosine(step, self.total_steps, o.weight_decay[0], o.weight_decay[1])
+        lr = warmup_cosine(step, self.schedule_steps, o.lr, o.min_lr, self.warmup_steps)
+        wd = cosine(step, self.schedule_steps, o.weight_decay[0], o.weight_decay[1])
         m = self.model.target.momentum_at(step, self.total_steps)
         return lr, wd, m
 

@@ -72,3 +72,40 @@ def test_bev_masker__reads_token_types_like_empty_flags():
         got = masker(4, LAYOUT, seed=2, step=1, token_types=types)
         for name in ("context_idx", "context_valid", "target_idx", "target_valid"):
             assert torch.equal(getattr(got, name), getattr(want, name)), name
+
+
+def _split_squares(m, block: int, grid: tuple[int, int]) -> tuple[int, int]:
+    """Squares of the grid whose tokens are all in one role, and squares of mixed roles."""
+    h, w = grid
+    role = torch.zeros(h * w, dtype=torch.int64)
+    role[m.target_idx[0, 0][m.target_valid[0, 0]]] = 1
+    role[m.context_idx[0][m.context_valid[0]]] = 2
+    squares = role.reshape(h // block, block, w // block, block).permute(0, 2, 1, 3).reshape(-1, block * block)
+    mixed = int((squares.min(1).values != squares.max(1).values).sum())
+    return len(squares) - mixed, mixed
+
+
+def test_bev_masker__block_draws_squares_together():
+    full = torch.zeros(1, 64, dtype=torch.bool)
+    m = BevMasker(0.5, 0.5, block=2)(1, LAYOUT, seed=3, step=1, token_empty=full)
+    assert int(m.target_valid.sum()) == 32 and int(m.context_valid.sum()) == 32
+    assert _split_squares(m, 2, (8, 8)) == (16, 0)
+    tokens = BevMasker(0.5, 0.5)(1, LAYOUT, seed=3, step=1, token_empty=full)
+    assert _split_squares(tokens, 2, (8, 8))[1] > 4
+
+
+def test_bev_masker__block_keeps_the_per_group_ratios():
+    empty = _empty()
+    m = BevMasker(0.5, 0.25, block=2)(4, LAYOUT, seed=1, step=3, token_empty=empty)
+    for i in range(4):
+        tgt = m.target_idx[i, 0][m.target_valid[i, 0]]
+        n_e = int(empty[i].sum())
+        assert int(empty[i, tgt].sum()) == round(0.25 * n_e)
+        assert int((~empty[i, tgt]).sum()) == round(0.25 * (64 - n_e))
+
+
+def test_bev_masker__block_needs_a_2d_grid_and_a_positive_size():
+    with pytest.raises(ValueError, match="2-D token grid"):
+        BevMasker(0.5, 0.25, block=2)(1, TokenLayout((64,)), seed=0, step=0)
+    with pytest.raises(ValueError, match="positive integer"):
+        BevMasker(0.5, 0.25, block=0)

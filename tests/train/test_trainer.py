@@ -394,3 +394,21 @@ def test_signal__ctrl_c_on_a_real_process(tmp_path):
     step = int(re.search(r"interrupted: SIGINT received: stopped at step (\d+)", err).group(1))
     assert latest_checkpoint(out / "checkpoints") == f"step-{step:08d}" and "Traceback" not in err
     assert _metrics(out)[-1]["step"] == step
+
+
+def test_schedule_steps__longer_run_is_the_shorter_one_continued_at_min_lr(tmp_path):
+    assert _pretrain(tmp_path, "short", "--steps", "6", "--set", "optim.min_lr=1e-4") == 0
+    assert _pretrain(tmp_path, "long", "--steps", "12", "--set", "optim.schedule_steps=6",
+                     "--set", "optim.min_lr=1e-4") == 0
+    short, long = _metrics(tmp_path / "short"), _metrics(tmp_path / "long")
+    for key in ("lr", "weight_decay"):
+        assert [r[key] for r in long[:6]] == pytest.approx([r[key] for r in short[:6]])
+    assert [r["lr"] for r in long[6:]] == pytest.approx([1e-4] * 6)
+    assert len({r["weight_decay"] for r in long[6:]}) == 1
+    assert long[-1]["momentum"] > long[6]["momentum"]  # the EMA schedule still spans the run
+
+
+def test_schedule_steps__non_positive_is_a_config_error(tmp_path, capsys):
+    assert _pretrain(tmp_path, "r", "--steps", "2", "--set", "optim.schedule_steps=0") == 2
+    err = capsys.readouterr().err
+    assert "optim.schedule_steps must be at least 1" in err and "Traceback" not in err
