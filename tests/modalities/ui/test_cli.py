@@ -32,6 +32,17 @@ def _json(capsys):
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
+def pretrain_and_probe(sessions, out, capsys, *sets: str, steps: int = 4) -> dict:
+    """Pretrain a tiny ui run on ``sessions`` with ``--set`` overrides ``sets``, then probe
+    ``intent``; returns the probe's JSON result."""
+    overrides = [arg for s in sets for arg in ("--set", s)]
+    assert jepa(["pretrain", "ui", "--data", str(sessions), "--out", str(out), "--steps", str(steps),
+                 "--batch-size", "8", *overrides, *TINY]) == 0
+    capsys.readouterr()
+    assert jepa(["probe", str(out), "--data", str(sessions), "--label", "intent"]) == 0
+    return _json(capsys)
+
+
 def test_cli__embed_and_probe_on_unseen_traces(run, tmp_path, capsys):
     data, out = run
     capsys.readouterr()

@@ -60,19 +60,10 @@ def test_ui_time__needs_coords():
 
 
 def test_ui_time__pretrains_with_tail_spans_from_the_cli(tmp_path, capsys):
-    import json
-
-    from jepa_core.cli import main as jepa
-
     from .second_sim import write_second_sim
-    from .test_cli import TINY
+    from .test_cli import pretrain_and_probe
 
     sessions = write_second_sim(tmp_path / "sessions", num=40)
-    out = tmp_path / "run"
-    assert jepa(["pretrain", "ui", "--data", str(sessions), "--out", str(out), "--steps", "3",
-                 "--batch-size", "8", "--set", "predictor.name=ui_time", "--set", "mask.tail=true",
-                 *TINY]) == 0
-    capsys.readouterr()
-    assert jepa(["probe", str(out), "--data", str(sessions), "--label", "intent"]) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    result = pretrain_and_probe(sessions, tmp_path / "run", capsys, "predictor.name=ui_time",
+                                "mask.tail=true", steps=3)
     assert 0.0 <= result["pretrained"] <= 1.0

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 import torch.nn.functional as F
 
-from jepa_core.cli import main as jepa
 from jepa_core.config import ConfigError, build_config
 from jepa_core.method import JEPA
 from jepa_core.registry import create_modality, get_registry
@@ -16,7 +13,7 @@ from jepa_core.models.pooling import valid_mean
 from modalities.ui.session_method import SessionJEPA, span_means
 
 from .second_sim import write_second_sim
-from .test_cli import TINY
+from .test_cli import pretrain_and_probe
 
 SMALL = {"dim": 16, "depth": 1, "heads": 2, "predictor_dim": 16, "predictor_depth": 1,
          "predictor_heads": 2}
@@ -75,13 +72,8 @@ def test_session__negative_weight_is_a_config_error(sessions):
 
 
 def test_session__pretrain_and_probe_from_the_cli(sessions, tmp_path, capsys):
-    out = tmp_path / "run"
-    assert jepa(["pretrain", "ui", "--data", str(sessions), "--out", str(out), "--steps", "4",
-                 "--batch-size", "8", "--set", "method.name=ui_session", "--set", "method.hidden=8",
-                 *TINY]) == 0
-    capsys.readouterr()
-    assert jepa(["probe", str(out), "--data", str(sessions), "--label", "intent"]) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    result = pretrain_and_probe(sessions, tmp_path / "run", capsys, "method.name=ui_session",
+                                "method.hidden=8")
     assert 0.0 <= result["pretrained"] <= 1.0
 
 
