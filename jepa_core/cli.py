@@ -580,7 +580,7 @@ def cmd_bench(args) -> int:
         if bench_run is None:
             bench_run = importlib.import_module(f"jepa_core.bench.{name}").run
         print(f"benchmark {name} on {device} -> {out} ...", file=sys.stderr, flush=True)
-        result = bench_run(device, out, quick=args.quick, **(quality_options if args.which == "quality" else {}))
+        result = bench_run(device, out, quick=args.quick, **quality_options)
         bench_run = None
         print("\n".join(summary_lines(name, result)), flush=True)
     print(f"results (JSON + PNG): {out}", file=sys.stderr)

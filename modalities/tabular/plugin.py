@@ -152,11 +152,7 @@ class TabularModality(ModalityPlugin):
         """A per-feature tokenizer sized by the schema in ``state``."""
         check_state(state)
         cardinalities = [len(c["vocab"]) + FIRST_VALUE_INDEX for c in state["categorical"]]
-        options = self.options(cfg)
-        try:
-            options.validate()
-        except ValueError as e:
-            raise DataError(str(e)) from None
+        options = self.checked_options(cfg, state)  # the schema state holds no options: the config's
         return TabularTokenizer(len(state["numeric"]), cardinalities, cfg.model.dim,
                                 options.numeric_embedding, options.periodic_frequencies,
                                 options.periodic_sigma)

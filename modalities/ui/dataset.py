@@ -163,6 +163,16 @@ def collate(samples: list[dict[str, Tensor]]) -> dict[str, Tensor]:
     return out
 
 
+def _event_stats(events: list, roles: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The share of each action type and of each role (0: unknown) among ``events``, and
+    their touch points ``[P, 2]``."""
+    n = len(events)
+    acts = np.bincount([ACTION_ID[e.action] for e in events], minlength=len(ACTIONS)) / n
+    rls = np.bincount([roles.get(e.role, 0) for e in events], minlength=len(roles) + 1) / n
+    pts = np.array([(e.x, e.y) for e in events if e.x is not None]).reshape(-1, 2)
+    return acts, rls, pts
+
+
 def raw_features(sessions: list[Session], state: dict, last_events: int = 0) -> np.ndarray:
     """The probe's raw baseline per session: the share of each action type and of each
     fitted role, mean and std of the touch points, log event count and log duration.
@@ -178,17 +188,11 @@ def raw_features(sessions: list[Session], state: dict, last_events: int = 0) -> 
     roles = {r: i + 1 for i, r in enumerate(state["roles"])}
     rows = []
     for s in sessions:
-        n = len(s.events)
-        acts = np.bincount([ACTION_ID[e.action] for e in s.events], minlength=len(ACTIONS)) / n
-        rls = np.bincount([roles.get(e.role, 0) for e in s.events], minlength=len(roles) + 1) / n
-        pts = np.array([(e.x, e.y) for e in s.events if e.x is not None]).reshape(-1, 2)
+        acts, rls, pts = _event_stats(s.events, roles)
         xy = np.concatenate([pts.mean(0), pts.std(0)]) if len(pts) else np.full(4, 0.5)
-        row = [acts, rls, xy, [math.log(n), math.log1p(s.events[-1].t - s.events[0].t)]]
+        row = [acts, rls, xy, [math.log(len(s.events)), math.log1p(s.events[-1].t - s.events[0].t)]]
         if last_events:
-            end = s.events[-last_events:]
-            end_pts = np.array([(e.x, e.y) for e in end if e.x is not None]).reshape(-1, 2)
-            row += [np.bincount([ACTION_ID[e.action] for e in end], minlength=len(ACTIONS)) / len(end),
-                    np.bincount([roles.get(e.role, 0) for e in end], minlength=len(roles) + 1) / len(end),
-                    end_pts.mean(0) if len(end_pts) else np.full(2, 0.5)]
+            end_acts, end_rls, end_pts = _event_stats(s.events[-last_events:], roles)
+            row += [end_acts, end_rls, end_pts.mean(0) if len(end_pts) else np.full(2, 0.5)]
         rows.append(np.concatenate(row))
     return np.stack(rows)

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from jepa_core.config import ComponentConfig
-from jepa_core.models.pooling import Pooling
+from jepa_core.models.pooling import Pooling, valid_mean
 
 
 @dataclasses.dataclass
@@ -71,8 +71,6 @@ class SegmentPooling(Pooling):
             mean = sums.sum(1) / count.to(features.dtype)
             if self.last_events:
                 end = valid & (rank >= count - self.last_events)            # the last k valid events
-                w_end = end[..., None].to(features.dtype)
-                tail = (w_end * features).sum(1) / w_end.sum(1).clamp_min(1.0)
-                return torch.cat([mean, tail], dim=1)
+                return torch.cat([mean, valid_mean(features, end)], dim=1)
             return torch.cat([mean, parts[:, -1]], dim=1)
         return parts.reshape(b, self.segments * d)
