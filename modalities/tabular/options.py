@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: How a numeric value becomes a token (``options.numeric_embedding``).
-NUMERIC_EMBEDDINGS = ("linear", "periodic", "linear_periodic")
+NUMERIC_EMBEDDINGS = ("linear", "periodic", "linear_periodic", "ple", "linear_ple")
+#: The numeric embeddings that need bin edges fitted with the schema.
+PLE_EMBEDDINGS = ("ple", "linear_ple")
 
 
 @dataclass
@@ -34,10 +36,14 @@ class TabularOptions:
         numeric_embedding: how a numeric value becomes a token: ``linear`` (``x * W + b``)
             or ``periodic`` (sin/cos of learned frequencies, then a linear map and ReLU;
             see :class:`~modalities.tabular.tokenizer.TabularTokenizer`), or
-            ``linear_periodic`` (the sum of both).
+            ``linear_periodic`` (the sum of both), or ``ple`` (piecewise-linear encoding
+            on quantile bins, then a linear map; see :mod:`~modalities.tabular.ple`), or
+            ``linear_ple`` (the sum of ``linear`` and ``ple``).
         periodic_frequencies: frequencies per numeric feature for the periodic embeddings.
         periodic_sigma: the spread the periodic frequencies are drawn from, in units of
             the standardized value (larger: finer detail at the start).
+        ple_bins: the most quantile bins per numeric feature for the ``ple`` embeddings
+            (their edges are fitted on the pretraining rows and saved with the schema).
 
     Examples:
         >>> TabularOptions(categorical_columns=["zip"]).max_categorical_cardinality
@@ -57,6 +63,7 @@ class TabularOptions:
     numeric_embedding: str = "linear"
     periodic_frequencies: int = 16
     periodic_sigma: float = 1.0
+    ple_bins: int = 16
 
     def validate(self) -> None:
         """Raises ``ValueError`` naming the option that is out of range."""
@@ -67,3 +74,5 @@ class TabularOptions:
             raise ValueError(f"options.periodic_frequencies must be at least 1, got {self.periodic_frequencies}")
         if not self.periodic_sigma > 0:
             raise ValueError(f"options.periodic_sigma must be positive, got {self.periodic_sigma}")
+        if self.ple_bins < 1:
+            raise ValueError(f"options.ple_bins must be at least 1, got {self.ple_bins}")

@@ -15,7 +15,7 @@ from .dataset import TabularDataset
 from .errors import warn, where
 from .labels import encode_labels
 from .leakage import leaking_features
-from .options import TabularOptions
+from .options import PLE_EMBEDDINGS, TabularOptions
 from .reader import file_kind, read_table
 from .schema import check_state, feature_names, fit_schema
 from .tokenizer import TabularTokenizer
@@ -136,7 +136,7 @@ class TabularModality(ModalityPlugin):
 
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[TabularDataset, dict]:
         """Read ``path``; fit the schema when ``state`` is None, then encode every row."""
-        options = self.options(cfg)
+        options = self.options(cfg) if state is not None else self.checked_options(cfg, None)
         df = read_table(path, options)
         is_csv = file_kind(Path(path)) == "csv"
         if state is None:
@@ -153,9 +153,12 @@ class TabularModality(ModalityPlugin):
         check_state(state)
         cardinalities = [len(c["vocab"]) + FIRST_VALUE_INDEX for c in state["categorical"]]
         options = self.checked_options(cfg, state)  # the schema state holds no options: the config's
+        edges = None
+        if options.numeric_embedding in PLE_EMBEDDINGS:
+            edges = _ple_edges(state, options)
         return TabularTokenizer(len(state["numeric"]), cardinalities, cfg.model.dim,
                                 options.numeric_embedding, options.periodic_frequencies,
-                                options.periodic_sigma)
+                                options.periodic_sigma, edges, options.ple_bins)
 
     def probe_data(self, path: str, label: str, task: str | None, cfg: Config,
                    state: dict) -> ProbeData:
@@ -214,3 +217,14 @@ class TabularModality(ModalityPlugin):
             return series, str(ldf.columns[0])
         raise DataError(f"{path}: label column {label!r} does not exist (nor is it a file); "
                         f"its columns are {list(df.columns)}")
+
+
+def _ple_edges(state: dict, options: TabularOptions) -> list[list[float]]:
+    """The schema's PLE bin edges, or a ``DataError`` when it was fitted without them."""
+    if state.get("ple_bins") != options.ple_bins or any("ple_edges" not in c for c in state["numeric"]):
+        fitted = (f"with options.ple_bins={state['ple_bins']}" if "ple_bins" in state
+                  else "without PLE bin edges")
+        raise DataError(f"options.numeric_embedding={options.numeric_embedding!r} with "
+                        f"options.ple_bins={options.ple_bins} needs the schema's bin edges, but the "
+                        f"saved schema was fitted {fitted}; pretrain again with these options")
+    return [c["ple_edges"] for c in state["numeric"]]

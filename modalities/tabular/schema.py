@@ -13,7 +13,8 @@ from jepa_core.modality import DataError
 
 from .columns import CATEGORICAL, EMPTY, NUMERIC, category_keys, infer_kind, numeric_values
 from .errors import warn, where
-from .options import TabularOptions
+from .options import PLE_EMBEDDINGS, TabularOptions
+from .ple import fit_ple_edges
 
 FORMAT = "jepa_core.tabular/1"
 MIN_FEATURES = 2
@@ -29,7 +30,9 @@ def fit_schema(df: pd.DataFrame, path: str, options: TabularOptions,
     values seen at least ``min_frequency`` times (at most ``max_vocab_size``, most frequent
     first). A column with no value is dropped with a warning; so is a constant column with
     no missing value (it carries no information). A constant column with missing values is
-    kept: its missingness is information.
+    kept: its missingness is information. With ``options.numeric_embedding`` ``ple`` or
+    ``linear_ple``, each numeric column also gets its quantile bin edges (``ple_edges``, on
+    the standardized, clipped values the tokenizer sees) and the state records ``ple_bins``.
 
     Args:
         df: the table.
@@ -40,7 +43,8 @@ def fit_schema(df: pd.DataFrame, path: str, options: TabularOptions,
 
     Returns:
         The state: ``{"format", "numeric": [{"name", "median", "scale"}],
-        "categorical": [{"name", "vocab"}], "clip", "ignored", "dropped"}``.
+        "categorical": [{"name", "vocab"}], "clip", "ignored", "dropped"}`` (plus
+        ``"ple_bins"`` and each numeric column's ``"ple_edges"`` for the ``ple`` embeddings).
 
     Raises:
         DataError: an ignored or overridden column does not exist, a column is both
@@ -72,6 +76,8 @@ def fit_schema(df: pd.DataFrame, path: str, options: TabularOptions,
             continue
         if kind == NUMERIC:
             numeric.append(_fit_numeric(s, path, is_csv))
+            if options.numeric_embedding in PLE_EMBEDDINGS:
+                numeric[-1]["ple_edges"] = _fit_edges(s, numeric[-1], options, path, is_csv)
         else:
             categorical.append(_fit_categorical(s, path, options))
     n = len(numeric) + len(categorical)
@@ -80,8 +86,11 @@ def fit_schema(df: pd.DataFrame, path: str, options: TabularOptions,
                         f"{len(ignore_columns)} ignored, {len(dropped)} dropped); expected at "
                         f"least {MIN_FEATURES}, so that context and target feature sets can "
                         f"be drawn")
-    return {"format": FORMAT, "numeric": numeric, "categorical": categorical,
-            "clip": float(options.clip), "ignored": list(ignore_columns), "dropped": dropped}
+    state = {"format": FORMAT, "numeric": numeric, "categorical": categorical,
+             "clip": float(options.clip), "ignored": list(ignore_columns), "dropped": dropped}
+    if options.numeric_embedding in PLE_EMBEDDINGS:
+        state["ple_bins"] = int(options.ple_bins)
+    return state
 
 
 def feature_names(state: dict) -> list[str]:
@@ -161,6 +170,15 @@ def _fit_numeric(series: pd.Series, path: str, is_csv: bool) -> dict:
     if not scale > 0:
         scale = 1.0
     return {"name": series.name, "median": median, "scale": scale}
+
+
+def _fit_edges(series: pd.Series, col: dict, options: TabularOptions, path: str,
+               is_csv: bool) -> list[float]:
+    """PLE bin edges of a numeric column, on its values standardized as ``apply_schema`` does."""
+    v = numeric_values(series, path, is_csv, warn_inf=False)
+    v = v[np.isfinite(v)]
+    z = np.clip((v - col["median"]) / col["scale"], -options.clip, options.clip)
+    return fit_ple_edges(z, options.ple_bins)
 
 
 def _fit_categorical(series: pd.Series, path: str, options: TabularOptions) -> dict:

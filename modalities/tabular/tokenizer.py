@@ -10,7 +10,8 @@ from torch import Tensor, nn
 from jepa_core.modality import Tokenizer
 from jepa_core.tokens import TokenBatch, TokenLayout
 
-from .options import NUMERIC_EMBEDDINGS
+from .options import NUMERIC_EMBEDDINGS, PLE_EMBEDDINGS
+from .ple import edge_table, ple_encode
 from .transform import FIRST_VALUE_INDEX
 
 
@@ -23,7 +24,10 @@ class TabularTokenizer(Tokenizer):
     per-feature linear map ``L_j`` (the PLR embedding of Gorishniy et al., 2022, which lets
     one token tell apart values a linear map of ``x_j`` cannot, such as codes stored as
     numbers), or, with ``"linear_periodic"``, the sum of the two (the linear trend kept, the
-    periodic part adding what it cannot say); a missing numeric becomes the
+    periodic part adding what it cannot say), or, with ``"ple"``, ``L_j(PLE_j(x_j))``: the
+    piecewise-linear encoding of ``x_j`` on the feature's quantile bins (fitted with the
+    schema; :mod:`~modalities.tabular.ple`) through a per-feature linear map, or, with
+    ``"linear_ple"``, the sum of the linear value and that; a missing numeric becomes the
     learned per-feature missing embedding ``m_j`` instead. A categorical value looks up its
     column's embedding table, whose row 0 is the column's missing embedding and row 1 its
     unknown-category embedding (the tables of all columns are stored as one flat table with
@@ -37,9 +41,14 @@ class TabularTokenizer(Tokenizer):
         num_numeric: ``Fn``, the number of numeric features.
         cardinalities: for each categorical feature, its table size (vocabulary + 2).
         dim: token width ``D``.
-        numeric_embedding: ``linear``, ``periodic`` or ``linear_periodic``.
+        numeric_embedding: ``linear``, ``periodic``, ``linear_periodic``, ``ple`` or
+            ``linear_ple``.
         frequencies: ``K``, frequencies per numeric feature (periodic embeddings only).
         sigma: the standard deviation the frequencies are drawn from (periodic embeddings only).
+        ple_edges: for each numeric feature, its increasing bin edges (``ple`` embeddings
+            only; from the schema's ``ple_edges``).
+        ple_bins: ``T``, the encoding width (``ple`` embeddings only; features with fewer
+            bins are padded).
 
     Shapes:
         batch ``{"num": [B, Fn] float, "num_missing": [B, Fn] bool, "cat": [B, Fc] int64}``
@@ -54,7 +63,8 @@ class TabularTokenizer(Tokenizer):
     """
 
     def __init__(self, num_numeric: int, cardinalities: list[int], dim: int,
-                 numeric_embedding: str = "linear", frequencies: int = 16, sigma: float = 1.0) -> None:
+                 numeric_embedding: str = "linear", frequencies: int = 16, sigma: float = 1.0,
+                 ple_edges: list[list[float]] | None = None, ple_bins: int = 16) -> None:
         super().__init__()
         if numeric_embedding not in NUMERIC_EMBEDDINGS:
             raise ValueError(f"numeric_embedding must be one of {list(NUMERIC_EMBEDDINGS)}, "
@@ -76,7 +86,7 @@ class TabularTokenizer(Tokenizer):
         # rank ~ number of features) and pretraining changed nothing a linear probe sees.
         bound = 1.0
         self.numeric_embedding = numeric_embedding
-        if numeric_embedding in ("linear", "linear_periodic"):
+        if numeric_embedding in ("linear", "linear_periodic", "linear_ple"):
             self.num_weight = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
             self.num_bias = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
         self.num_missing = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
@@ -88,6 +98,20 @@ class TabularTokenizer(Tokenizer):
             self.periodic_weight = nn.Parameter(
                 torch.empty(self.num_numeric, 2 * frequencies, dim).uniform_(-bound_w, bound_w))
             self.periodic_bias = nn.Parameter(torch.zeros(self.num_numeric, dim))
+        if numeric_embedding in PLE_EMBEDDINGS:
+            if ple_edges is None or len(ple_edges) != self.num_numeric:
+                raise ValueError(f"numeric_embedding={numeric_embedding!r} needs bin edges for each of "
+                                 f"the {self.num_numeric} numeric features")
+            lower, width, valid = edge_table(ple_edges, ple_bins)
+            self.register_buffer("ple_lower", lower, persistent=False)
+            self.register_buffer("ple_width", width, persistent=False)
+            self.register_buffer("ple_valid", valid, persistent=False)
+            # Each of the T encoding entries lies in [0, 1]: weights of bound sqrt(3 / T) keep
+            # a token's entries at most about unit variance, as the linear values.
+            bound_p = math.sqrt(3.0 / ple_bins)
+            self.ple_weight = nn.Parameter(
+                torch.empty(self.num_numeric, ple_bins, dim).uniform_(-bound_p, bound_p))
+            self.ple_bias = nn.Parameter(torch.zeros(self.num_numeric, dim))
         offsets = [0]
         for c in cardinalities[:-1]:
             offsets.append(offsets[-1] + int(c))
@@ -103,13 +127,16 @@ class TabularTokenizer(Tokenizer):
         if self.num_numeric:
             x = batch["num"].to(self.num_missing.dtype).unsqueeze(-1)      # [B, Fn, 1]
             tokens = 0
-            if self.numeric_embedding != "periodic":
+            if self.numeric_embedding in ("linear", "linear_periodic", "linear_ple"):
                 tokens = x * self.num_weight + self.num_bias                 # [B, Fn, D]
-            if self.numeric_embedding != "linear":
+            if self.numeric_embedding in ("periodic", "linear_periodic"):
                 angle = 2 * math.pi * x * self.frequencies                       # [B, Fn, K]
                 periodic = torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1)  # [B, Fn, 2K]
                 tokens = tokens + torch.relu(torch.einsum("bfk,fkd->bfd", periodic, self.periodic_weight)
                                              + self.periodic_bias)           # [B, Fn, D]
+            if self.numeric_embedding in PLE_EMBEDDINGS:
+                encoded = ple_encode(x.squeeze(-1), self.ple_lower, self.ple_width, self.ple_valid)
+                tokens = tokens + torch.einsum("bft,ftd->bfd", encoded, self.ple_weight) + self.ple_bias
             missing = batch["num_missing"].unsqueeze(-1)
             parts.append(torch.where(missing, self.num_missing.expand_as(tokens), tokens))
         if self.num_categorical:
