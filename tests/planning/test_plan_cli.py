@@ -34,9 +34,11 @@ def point_run(tmp_path_factory):
 
 
 def test_plan__user_env_through_module_callable_prints_the_json(point_run, capsys, tmp_path):
-    code, out, _ = _jepa(capsys, "plan", point_run, "--env", POINT, "--episodes", "2", "--max-steps", "3",
-                         "--out", tmp_path / "plan.json", *TINY_PLAN)
+    code, out, err = _jepa(capsys, "plan", point_run, "--env", POINT, "--episodes", "2", "--max-steps", "3",
+                           "--out", tmp_path / "plan.json", *TINY_PLAN)
     assert code == 0
+    progress = [ln for ln in err.splitlines() if ln.startswith(f"plan {POINT}: episode ")]
+    assert [ln.split()[3] for ln in progress] == ["1/2", "2/2"] and " successes " in progress[-1]
     result = json.loads(out.strip().splitlines()[-1])
     assert {"success_rate", "random_success_rate", "plan_time_per_step_s", "episodes",
             "settings"} <= set(result)
