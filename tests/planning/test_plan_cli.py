@@ -98,3 +98,16 @@ def test_rollout_diagnostics__error_per_horizon_step(point_run):
     assert d["horizon"] == list(range(1, k + 1)) and d["windows"] > 1
     for key in ("latent_l2", "copy_l2", "position_err", "position_err_true", "position_err_copy"):
         assert len(d[key]) == k and all(v >= 0 for v in d[key])
+
+
+def test_collect__into_a_folder_of_episodes_is_refused_unless_force(capsys, tmp_path):
+    out = tmp_path / "d"
+    assert main(["collect", POINT, "--episodes", "3", "--steps", "4", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    code, _, err = _jepa(capsys, "collect", POINT, "--episodes", "1", "--steps", "2", "--out", out)
+    assert code == 2 and err.startswith(f"error: --out {out} already holds 3 episode files (episode_00000.npz, ")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing overwritten
+    code, out_text, _ = _jepa(capsys, "collect", POINT, "--episodes", "1", "--steps", "2", "--out", out, "--force")
+    assert code == 0 and json.loads(out_text)["episodes"] == 1
+    assert sorted(p.name for p in out.iterdir()) == ["episode_00000.npz"]  # the old episodes are gone
