@@ -105,9 +105,9 @@ class VideoModality(ModalityPlugin):
         if label == "folder":
             if task != "classification":
                 raise DataError("--label folder gives classes; --task regression needs --label FILE.csv")
-            indices, _, targets = folder_labels(dataset.items, dataset.root)
+            indices, _, targets = folder_labels(dataset.items, dataset.root, noun="clips", unit="clip")
         elif label.lower().endswith(".csv"):
-            indices, _, targets = csv_labels(dataset.items, dataset.root, label, task)
+            indices, _, targets = csv_labels(dataset.items, dataset.root, label, task, unit="clip")
         else:
             raise DataError(f"--label for clips is 'folder' (class = sub-folder) or a CSV file of "
                             f"path,label; got {label!r}")
