@@ -142,3 +142,10 @@ def test_readers__streamed_wav_with_unknown_length_is_read(tmp_path):
     raw[at:at + 4] = (0xFFFFFFFF).to_bytes(4, "little")  # what a piped encoder writes
     (tmp_path / "g.wav").write_bytes(bytes(raw))
     assert len(list_items(tmp_path / "g.wav", OPTS)) == 1
+
+
+@pytest.mark.parametrize("n_mels", [0, 8, 72])
+def test_options__n_mels_not_a_multiple_of_the_patch(n_mels):
+    with pytest.raises(ValueError, match=rf"options.n_mels={n_mels} must be a positive multiple of "
+                                         r"options.patch_freq=16"):
+        AudioOptions(n_mels=n_mels, patch_freq=16).validate()
