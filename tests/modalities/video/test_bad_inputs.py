@@ -90,3 +90,18 @@ def test_bad_labels__messages_speak_of_clips(tmp_path):
                             f"{tmp_path / 'data'} (paths are relative to the data folder)")
     with pytest.raises(DataError, match=r"a flat folder\): put each class's clips in .*<class>/"):
         plugin.probe_data(str(tmp_path / "data"), "folder", None, cfg, state)
+
+
+def test_bad_inputs__grid_too_small_for_the_masks_names_the_options(tmp_path):
+    from jepa_core.config import build_config, parse_overrides
+    from modalities.video.plugin import VideoModality
+
+    write_npy(tmp_path / "data" / "a.npy", moving_clip(8))
+    plugin = VideoModality()
+    cfg = build_config({"modality": "video"}, plugin.default_config(),
+                       parse_overrides(["options.image_size=8", "options.patch_size=8"]))
+    with pytest.raises(DataError) as e:
+        plugin.load(str(tmp_path / "data"), cfg, None)
+    assert str(e.value).startswith("clips of options.frames_per_clip=8 frames at options.image_size=8 px, "
+                                   "cut into 2 x 8 x 8 tubelets (options.tubelet_size, options.patch_size), "
+                                   "make a 4 x 1 x 1 token grid, too small for the vjepa masks (")
