@@ -145,16 +145,10 @@ def mean_frame_pixels(dataset: VideoDataset, batch: int = 128) -> np.ndarray:
 
 def _check_grid(opts: VideoOptions, cfg: Config) -> None:
     """Raise a :class:`DataError` naming the options behind a grid the masks cannot fit."""
-    from jepa_core.masking import create_masker
-    from jepa_core.tokens import TokenLayout
+    from jepa_core.masking import check_masks_fit
 
-    try:
-        create_masker(cfg.mask).check(TokenLayout(opts.grid))
-    except ValueError as e:
-        t, h, w = opts.grid
-        raise DataError(f"clips of options.frames_per_clip={opts.frames_per_clip} frames at "
-                        f"options.image_size={opts.image_size} px, cut into {opts.tubelet_size} x "
-                        f"{opts.patch_size} x {opts.patch_size} tubelets (options.tubelet_size, "
-                        f"options.patch_size), make a {t} x {h} x {w} token grid, too small for the "
-                        f"{cfg.mask.name} masks ({e}); use more frames or pixels, or smaller "
-                        "tubelets") from None
+    check_masks_fit(cfg.mask, opts.grid,
+                    f"clips of options.frames_per_clip={opts.frames_per_clip} frames at "
+                    f"options.image_size={opts.image_size} px, cut into {opts.tubelet_size} x "
+                    f"{opts.patch_size} x {opts.patch_size} tubelets (options.tubelet_size, "
+                    f"options.patch_size),", "use more frames or pixels, or smaller tubelets")
