@@ -58,8 +58,10 @@ def _command(sub, name: str, help: str, description: str | None = None) -> argpa
 
 # Defaults that come from the modality's config, not from the parser; tests check that
 # they match the plugins' default_config().
-EPOCHS_HELP = "the modality's optim.epochs: tabular 30, lidar 10"
-BATCH_HELP = "the modality's data.batch_size: tabular 128, lidar 8"
+EPOCHS_HELP = ("the modality's optim.epochs: tabular 30, lidar 10, image 10, video 20, audio 10, "
+               "ui 30, world 10")
+BATCH_HELP = ("the modality's data.batch_size: tabular 128, lidar 8, image 64, video 32, audio 32, "
+              "ui 64, world 64")
 
 
 EMBED_SET_HELP = ("change how the run reads its data, e.g. --set data.image_size=64 (image: "
@@ -91,10 +93,13 @@ def _parser() -> argparse.ArgumentParser:
                             "objective.terms.NAME.FIELD=..., options.image_size=224, ...)")
 
     pt = _command(sub, "pretrain", "pretrain an encoder on a modality's data")
-    pt.add_argument("modality", help="tabular, lidar, or an installed plugin's name "
-                                     "(`jepa modalities` lists them)")
+    pt.add_argument("modality", help="tabular, lidar, image, video, audio, ui, world, or an "
+                                     "installed plugin's name (`jepa modalities` lists them)")
     pt.add_argument("--data", help="file or folder (default: the plugin's embedded demo data: "
-                                   "penguins for tabular, simulated street scans for lidar)")
+                                   "penguins for tabular, simulated street scans for lidar, "
+                                   "handwritten digits for image, moving shapes for video, "
+                                   "synthesized sounds for audio, simulated phone sessions for "
+                                   "ui, random two-room rollouts for world)")
     pt.add_argument("--out", required=True, help="run directory to create")
     pt.add_argument("--config", help="YAML config file (sections: data, mask, model, target, ...)")
     pt.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -136,8 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("run_dir", help="the --out of a finished `jepa pretrain`")
     pr.add_argument("--data", help="file or folder (default: the data the run was pretrained on)")
     pr.add_argument("--label", help="label column or one-column file (tabular), labels folder "
-                                    "(lidar) (default: for a run on the demo data, the demo's "
-                                    "labels: tabular 'species', lidar the demo's labels/)")
+                                    "(lidar), 'folder' (class = sub-folder) or a path,label CSV "
+                                    "(image, video, audio), a session field (ui) (default: for a "
+                                    "run on the demo data, the demo's labels: tabular 'species', "
+                                    "lidar the demo's labels/, 'folder' for image, video and "
+                                    "audio, 'intent' for ui)")
     pr.add_argument("--task", choices=["classification", "regression"],
                     help="default: classification for text, boolean or few-valued integer "
                          "labels, else regression; lidar: classification")

@@ -379,7 +379,14 @@ def load_yaml(path: str | Path) -> dict:
     try:
         data = yaml.safe_load(p.read_text()) or {}
     except yaml.YAMLError as e:
-        raise ConfigError(f"config file {p} is not valid YAML: {e}") from None
+        mark = getattr(e, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = getattr(e, "problem", None) or str(e)
+        context, cmark = getattr(e, "context", None), getattr(e, "context_mark", None)
+        if context and cmark is not None:
+            context = f"{context} at line {cmark.line + 1}, column {cmark.column + 1}"
+        reason = " ".join(f"{what} ({context})".split() if context else what.split())
+        raise ConfigError(f"config file {p}{where}: not valid YAML: {reason}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {p} must hold a mapping of sections")
     return data

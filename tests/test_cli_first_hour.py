@@ -76,10 +76,16 @@ def test_help__shows_the_defaults():
 
 
 def test_help__config_defaults_it_names_are_the_plugins_defaults():
+    from modalities.audio import AudioModality
+    from modalities.image import ImageModality
     from modalities.lidar import LidarModality
     from modalities.tabular import TabularModality
+    from modalities.ui import UIModality
+    from modalities.video import VideoModality
+    from modalities.world import WorldModality
 
-    for plugin in (TabularModality(), LidarModality()):
+    for plugin in (TabularModality(), LidarModality(), ImageModality(), VideoModality(),
+                   AudioModality(), UIModality(), WorldModality()):
         cfg = plugin.default_config()
         assert f"{plugin.name} {cfg['optim']['epochs']}" in cli.EPOCHS_HELP
         assert f"{plugin.name} {cfg['data']['batch_size']}" in cli.BATCH_HELP

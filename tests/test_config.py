@@ -56,9 +56,12 @@ def test_save_config__round_trips(tmp_path):
 
 
 def test_load_yaml__bad_file(tmp_path):
-    (tmp_path / "bad.yaml").write_text("model: [1, 2\n")
-    with pytest.raises(ConfigError, match="not valid YAML"):
+    (tmp_path / "bad.yaml").write_text("optim: {lr: 0.1}\nmodel: [1, 2\n")
+    with pytest.raises(ConfigError, match="not valid YAML") as err:
         load_yaml(tmp_path / "bad.yaml")
+    message = str(err.value)  # one line (the CLI's one error line), with where it broke
+    assert "\n" not in message and message.startswith(f"config file {tmp_path / 'bad.yaml'}, line 3, column 1: ")
+    assert "(while parsing a flow sequence at line 2, column 8)" in message
     with pytest.raises(ConfigError, match="does not exist"):
         load_yaml(tmp_path / "missing.yaml")
 

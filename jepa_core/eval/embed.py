@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
 
 from ..models import Encoder
 from ..modality import DataError, ModalityPlugin, move_to
+from ..train.progress import PLAIN_LINES, LoopProgress
 
 
 @torch.no_grad()
@@ -25,7 +25,8 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
         plugin: the modality (its ``collate``).
         dataset: samples as the plugin's ``load`` returns them.
         level: ``sample`` or ``token``.
-        progress: show a progress bar on stderr.
+        progress: show the batches done on stderr (a bar on a terminal, else plain lines
+            for a long loop).
 
     Sample-level embeddings work for any modality, also one whose batches hold different
     numbers of tokens (no grid). Token-level embeddings need a fixed token grid, so that
@@ -43,12 +44,21 @@ def encode_dataset(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, l
     encoder = encoder.to(device).eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
     out = []
-    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False,
-                      disable=not (progress and sys.stderr.isatty())):
+    bar = _progress(loader, desc, progress)
+    for batch in loader:
         batch = move_to(batch, torch.device(device))
         feats = encoder.pooled_features(batch) if level == "sample" else encoder.token_features(batch)[0]
         out.append(feats.float().cpu().numpy())
+        bar.update()
+    bar.close()
     return np.concatenate(out, axis=0)
+
+
+def _progress(loader: DataLoader, desc: str, progress: bool) -> LoopProgress:
+    """Batches done on stderr: a bar on a terminal; in a log file a plain line every tenth
+    of them, for loops of at least ten batches (shorter ones end in seconds)."""
+    long_enough = sys.stderr.isatty() or len(loader) >= PLAIN_LINES
+    return LoopProgress(len(loader), desc, "batch", enabled=progress and long_enough)
 
 
 @torch.no_grad()
@@ -67,10 +77,13 @@ def encode_tokens(encoder: Encoder, plugin: ModalityPlugin, dataset: Dataset, ba
     encoder = encoder.to(device).eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=plugin.collate)
     feats, valid = [], []
-    for batch in tqdm(loader, desc=desc, unit="batch", file=sys.stderr, leave=False, disable=not (progress and sys.stderr.isatty())):
+    bar = _progress(loader, desc, progress)
+    for batch in loader:
         f, v = encoder.token_features(move_to(batch, torch.device(device)))
         feats.append(f.float().cpu().numpy())
         valid.append(v.cpu().numpy())
+        bar.update()
+    bar.close()
     if not feats:
         raise DataError(f"no samples to embed for modality {plugin.name!r}")
     n = max(f.shape[1] for f in feats)

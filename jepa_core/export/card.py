@@ -80,7 +80,10 @@ def write_card(run: LoadedRun, out: Path, fmt: str, reason: str | None, folder: 
         lines.append(f"- fitted state: {summary}")
     lines += ["", "## Probe results", ""]
     lines += probe_results(run.path) if run.path else []
-    if lines[-1] == "":
-        lines.append("None in the run directory (run `jepa probe RUN --label ...`).")
+    if lines[-1] == "":  # nothing found
+        lines.append("None in the run directory: `jepa probe` prints its result without saving it; "
+                     "save one with `jepa probe RUN --label ... > RUN/probe.json` (any `probe*.json` "
+                     "there is listed), or pretrain with `--probe-label` (the online probe), then "
+                     "export again.")
     lines += ["", "## Run config", "", "```yaml", cfg_text.rstrip(), "```", ""]
     (out / "README.md").write_text("\n".join(lines))

@@ -17,7 +17,7 @@ from .temporal import TemporalConfig, TemporalMasker
 
 __all__ = ["BevConfig", "BevMasker", "Masker", "MaskSet", "MultiBlockConfig", "MultiBlockMasker",
            "RandomSubsetConfig", "RandomSubsetMasker", "TemporalConfig", "TemporalMasker",
-           "create_masker", "list_maskers"]
+           "check_masks_fit", "create_masker", "list_maskers"]
 
 
 def list_maskers() -> dict[str, str]:
@@ -58,3 +58,33 @@ def create_masker(cfg: Any = None, **fields: Any) -> Masker:
             data = to_dict(data)
         cfg = component_config("mask", {**data, **fields})
     return get_registry("masker").get(cfg.name).from_config(cfg)
+
+
+def check_masks_fit(cfg: Any, grid: tuple[int, ...], source: str, fix: str) -> None:
+    """Raise one clear error when the ``mask`` section's masker cannot draw on ``grid``.
+
+    A plugin calls it when a run starts, so that the message names the plugin's options
+    that made the grid, not only the masker's own limit.
+
+    Args:
+        cfg: the run config's ``mask`` section.
+        grid: the token grid the plugin's options give.
+        source: what made the grid, e.g. ``"clips of options.frames_per_clip=8 frames"``.
+        fix: what to change, e.g. ``"use more frames or pixels"``.
+
+    Raises:
+        jepa_core.modality.DataError: ``"{source} make a A x B token grid, too small for
+            the NAME masks (the masker's reason); {fix}"``.
+    """
+    from ..modality import DataError
+    from ..tokens import TokenLayout
+
+    masker = create_masker(cfg)
+    try:
+        masker.check(TokenLayout(tuple(grid)))
+    except ValueError as e:
+        name = cfg if isinstance(cfg, str) else cfg.get("name") if isinstance(cfg, dict) \
+            else getattr(cfg, "name", type(masker).__name__)
+        shape = " x ".join(map(str, grid))
+        raise DataError(f"{source} make a {shape} token grid, too small for the {name} masks "
+                        f"({e}); {fix}") from None

@@ -81,7 +81,8 @@ class Transformer(nn.Module):
     padded ``[B, N]`` layout (see :class:`Packing`). Padded positions come out as zeros
     instead of whatever a transformer makes of padding; valid ones are the same either
     way (up to float rounding). Packing reads the mask's valid count on the host, so it
-    runs on CPU only, where that is free, and never under per-token conditions.
+    runs on CPU only, where that is free, never under per-token conditions, and not
+    under ``torch.compile`` (where the host read would break the graph).
     """
 
     #: Pack when at most this fraction of the ``B x N`` positions is valid.
@@ -114,7 +115,8 @@ class Transformer(nn.Module):
 
     def _packs(self, x: Tensor, key_valid: Tensor | None, cond: Tensor | None) -> bool:
         if (key_valid is None or key_valid.dim() != 2 or x.device.type != "cpu" or not self.blocks
-                or self.blocks[0].modulation is not None or key_valid.numel() == 0):
+                or self.blocks[0].modulation is not None or key_valid.numel() == 0
+                or torch.compiler.is_compiling()):
             return False
         return float(key_valid.float().mean()) <= self.pack_below
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 
@@ -55,7 +54,7 @@ def cmd_plan(args) -> int:
                         batched=not args.unbatched)
     summary, results = evaluate(args.run_dir, args.env, args.episodes, cfg, seed=args.seed,
                                 max_steps=args.max_steps, record=args.plot is not None,
-                                progress=sys.stderr.isatty())
+                                progress=True)
     if args.plot is not None:
         png = args.plot or (str(Path(args.out).with_suffix(".png")) if args.out
                             else str(Path(args.run_dir) / "plan.png"))

@@ -67,8 +67,10 @@ def evaluate(run_dir: str | Path, env_spec: str, episodes: int, planner_cfg: Pla
     The summary: ``success_rate``, ``random_success_rate`` (the same episodes),
     ``plan_time_per_step_s`` (mean seconds per replan), ``episodes``, ``env``, ``run``,
     ``mean_steps_success``, ``settings`` (planner, frame skip, history, max steps, seed).
+    ``progress`` shows the episodes done on stderr (a bar on a terminal, else a plain line
+    every tenth of them).
     """
-    from tqdm import tqdm
+    from ..train.progress import LoopProgress
 
     if episodes < 1:
         raise ValueError(f"--episodes must be >= 1, got {episodes}")
@@ -83,9 +85,12 @@ def evaluate(run_dir: str | Path, env_spec: str, episodes: int, planner_cfg: Pla
     history = min(model.history, model.predictor.max_frames)
     results = []
     tic = time.perf_counter()
-    for e in tqdm(range(episodes), desc=f"plan {env_spec}", unit="ep", disable=not progress):
+    bar = LoopProgress(episodes, f"plan {env_spec}", "episode", enabled=progress)
+    for e in range(episodes):
         results.append(run_episode(env, env_spec, model, planner, seed * 1_000_003 + e + 10_000_000,
                                    max_steps, history, record))
+        bar.update(successes=sum(r.success for r in results))
+    bar.close()
     rng = np.random.default_rng(seed)
     random_ok = [random_episode(env, env_spec, seed * 1_000_003 + e + 10_000_000, max_steps, rng)
                  for e in range(episodes)]

@@ -62,9 +62,17 @@ def env_from_launcher() -> DistEnv:
     return env
 
 
+#: Ranks get at least this long to join the job (start up and connect), even when
+#: ``dist.timeout_s`` is shorter: a rank importing torch on a busy machine is slow, not stalled.
+JOIN_TIMEOUT_S = 120.0
+
+
 def init_distributed(env: DistEnv, device: torch.device, backend: str | None = None,
                      timeout_s: float = 600.0) -> None:
     """Initialize the default process group when running with more than one process.
+
+    The ranks join with a timeout of ``max(timeout_s, JOIN_TIMEOUT_S)``; the group's
+    collectives then wait ``timeout_s``.
 
     Args:
         env: this process's place in the job (nothing happens for one process).
@@ -74,6 +82,8 @@ def init_distributed(env: DistEnv, device: torch.device, backend: str | None = N
 
     Raises:
         ValueError: NCCL asked for on a CPU device, or a timeout that is not positive.
+        TrainingError: the process group could not be formed (a rank that never joined,
+            an unreachable ``MASTER_ADDR:MASTER_PORT``): one line saying so.
     """
     if not env.distributed or dist.is_initialized():
         return
@@ -86,8 +96,19 @@ def init_distributed(env: DistEnv, device: torch.device, backend: str | None = N
     if device.type == "cuda":
         torch.cuda.set_device(device)
         device_id = device
-    dist.init_process_group(backend=backend, rank=env.rank, world_size=env.world_size,
-                            timeout=datetime.timedelta(seconds=timeout_s), device_id=device_id)
+    join_s = max(timeout_s, JOIN_TIMEOUT_S)
+    try:
+        dist.init_process_group(backend=backend, rank=env.rank, world_size=env.world_size,
+                                timeout=datetime.timedelta(seconds=join_s), device_id=device_id)
+    except RuntimeError as e:  # DistError, DistStoreError and gloo's connect errors
+        from .trainer import TrainingError
+
+        where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise TrainingError(f"rank {env.rank} of {env.world_size} could not join the {backend} process "
+                            f"group at {where} within {join_s:g} s: {reason}") from None
+    if join_s != timeout_s:
+        dist.distributed_c10d._set_pg_timeout(datetime.timedelta(seconds=timeout_s))
 
 
 def shutdown_distributed(barrier: bool = True) -> None:

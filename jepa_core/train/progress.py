@@ -71,3 +71,44 @@ class ProgressLogger:
             self.file.close()
             for sink in self.sinks:
                 sink.close()
+
+
+class LoopProgress:
+    """Progress of a loop of known length on stderr, for commands other than ``pretrain``.
+
+    On a terminal a tqdm bar redraws in place; without one (a log file, CI) a plain
+    ``DESC: UNIT N/T  key value ...`` line is printed every tenth of the loop and at its
+    end, as :class:`ProgressLogger` does for training steps.
+
+    Args:
+        total: how many updates the loop makes.
+        desc: what runs, e.g. ``"plan two-room"``.
+        unit: what one update is, e.g. ``"episode"``.
+        enabled: ``False`` prints nothing.
+
+    Examples:
+        >>> bar = LoopProgress(2, "demo", "epoch", enabled=False)
+        >>> bar.update(loss=0.5); bar.update(loss=0.25); bar.close()
+        >>> bar.done
+        2
+    """
+
+    def __init__(self, total: int, desc: str, unit: str, enabled: bool = True) -> None:
+        self.total, self.done, self.desc, self.unit = total, 0, desc, unit
+        interactive = sys.stderr.isatty()
+        self.plain_every = max(1, total // PLAIN_LINES) if enabled and not interactive else 0
+        self.bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
+                        disable=not (enabled and interactive))
+
+    def update(self, **postfix: float | int | str) -> None:
+        """One more iteration done; ``postfix`` values are shown beside the count."""
+        self.done += 1
+        shown = {k: (f"{v:.4f}" if isinstance(v, float) else str(v)) for k, v in postfix.items()}
+        self.bar.set_postfix(shown, refresh=False)
+        self.bar.update(1)
+        if self.plain_every and (self.done % self.plain_every == 0 or self.done == self.total):
+            extra = "".join(f"  {k} {v}" for k, v in shown.items())
+            print(f"{self.desc}: {self.unit} {self.done}/{self.total}{extra}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()

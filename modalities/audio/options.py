@@ -117,7 +117,8 @@ class AudioOptions:
         if self.patch_freq < 1 or self.patch_time < 1:
             raise ValueError("options.patch_freq and options.patch_time must be >= 1")
         if self.n_mels < self.patch_freq or self.n_mels % self.patch_freq:
-            raise ValueError(f"options.patch_freq={self.patch_freq} must divide options.n_mels={self.n_mels}")
+            raise ValueError(f"options.n_mels={self.n_mels} must be a positive multiple of "
+                             f"options.patch_freq={self.patch_freq} (the mel bands of one patch)")
         if self.frames < self.patch_time:
             raise ValueError(f"options.clip_seconds={self.clip_seconds} holds fewer frames than one patch "
                              f"(options.patch_time={self.patch_time} frames of {self.hop_ms:g} ms)")

@@ -10,6 +10,7 @@ import torch
 
 from jepa_core.config import Config
 from jepa_core.demo_cache import cache_root
+from jepa_core.masking import check_masks_fit
 from jepa_core.modality import DataError, ModalityPlugin, ProbeData, Tokenizer
 
 from .dataset import AudioDataset
@@ -88,6 +89,12 @@ class AudioModality(ModalityPlugin):
 
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[AudioDataset, dict]:
         opts = self._opts(cfg, state)
+        if state is None:  # a new run: its masks must fit the grid, checked before any file
+            check_masks_fit(cfg.mask, opts.grid,
+                            f"options.clip_seconds={opts.clip_seconds:g} s clips and "
+                            f"options.n_mels={opts.n_mels} bands, cut into {opts.patch_freq} x "
+                            f"{opts.patch_time} patches (options.patch_freq, options.patch_time),",
+                            "use longer clips, more mel bands or smaller patches")
         items = list_items(path, opts)
         dataset = AudioDataset(items, opts, str(path))
         if state is None:

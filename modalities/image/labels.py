@@ -64,13 +64,14 @@ def check_class_sizes(labels: list, unit: str = "image") -> None:
 
 
 def csv_labels(items: list[ImageItem], root: str | Path, csv: str | Path,
-               task: str) -> tuple[list[int], list, np.ndarray]:
+               task: str, unit: str = "image") -> tuple[list[int], list, np.ndarray]:
     """Labels from a CSV with columns ``path,label`` (paths relative to the data folder).
 
     An image of an array file is named ``PATH[i]`` (``images.npy[3]``); when the data is
     one array file, columns ``index,label`` (``i`` into that array) do as well. Only the
     listed images are probed. Returns ``(indices, classes, targets)``; for regression
-    ``classes`` is empty and the targets are floats.
+    ``classes`` is empty and the targets are floats. ``unit`` names a sample in messages
+    (the video plugin passes ``clip``).
 
     Raises:
         DataError: a missing column, an empty file, or a path that is not among the images.
@@ -89,11 +90,17 @@ def csv_labels(items: list[ImageItem], root: str | Path, csv: str | Path,
                         f"{list(frame.columns)}; data that is one array file may use index,label)")
     if frame.empty:
         raise DataError(f"{csv}: no rows")
-    indices = _csv_indices(items, root, csv, frame, by_index)
+    indices = _csv_indices(items, root, csv, frame, by_index, unit)
     return _targets(frame["label"], indices, task, str(csv))
 
 
-def _csv_indices(items: list[ImageItem], root: str | Path, csv: Path, frame, by_index: bool) -> list[int]:
+def _a(unit: str) -> str:
+    """``unit`` with its indefinite article: ``an image``, ``a clip``."""
+    return f"{'an' if unit[0] in 'aeiou' else 'a'} {unit}"
+
+
+def _csv_indices(items: list[ImageItem], root: str | Path, csv: Path, frame, by_index: bool,
+                 unit: str = "image") -> list[int]:
     """The item of each CSV row, by ``path`` (``PATH[i]`` inside arrays) or ``index``."""
     root = Path(root)
     if by_index:
@@ -107,7 +114,7 @@ def _csv_indices(items: list[ImageItem], root: str | Path, csv: Path, frame, by_
             try:
                 indices.append(lookup[int(value)])
             except (KeyError, ValueError, TypeError):
-                raise DataError(f"{csv}, line {row}: index {value!r} is not an image of {items[0].path} "
+                raise DataError(f"{csv}, line {row}: index {value!r} is not {_a(unit)} of {items[0].path} "
                                 f"(0 .. {len(items) - 1})") from None
         return indices
     base = root if root.is_dir() else root.parent
@@ -119,8 +126,9 @@ def _csv_indices(items: list[ImageItem], root: str | Path, csv: Path, frame, by_
     for row, rel in enumerate(frame["path"], start=2):
         key = Path(str(rel)).as_posix()
         if key not in index:
-            raise DataError(f"{csv}, line {row}: {rel!r} is not an image under {base} (paths are "
-                            "relative to the data folder; an image of an array file is NAME.npy[i])")
+            inside = f"; an {unit} of an array file is NAME.npy[i]" if unit == "image" else ""
+            raise DataError(f"{csv}, line {row}: {rel!r} is not {_a(unit)} under {base} (paths are "
+                            f"relative to the data folder{inside})")
         indices.append(index[key])
     return indices
 

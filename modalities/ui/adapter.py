@@ -84,8 +84,15 @@ def encode_texts(tokenizer, texts: list[str]) -> tuple[Tensor, Tensor]:
 
 
 def train_decoder(decoder: PrefixDecoder, tokenizer, feats: Tensor, valid: Tensor, texts: list[str], *,
-                  epochs: int, batch_size: int, lr: float, seed: int, device) -> list[float]:
-    """AdamW on the trainable parameters; the mean loss of each epoch."""
+                  epochs: int, batch_size: int, lr: float, seed: int, device,
+                  progress: bool = False) -> list[float]:
+    """AdamW on the trainable parameters; the mean loss of each epoch.
+
+    ``progress`` shows the epochs done and their loss on stderr (a bar on a terminal, else
+    a plain line every tenth of the epochs).
+    """
+    from jepa_core.train.progress import LoopProgress
+
     ids, ids_mask = encode_texts(tokenizer, texts)
     params = [p for p in decoder.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
@@ -93,6 +100,7 @@ def train_decoder(decoder: PrefixDecoder, tokenizer, feats: Tensor, valid: Tenso
     decoder.train()
     decoder.lm.train(decoder.train_lm)
     history = []
+    bar = LoopProgress(epochs, "decode", "epoch", enabled=progress)
     for _ in range(epochs):
         order = torch.randperm(len(texts), generator=gen)
         total = 0.0
@@ -106,6 +114,8 @@ def train_decoder(decoder: PrefixDecoder, tokenizer, feats: Tensor, valid: Tenso
             opt.step()
             total += loss.detach().item() * len(idx)
         history.append(total / len(texts))
+        bar.update(loss=history[-1])
+    bar.close()
     decoder.eval()
     return history
 

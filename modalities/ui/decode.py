@@ -41,13 +41,15 @@ def add_decode_parser(sub, command) -> argparse.ArgumentParser:
                     help="the encoder's per-event features, or its pooled vector")
     de.add_argument("--prefix", type=int, default=4, help="prefix vectors of --features pooled")
     de.add_argument("--epochs", type=int, default=30, help="passes over the training sessions")
-    de.add_argument("--batch-size", type=int, default=32)
+    de.add_argument("--batch-size", type=int, default=32, help="sessions per training step")
     de.add_argument("--lr", type=float, default=3e-3, help="AdamW learning rate")
     de.add_argument("--freeze-lm", action="store_true",
                     help="train the projector alone (default: the LM is fine-tuned with it)")
-    de.add_argument("--max-new-tokens", type=int, default=16)
+    de.add_argument("--max-new-tokens", type=int, default=16,
+                    help="tokens generated at most per held-out session")
     de.add_argument("--seed", type=int, default=0, help="seed of the held-out split and training")
-    de.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    de.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                    help="where to run the encoder and the LM (auto: cuda when available)")
     return de
 
 
@@ -157,7 +159,7 @@ def cmd_decode(args) -> int:
     decoder.to(device)
     losses = train_decoder(decoder, tokenizer, feats[train], valid[train], [texts[i] for i in train],
                            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                           seed=args.seed, device=device)
+                           seed=args.seed, device=device, progress=True)
     predictions = greedy_decode(decoder, tokenizer, feats[test], valid[test], args.max_new_tokens,
                                 args.batch_size, device)
     refs = [texts[i] for i in test]

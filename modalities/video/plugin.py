@@ -85,6 +85,8 @@ class VideoModality(ModalityPlugin):
 
     def load(self, path: str, cfg: Config, state: dict | None) -> tuple[VideoDataset, dict]:
         opts = self._opts(cfg, state)
+        if state is None or "options" not in state:  # a new run: its masks must fit the grid
+            _check_grid(opts, cfg)
         items = list_clips(path, opts)
         root = str(path)[len(IMAGES_PREFIX):] if str(path).startswith(IMAGES_PREFIX) else str(path)
         return VideoDataset(items, opts, root), {"options": dataclasses.asdict(opts)}
@@ -105,9 +107,9 @@ class VideoModality(ModalityPlugin):
         if label == "folder":
             if task != "classification":
                 raise DataError("--label folder gives classes; --task regression needs --label FILE.csv")
-            indices, _, targets = folder_labels(dataset.items, dataset.root)
+            indices, _, targets = folder_labels(dataset.items, dataset.root, noun="clips", unit="clip")
         elif label.lower().endswith(".csv"):
-            indices, _, targets = csv_labels(dataset.items, dataset.root, label, task)
+            indices, _, targets = csv_labels(dataset.items, dataset.root, label, task, unit="clip")
         else:
             raise DataError(f"--label for clips is 'folder' (class = sub-folder) or a CSV file of "
                             f"path,label; got {label!r}")
@@ -139,3 +141,14 @@ def mean_frame_pixels(dataset: VideoDataset, batch: int = 128) -> np.ndarray:
         mean = (video * real[:, :, None, None, None]).sum(1) / frames[:, None, None, None]
         out.append(F.adaptive_avg_pool2d(mean, size).flatten(1).numpy())
     return np.concatenate(out, axis=0)
+
+
+def _check_grid(opts: VideoOptions, cfg: Config) -> None:
+    """Raise a :class:`DataError` naming the options behind a grid the masks cannot fit."""
+    from jepa_core.masking import check_masks_fit
+
+    check_masks_fit(cfg.mask, opts.grid,
+                    f"clips of options.frames_per_clip={opts.frames_per_clip} frames at "
+                    f"options.image_size={opts.image_size} px, cut into {opts.tubelet_size} x "
+                    f"{opts.patch_size} x {opts.patch_size} tubelets (options.tubelet_size, "
+                    f"options.patch_size),", "use more frames or pixels, or smaller tubelets")

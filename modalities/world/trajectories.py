@@ -97,6 +97,8 @@ class Episodes:
 
 
 def _check_file(path: Path) -> tuple[list[Episode], tuple[int, ...], np.dtype, int]:
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: empty file (0 bytes), not a .npz trajectory file")
     try:
         with np.load(path) as data:
             keys = set(data.files)
@@ -111,7 +113,7 @@ def _check_file(path: Path) -> tuple[list[Episode], tuple[int, ...], np.dtype, i
             obs_state = data["observations"] if len(obs_shape) == 2 else None
     except DataError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, KeyError) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
         raise DataError(f"{path}: not a readable .npz trajectory file ({e})") from None
     if len(obs_shape) not in (2, 4):
         raise DataError(f"{path}: 'observations' must be [T, H, W, C] images or [T, S] states, "
@@ -231,9 +233,14 @@ class WindowDataset(Dataset):
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        with np.load(ep.path) as data:
-            obs = data["observations"][ep.start:ep.start + ep.length]
-            act = data["actions"][ep.start:ep.start + ep.length].astype(np.float32)
+        try:
+            with np.load(ep.path) as data:
+                obs = data["observations"][ep.start:ep.start + ep.length]
+                act = data["actions"][ep.start:ep.start + ep.length].astype(np.float32)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+            raise DataError(f"{ep.path}: cannot read the episode at step {ep.start} ({e}): the file is "
+                            "damaged (listing checks its headers; frames are read when training "
+                            "reaches them)") from None
         if obs.ndim == 2:
             obs = obs.astype(np.float32)
         self._cache[key] = (obs, act)

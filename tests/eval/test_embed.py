@@ -36,3 +36,15 @@ def test_encode_tokens__on_a_grid_equals_token_level_embeddings(tmp_path):
     assert valid.all()
     np.testing.assert_array_equal(feats, encode_dataset(model.target_encoder, plugin, dataset, "token",
                                                         batch_size=8))
+
+
+def test_encode__without_a_terminal_long_loops_print_plain_progress_lines(tmp_path, capsys):
+    plugin = ToyModality()
+    model, dataset = _model(plugin, write_toy_data(tmp_path / "x.npy", rows=20))
+    capsys.readouterr()
+    encode_dataset(model.target_encoder, plugin, dataset, "sample", batch_size=2, desc="embed pretrained")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [f"embed pretrained: batch {k}/10" for k in range(1, 11)]
+    encode_tokens(model.target_encoder, plugin, dataset, batch_size=4)  # 5 batches: seconds, no lines
+    encode_dataset(model.target_encoder, plugin, dataset, "sample", batch_size=2, progress=False)
+    assert capsys.readouterr().err == ""

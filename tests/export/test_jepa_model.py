@@ -55,6 +55,7 @@ def _tabular_export(tmp_path):
     card = (hub / "README.md").read_text()
     assert f"transformers.AutoModel.from_pretrained({str(hub)!r})" in card and "JepaProcessor" in card
     assert "## Run config" in card and "modality: tabular" in card and "height, weight" in card
+    assert "jepa probe RUN --label ... > RUN/probe.json" in card  # no probe saved: how to save one
     return hub, tmp_path / "t.csv"  # a DataFrame in
 
 

@@ -48,3 +48,15 @@ def test_masker_check__grid_too_small_raises():
         create_masker("temporal", frames=4).check(TokenLayout((4, 2)))
     with pytest.raises(ValueError, match="'last' or 'random'"):
         create_masker("temporal", span="first")
+
+
+def test_check_masks_fit__names_the_source_of_the_grid_and_the_fix():
+    from jepa_core.masking import check_masks_fit
+    from jepa_core.modality import DataError
+
+    check_masks_fit({"name": "multiblock"}, (8, 8), "an 8 x 8 grid", "grow it")  # fits: no error
+    with pytest.raises(DataError) as e:
+        check_masks_fit({"name": "multiblock"}, (2, 2), "options.side=2,", "use options.side >= 5")
+    message = str(e.value)
+    assert message.startswith("options.side=2, make a 2 x 2 token grid, too small for the multiblock masks (")
+    assert message.endswith("; use options.side >= 5") and "min_keep" in message

@@ -50,3 +50,17 @@ def test_packing__round_trip_zeros_padding():
     x = torch.arange(6.0).view(2, 3, 1)
     assert p.pack(x).flatten().tolist() == [0.0, 2.0, 5.0]
     assert p.unpack(p.pack(x)).flatten().tolist() == [0.0, 0.0, 2.0, 0.0, 0.0, 5.0]
+
+
+def test_transformer__compiles_without_a_graph_break_on_ragged_cpu_batches():
+    torch.manual_seed(0)
+    t = Transformer(16, 2, 2).eval()
+    x, valid = torch.randn(3, 10, 16), _ragged(3, 10)
+    assert t._packs(x, valid, None)  # eager packs this batch
+    explained = torch._dynamo.explain(t)(x, valid)
+    assert explained.graph_break_count == 0, explained.break_reasons
+    with torch.no_grad():
+        eager = t(x, valid)
+        traced = torch.compile(t, backend="eager", fullgraph=True)(x, valid)
+    keep = valid[..., None]
+    torch.testing.assert_close(traced * keep, eager * keep, rtol=1e-5, atol=1e-6)

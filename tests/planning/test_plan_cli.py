@@ -34,9 +34,11 @@ def point_run(tmp_path_factory):
 
 
 def test_plan__user_env_through_module_callable_prints_the_json(point_run, capsys, tmp_path):
-    code, out, _ = _jepa(capsys, "plan", point_run, "--env", POINT, "--episodes", "2", "--max-steps", "3",
-                         "--out", tmp_path / "plan.json", *TINY_PLAN)
+    code, out, err = _jepa(capsys, "plan", point_run, "--env", POINT, "--episodes", "2", "--max-steps", "3",
+                           "--out", tmp_path / "plan.json", *TINY_PLAN)
     assert code == 0
+    progress = [ln for ln in err.splitlines() if ln.startswith(f"plan {POINT}: episode ")]
+    assert [ln.split()[3] for ln in progress] == ["1/2", "2/2"] and " successes " in progress[-1]
     result = json.loads(out.strip().splitlines()[-1])
     assert {"success_rate", "random_success_rate", "plan_time_per_step_s", "episodes",
             "settings"} <= set(result)
@@ -96,3 +98,16 @@ def test_rollout_diagnostics__error_per_horizon_step(point_run):
     assert d["horizon"] == list(range(1, k + 1)) and d["windows"] > 1
     for key in ("latent_l2", "copy_l2", "position_err", "position_err_true", "position_err_copy"):
         assert len(d[key]) == k and all(v >= 0 for v in d[key])
+
+
+def test_collect__into_a_folder_of_episodes_is_refused_unless_force(capsys, tmp_path):
+    out = tmp_path / "d"
+    assert main(["collect", POINT, "--episodes", "3", "--steps", "4", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    code, _, err = _jepa(capsys, "collect", POINT, "--episodes", "1", "--steps", "2", "--out", out)
+    assert code == 2 and err.startswith(f"error: --out {out} already holds 3 episode files (episode_00000.npz, ")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing overwritten
+    code, out_text, _ = _jepa(capsys, "collect", POINT, "--episodes", "1", "--steps", "2", "--out", out, "--force")
+    assert code == 0 and json.loads(out_text)["episodes"] == 1
+    assert sorted(p.name for p in out.iterdir()) == ["episode_00000.npz"]  # the old episodes are gone

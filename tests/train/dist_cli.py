@@ -4,12 +4,13 @@
 command. With ``JEPA_TEST_RANK_STATE=DIR`` set, every rank also writes its own local
 parameters after ``Trainer.fit`` to ``DIR/rank{r}.pt``, so a test can check that the
 ranks hold the same model. With ``JEPA_TEST_STALL=RANK:STEP:SECONDS`` that rank sleeps
-before it gets the batch of that step (a stalled data loader).
+before it gets the batch of that step (a stalled data loader; a SIGTERM ends it).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -36,10 +37,15 @@ def _dump_rank_state(fit):
 
 
 def _stall(iterate, rank: int, at: int, seconds: float):
+    """Sleep ``seconds`` before batch ``at`` on ``rank``; a SIGTERM (the launcher stopping the
+    job) ends the process at once, where the trainer's handler would wait for a step boundary
+    the sleeping rank never reaches and torchrun would SIGKILL it only 30 s later."""
     def wrapper(self: EpochBatches, *args, **kwargs):
         for step, ids, batch in iterate(self, *args, **kwargs):
             if step == at and self.env.rank == rank:
+                previous = signal.signal(signal.SIGTERM, lambda *_: os._exit(128 + signal.SIGTERM))
                 time.sleep(seconds)
+                signal.signal(signal.SIGTERM, previous)
             yield step, ids, batch
     return wrapper
 

@@ -66,19 +66,23 @@ CASES = {"ddp-ema-sigreg-vicreg": ("ddp", REGULARIZED), "fsdp-ema-sigreg-vicreg"
          "ddp-standardized-targets": ("ddp", STANDARDIZED)}
 
 
-@pytest.fixture(scope="module")
-def single_step(data, tmp_path_factory):
-    """One step of 1 process x global batch 8, per objective setting (computed once each)."""
-    cache: dict[tuple[str, ...], dict] = {}
+def _overrides(flags: list[str]) -> list[str]:
+    """``["--set", "a=1", "--set", "b=2"]`` -> ``["a=1", "b=2"]``."""
+    assert flags[::2] == ["--set"] * (len(flags) // 2)
+    return flags[1::2]
 
-    def get(extra: list[str]) -> dict:
-        key = tuple(extra)
-        if key not in cache:
-            out = tmp_path_factory.mktemp("single")
-            _launch(STEP, str(data), str(out), *extra, nproc=1)
-            cache[key] = torch.load(out / "step_w1.pt")
-        return cache[key]
-    return get
+
+@pytest.fixture(scope="module")
+def steps(data, tmp_path_factory) -> dict[int, Path]:
+    """One step of every case, by 1 process x global batch 8 and by 2 ranks x 4: one launch
+    each for all cases (each case is a fresh model in the same process group)."""
+    root = tmp_path_factory.mktemp("steps")
+    cases = root / "cases.json"
+    cases.write_text(json.dumps({name: [*_overrides(extra), f"dist.strategy={strategy}"]
+                                 for name, (strategy, extra) in CASES.items()}))
+    for nproc in (1, 2):
+        _launch(STEP, str(data), str(root / f"w{nproc}"), str(cases), nproc=nproc)
+    return {nproc: root / f"w{nproc}" for nproc in (1, 2)}
 
 
 def _assert_close_states(a: dict, b: dict, rtol: float, atol: float) -> None:
@@ -96,11 +100,11 @@ def _assert_ema_update(s: dict) -> None:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_two_ranks__loss_and_gradients_match_one_process_on_twice_the_batch(case, data, single_step, tmp_path):
-    strategy, extra = CASES[case]
-    one = single_step(extra)
-    _launch(STEP, str(data), str(tmp_path), *extra, "--set", f"dist.strategy={strategy}", nproc=2)
-    two = torch.load(tmp_path / "step_w2.pt")
+def test_two_ranks__loss_and_gradients_match_one_process_on_twice_the_batch(case, steps):
+    _, extra = CASES[case]
+    one = torch.load(steps[1] / case / "step_w1.pt")
+    two = torch.load(steps[2] / case / "step_w2.pt")
+    assert one["world_size"] == 1 and two["world_size"] == 2
     assert two["loss"] == pytest.approx(one["loss"], rel=1e-5)
     assert set(two["parts"]) == set(one["parts"]) and "sigreg" in two["parts"]
     for name, value in one["parts"].items():

@@ -92,3 +92,24 @@ def test_load_full_state__optimizer_of_another_model_is_an_error():
     state["param_groups"][0]["params"] = state["param_groups"][0]["params"][:-1]
     with pytest.raises(ValueError, match="another model configuration"):
         load_full_state(model, opt, full_state_dict(model), state)
+
+
+def test_init_distributed__a_rank_that_never_joins_is_one_error_line(monkeypatch):
+    import socket
+
+    import torch
+
+    from jepa_core.train import distributed
+    from jepa_core.train.trainer import TrainingError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MASTER_PORT", str(port))
+    monkeypatch.setattr(distributed, "JOIN_TIMEOUT_S", 1.0)
+    with pytest.raises(TrainingError) as err:
+        distributed.init_distributed(DistEnv(rank=0, world_size=2), torch.device("cpu"), timeout_s=0.5)
+    message = str(err.value)
+    assert message.startswith(f"rank 0 of 2 could not join the gloo process group at 127.0.0.1:{port} within 1 s: ")
+    assert "\n" not in message and not torch.distributed.is_initialized()

@@ -142,3 +142,25 @@ def test_readers__streamed_wav_with_unknown_length_is_read(tmp_path):
     raw[at:at + 4] = (0xFFFFFFFF).to_bytes(4, "little")  # what a piped encoder writes
     (tmp_path / "g.wav").write_bytes(bytes(raw))
     assert len(list_items(tmp_path / "g.wav", OPTS)) == 1
+
+
+@pytest.mark.parametrize("n_mels", [0, 8, 72])
+def test_options__n_mels_not_a_multiple_of_the_patch(n_mels):
+    with pytest.raises(ValueError, match=rf"options.n_mels={n_mels} must be a positive multiple of "
+                                         r"options.patch_freq=16"):
+        AudioOptions(n_mels=n_mels, patch_freq=16).validate()
+
+
+def test_bad_input__grid_too_small_for_the_masks_names_the_options(tmp_path):
+    from jepa_core.config import build_config, parse_overrides
+    from modalities.audio.plugin import AudioModality
+
+    write_tone(tmp_path / "a.wav", seconds=1.0)
+    plugin = AudioModality()
+    cfg = build_config({"modality": "audio"}, plugin.default_config(),
+                       parse_overrides(["options.clip_seconds=0.2"]))
+    with pytest.raises(DataError) as e:
+        plugin.load(str(tmp_path), cfg, None)
+    assert str(e.value).startswith("options.clip_seconds=0.2 s clips and options.n_mels=80 bands, cut into "
+                                   "16 x 16 patches (options.patch_freq, options.patch_time), make a 5 x 1 "
+                                   "token grid, too small for the time_frequency masks (")

@@ -101,7 +101,10 @@ def test_decode__pooled_features(run, tmp_path, capsys):
     capsys.readouterr()
     assert jepa(["decode", str(out), "--label", "app", "--decoder", str(lm), "--features", "pooled",
                  "--out", str(tmp_path / "dec"), "--epochs", "3"]) == 0
-    assert _json(capsys)["features"] == "pooled"
+    out, err = capsys.readouterr()
+    assert json.loads(out.strip().splitlines()[-1])["features"] == "pooled"
+    progress = [ln for ln in err.splitlines() if ln.startswith("decode: epoch ")]
+    assert [ln.split()[2] for ln in progress] == ["1/3", "2/3", "3/3"] and " loss " in progress[-1]
 
 
 def test_decode__not_a_causal_lm(run, tmp_path, capsys):

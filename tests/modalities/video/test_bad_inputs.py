@@ -70,3 +70,38 @@ def test_bad_inputs__empty_folder_and_unknown_file(tmp_path):
     assert "empty" in _error(tmp_path / "empty") and "no clips found" in _error(tmp_path / "empty")
     (tmp_path / "notes.txt").write_text("x")
     assert "notes.txt" in _error(tmp_path / "notes.txt")
+
+
+def test_bad_labels__messages_speak_of_clips(tmp_path):
+    from jepa_core.config import build_config, parse_overrides
+    from modalities.video.plugin import VideoModality
+
+    for name in ("a", "b"):
+        write_npy(tmp_path / "data" / f"{name}.npy", moving_clip(4))
+    plugin = VideoModality()
+    cfg = build_config({"modality": "video"}, plugin.default_config(),
+                       parse_overrides(["options.image_size=16", "options.patch_size=4",
+                                        "options.frames_per_clip=4"]))
+    _, state = plugin.load(str(tmp_path / "data"), cfg, None)
+    (tmp_path / "labels.csv").write_text("path,label\na.npy,x\nnope.npy,y\n")
+    with pytest.raises(DataError) as e:
+        plugin.probe_data(str(tmp_path / "data"), str(tmp_path / "labels.csv"), None, cfg, state)
+    assert str(e.value) == (f"{tmp_path / 'labels.csv'}, line 3: 'nope.npy' is not a clip under "
+                            f"{tmp_path / 'data'} (paths are relative to the data folder)")
+    with pytest.raises(DataError, match=r"a flat folder\): put each class's clips in .*<class>/"):
+        plugin.probe_data(str(tmp_path / "data"), "folder", None, cfg, state)
+
+
+def test_bad_inputs__grid_too_small_for_the_masks_names_the_options(tmp_path):
+    from jepa_core.config import build_config, parse_overrides
+    from modalities.video.plugin import VideoModality
+
+    write_npy(tmp_path / "data" / "a.npy", moving_clip(8))
+    plugin = VideoModality()
+    cfg = build_config({"modality": "video"}, plugin.default_config(),
+                       parse_overrides(["options.image_size=8", "options.patch_size=8"]))
+    with pytest.raises(DataError) as e:
+        plugin.load(str(tmp_path / "data"), cfg, None)
+    assert str(e.value).startswith("clips of options.frames_per_clip=8 frames at options.image_size=8 px, "
+                                   "cut into 2 x 8 x 8 tubelets (options.tubelet_size, options.patch_size), "
+                                   "make a 4 x 1 x 1 token grid, too small for the vjepa masks (")

@@ -77,3 +77,31 @@ def test_bad_input__short_episodes_skipped_with_a_count_error_if_none_left(tmp_p
     assert ds.skipped == 1 and len(ds.episodes) == 1
     with pytest.raises(DataError, match="all 2 episodes are shorter than a window"):
         WindowDataset(list_episodes(tmp_path), window=9)
+
+
+def test_bad_input__empty_or_truncated_file_is_one_error_naming_it(tmp_path):
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(DataError, match=r"empty.npz: empty file \(0 bytes\)"):
+        list_episodes(tmp_path / "empty.npz")
+    write_episode(tmp_path / "whole.npz", np.zeros((6, 2), np.float32), np.zeros((6, 2), np.float32))
+    data = (tmp_path / "whole.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[:len(data) // 2])
+    with pytest.raises(DataError, match=r"cut.npz: not a readable .npz trajectory file"):
+        list_episodes(tmp_path / "cut.npz")
+
+
+def test_bad_input__frames_damaged_past_the_headers_are_one_error_naming_the_file(tmp_path):
+    import zipfile
+
+    path = tmp_path / "pix.npz"
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    write_episode(path, pixels, np.zeros((40, 2), np.float32))
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("observations.npy")
+    data = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 60_000  # in the pixels
+    data[start:start + 50] = b"\xff" * 50
+    path.write_bytes(bytes(data))
+    ds = WindowDataset(list_episodes(path), window=3)  # listing reads the pixel header only
+    with pytest.raises(DataError, match=r"pix.npz: cannot read the episode at step 0 \("):
+        ds[0]
