@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.distributed.tensor import DTensor
 
@@ -51,10 +52,13 @@ def _local(p: Tensor) -> Tensor:
 @dataclass
 class EmaTargetConfig(TargetConfig):
     """``target:`` section of ``ema``: the momentum goes linearly from ``momentum[0]`` to
-    ``momentum[1]`` over the run (:func:`ema_momentum`)."""
+    ``momentum[1]`` over the run (:func:`ema_momentum`). ``average_last: K`` (> 1) makes
+    the targets the mean of the teacher's last ``K`` blocks' outputs, each layer-normed
+    (data2vec's targets, :func:`layer_average`); 1 (the default): the teacher's output."""
 
     kind: str = "ema"
     momentum: tuple[float, float] = (0.996, 1.0)
+    average_last: int = 1
 
 
 @dataclass
@@ -155,8 +159,40 @@ class EmaTarget(TargetProvider):
     config_class = EmaTargetConfig
 
     def __init__(self, student: Encoder, teacher: Encoder | None = None,
-                 momentum: tuple[float, float] = (0.996, 1.0)) -> None:
+                 momentum: tuple[float, float] = (0.996, 1.0), average_last: int = 1) -> None:
         super().__init__("ema", student, momentum=momentum)
+        depth = len(student.transformer.blocks)
+        if not 1 <= average_last <= depth:
+            raise ValueError(f"target.average_last must be between 1 and model.depth={depth}, "
+                             f"got {average_last}")
+        self.average_last = int(average_last)
+
+    def forward(self, batch, student: Encoder, student_tokens: TokenBatch) -> Tensor:
+        if self.average_last == 1:
+            return super().forward(batch, student, student_tokens)
+        with torch.no_grad():
+            return layer_average(self.encoder, self.encoder.tokenize(batch), self.average_last)
+
+
+def layer_average(encoder: Encoder, tokens: TokenBatch, last: int) -> Tensor:
+    """Mean of the layer-normed outputs of ``encoder``'s last ``last`` blocks, ``[B, N, D]``.
+
+    The blocks' outputs are read by forward hooks, with the transformer's packed path
+    (which runs the blocks' layers directly) switched off for the call.
+    """
+    transformer = encoder.transformer
+    outputs: list[Tensor] = []
+    hooks = [b.register_forward_hook(lambda _m, _i, out: outputs.append(out))
+             for b in transformer.blocks[-last:]]
+    transformer.pack_below = -1.0  # never pack: the hooks need every block's forward
+    try:
+        encoder(tokens)
+    finally:
+        del transformer.pack_below
+        for h in hooks:
+            h.remove()
+    r = encoder.registers.shape[1]
+    return torch.stack([F.layer_norm(o[:, r:], o.shape[-1:]) for o in outputs]).mean(0)
 
 
 class FrozenTarget(TargetProvider):
