@@ -42,6 +42,8 @@ def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, wor
 
     import jepa_core.train.trainer as trainer
     from jepa_core.cli import main
+    from jepa_core.registry import get_registry
+    from jepa_core.targets import LayerAverageTarget
     from modalities.lidar.demo import demo_root
 
     if cv_steps or keep_every:  # keep every checkpoint, so the steps asked for can be read afterwards
@@ -49,6 +51,7 @@ def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, wor
         every = functools.reduce(math.gcd, [*cv_steps, keep_every])
         overrides = [*overrides, f"logging.checkpoint_every={every}"]
 
+    get_registry("target").register("ema_layers", LayerAverageTarget, "benchmarks/lidar_long.py")
     root, data = demo_root(), demo_root(scans)
     run_dir = work / f"{name}_e{epochs}"
     length_flag = ["--steps", str(steps)] if steps else ["--epochs", str(epochs)]

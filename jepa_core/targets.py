@@ -3,6 +3,8 @@
 - ``ema``: an exponential-moving-average copy of the context encoder (I-JEPA, V-JEPA),
   momentum following a linear schedule over the run;
 - ``frozen``: a teacher encoder loaded from another run and never updated (SALT);
+- ``LayerAverageTarget`` (``ema_layers``, not registered by default): the same teacher, its
+  targets averaged over its last blocks (data2vec);
 - ``none``: teacher-free; the context encoder itself, with gradients, kept from
   collapsing by a regularizer such as SIGReg (LeJEPA, LeWorldModel).
 
@@ -52,13 +54,19 @@ def _local(p: Tensor) -> Tensor:
 @dataclass
 class EmaTargetConfig(TargetConfig):
     """``target:`` section of ``ema``: the momentum goes linearly from ``momentum[0]`` to
-    ``momentum[1]`` over the run (:func:`ema_momentum`). ``average_last: K`` (> 1) makes
-    the targets the mean of the teacher's last ``K`` blocks' outputs, each layer-normed
-    (data2vec's targets, :func:`layer_average`); 1 (the default): the teacher's output."""
+    ``momentum[1]`` over the run (:func:`ema_momentum`)."""
 
     kind: str = "ema"
     momentum: tuple[float, float] = (0.996, 1.0)
-    average_last: int = 1
+
+
+@dataclass
+class LayerAverageTargetConfig(EmaTargetConfig):
+    """``target:`` section of ``ema_layers``: ``ema``'s momentum, and ``average_last``, how
+    many of the teacher's last blocks the targets average (:func:`layer_average`)."""
+
+    kind: str = "ema_layers"
+    average_last: int = 2
 
 
 @dataclass
@@ -159,8 +167,23 @@ class EmaTarget(TargetProvider):
     config_class = EmaTargetConfig
 
     def __init__(self, student: Encoder, teacher: Encoder | None = None,
-                 momentum: tuple[float, float] = (0.996, 1.0), average_last: int = 1) -> None:
+                 momentum: tuple[float, float] = (0.996, 1.0)) -> None:
         super().__init__("ema", student, momentum=momentum)
+
+
+class LayerAverageTarget(EmaTarget):
+    """``target.kind: ema_layers``: an EMA teacher whose targets are the mean of its last
+    ``average_last`` blocks' outputs, each layer-normed (data2vec's targets).
+
+    The teacher, its momentum and what is probed downstream (the teacher's output) are
+    those of ``ema``; only what the predictor must match changes.
+    """
+
+    config_class = LayerAverageTargetConfig
+
+    def __init__(self, student: Encoder, teacher: Encoder | None = None,
+                 momentum: tuple[float, float] = (0.996, 1.0), average_last: int = 2) -> None:
+        super().__init__(student, teacher, momentum=momentum)
         depth = len(student.transformer.blocks)
         if not 1 <= average_last <= depth:
             raise ValueError(f"target.average_last must be between 1 and model.depth={depth}, "
@@ -168,8 +191,6 @@ class EmaTarget(TargetProvider):
         self.average_last = int(average_last)
 
     def forward(self, batch, student: Encoder, student_tokens: TokenBatch) -> Tensor:
-        if self.average_last == 1:
-            return super().forward(batch, student, student_tokens)
         with torch.no_grad():
             return layer_average(self.encoder, self.encoder.tokenize(batch), self.average_last)
 
