@@ -43,7 +43,7 @@ def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, wor
     import jepa_core.train.trainer as trainer
     from jepa_core.cli import main
     from jepa_core.registry import get_registry
-    from jepa_core.targets import LayerAverageTarget
+    from lidar_layer_target import LayerAverageTarget
     from modalities.lidar.demo import demo_root
 
     if cv_steps or keep_every:  # keep every checkpoint, so the steps asked for can be read afterwards

@@ -3,8 +3,6 @@
 - ``ema``: an exponential-moving-average copy of the context encoder (I-JEPA, V-JEPA),
   momentum following a linear schedule over the run;
 - ``frozen``: a teacher encoder loaded from another run and never updated (SALT);
-- ``LayerAverageTarget`` (``ema_layers``, not registered by default): the same teacher, its
-  targets averaged over its last blocks (data2vec);
 - ``none``: teacher-free; the context encoder itself, with gradients, kept from
   collapsing by a regularizer such as SIGReg (LeJEPA, LeWorldModel).
 
@@ -23,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.distributed.tensor import DTensor
 
@@ -58,15 +55,6 @@ class EmaTargetConfig(TargetConfig):
 
     kind: str = "ema"
     momentum: tuple[float, float] = (0.996, 1.0)
-
-
-@dataclass
-class LayerAverageTargetConfig(EmaTargetConfig):
-    """``target:`` section of ``ema_layers``: ``ema``'s momentum, and ``average_last``, how
-    many of the teacher's last blocks the targets average (:func:`layer_average`)."""
-
-    kind: str = "ema_layers"
-    average_last: int = 2
 
 
 @dataclass
@@ -169,51 +157,6 @@ class EmaTarget(TargetProvider):
     def __init__(self, student: Encoder, teacher: Encoder | None = None,
                  momentum: tuple[float, float] = (0.996, 1.0)) -> None:
         super().__init__("ema", student, momentum=momentum)
-
-
-class LayerAverageTarget(EmaTarget):
-    """``target.kind: ema_layers``: an EMA teacher whose targets are the mean of its last
-    ``average_last`` blocks' outputs, each layer-normed (data2vec's targets).
-
-    The teacher, its momentum and what is probed downstream (the teacher's output) are
-    those of ``ema``; only what the predictor must match changes.
-    """
-
-    config_class = LayerAverageTargetConfig
-
-    def __init__(self, student: Encoder, teacher: Encoder | None = None,
-                 momentum: tuple[float, float] = (0.996, 1.0), average_last: int = 2) -> None:
-        super().__init__(student, teacher, momentum=momentum)
-        depth = len(student.transformer.blocks)
-        if not 1 <= average_last <= depth:
-            raise ValueError(f"target.average_last must be between 1 and model.depth={depth}, "
-                             f"got {average_last}")
-        self.average_last = int(average_last)
-
-    def forward(self, batch, student: Encoder, student_tokens: TokenBatch) -> Tensor:
-        with torch.no_grad():
-            return layer_average(self.encoder, self.encoder.tokenize(batch), self.average_last)
-
-
-def layer_average(encoder: Encoder, tokens: TokenBatch, last: int) -> Tensor:
-    """Mean of the layer-normed outputs of ``encoder``'s last ``last`` blocks, ``[B, N, D]``.
-
-    The blocks' outputs are read by forward hooks, with the transformer's packed path
-    (which runs the blocks' layers directly) switched off for the call.
-    """
-    transformer = encoder.transformer
-    outputs: list[Tensor] = []
-    hooks = [b.register_forward_hook(lambda _m, _i, out: outputs.append(out))
-             for b in transformer.blocks[-last:]]
-    transformer.pack_below = -1.0  # never pack: the hooks need every block's forward
-    try:
-        encoder(tokens)
-    finally:
-        del transformer.pack_below
-        for h in hooks:
-            h.remove()
-    r = encoder.registers.shape[1]
-    return torch.stack([F.layer_norm(o[:, r:], o.shape[-1:]) for o in outputs]).mean(0)
 
 
 class FrozenTarget(TargetProvider):

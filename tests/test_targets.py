@@ -86,32 +86,3 @@ def test_frozen_teacher__says_what_is_missing(target, message):
 
     with pytest.raises(RunError, match=message):
         frozen_teacher(build_config({"target": target}), ToyModality(), {"num_features": 4})
-
-
-
-def test_ema_layers__targets_are_the_mean_of_the_last_blocks_layer_normed():
-    from jepa_core.targets import LayerAverageTarget
-
-    cfg = ModelConfig(dim=16, depth=3, heads=2)
-    student = Encoder(ToyTokenizer(4, 16), cfg)
-    x = torch.randn(3, 4)
-    tokens = student.tokenize(x)
-    target = LayerAverageTarget(student, average_last=2)
-    h = student.input_proj(tokens.tokens) + student.positions(tokens)
-    outs = []
-    for block in student.transformer.blocks:
-        h = block(h, tokens.valid)
-        outs.append(torch.nn.functional.layer_norm(h, (16,)))
-    torch.testing.assert_close(target(x, student, tokens), (outs[1] + outs[2]) / 2)
-    assert target.kind == "ema" and target.encoder is not student  # probed and updated as ema
-
-
-def test_ema_layers__built_from_its_config_and_depth_checked():
-    from jepa_core.targets import LayerAverageTarget, LayerAverageTargetConfig
-
-    student = Encoder(ToyTokenizer(4, 16), ModelConfig(dim=16, depth=3, heads=2))
-    target = LayerAverageTarget.from_config(LayerAverageTargetConfig(momentum=(0.9, 1.0), average_last=3), student)
-    assert isinstance(target, LayerAverageTarget) and target.average_last == 3
-    assert target.momentum == (0.9, 1.0)
-    with pytest.raises(ValueError, match="target.average_last must be between 1 and model.depth=1"):
-        LayerAverageTarget(Encoder(ToyTokenizer(4, 16), CFG), average_last=2)
