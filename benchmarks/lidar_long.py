@@ -28,17 +28,23 @@ RESULTS = Path("benchmarks/results")
 
 
 def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, work: Path,
-             cv_steps: list[int] = (), keep_every: int = 0) -> dict:
+             cv_steps: list[int] = (), keep_every: int = 0, scans: int = 96, steps: int = 0) -> dict:
     """One run with the online probe; its logged curves (and the ``--c auto`` probe at ``cv_steps``).
 
     ``keep_every`` (or ``cv_steps``) keeps a checkpoint every that many steps in the run
-    folder, for ``lidar_locality.py`` or a later probe.
+    folder, for ``lidar_locality.py`` or a later probe. ``scans`` pretrains on a demo of
+    that many simulated scans (seed 0: its first 96 are the default demo's); the online
+    and ``--c auto`` probes always score the default 96-scan demo, so that runs on more
+    scans are compared on the same probe. ``steps`` (if set) replaces ``epochs``.
     """
     import functools
     import math
 
     import jepa_core.train.trainer as trainer
     from jepa_core.cli import main
+    from jepa_core.registry import get_registry
+    from lidar_layer_target import LayerAverageTarget
+    from lidar_local_nce import CosineNce
     from modalities.lidar.demo import demo_root
 
     if cv_steps or keep_every:  # keep every checkpoint, so the steps asked for can be read afterwards
@@ -46,10 +52,14 @@ def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, wor
         every = functools.reduce(math.gcd, [*cv_steps, keep_every])
         overrides = [*overrides, f"logging.checkpoint_every={every}"]
 
-    root = demo_root()
+    get_registry("target").register("ema_layers", LayerAverageTarget, "benchmarks/lidar_long.py")
+    get_registry("objective").register("cosine_nce", CosineNce, "benchmarks/lidar_long.py")
+    root, data = demo_root(), demo_root(scans)
     run_dir = work / f"{name}_e{epochs}"
-    argv = ["pretrain", "lidar", "--data", str(root / "velodyne"), "--out", str(run_dir), "--force",
-            "--device", "cpu", "--epochs", str(epochs), "--probe-label", str(root / "labels"),
+    length_flag = ["--steps", str(steps)] if steps else ["--epochs", str(epochs)]
+    argv = ["pretrain", "lidar", "--data", str(data / "velodyne"), "--out", str(run_dir), "--force",
+            "--device", "cpu", *length_flag, "--probe-label", str(root / "labels"),
+            "--probe-data", str(root / "velodyne"),
             "--set", "logging.probe=linear", "--set", f"logging.probe_every={probe_every}",
             "--set", "logging.progress=false"]
     for item in overrides:
@@ -62,6 +72,7 @@ def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, wor
         raise SystemExit(f"pretraining failed: {err.getvalue()[-2000:]}")
     run = curves(run_dir, name, epochs, [o for o in overrides if not o.startswith("logging.checkpoint")],
                  probe_every)
+    run["scans"] = scans
     run["wall_s"] = round(time.perf_counter() - tic, 1)
     if cv_steps:
         run["probe_cv"] = [(step, cv_probe(run_dir, step)) for step in cv_steps]
@@ -72,14 +83,17 @@ def cv_probe(run_dir: Path, step: int) -> dict:
     """``jepa probe RUN --c auto`` (the README demo probe) on the checkpoint of ``step``."""
     from jepa_core.cli import main
     from jepa_core.train.checkpoint import atomic_write_text, checkpoint_tag
+    from modalities.lidar.demo import demo_root
 
+    root = demo_root()
     ckpts = run_dir / "checkpoints"
     latest = (ckpts / "latest.json").read_text()
     atomic_write_text(ckpts / "latest.json", json.dumps({"tag": checkpoint_tag(step)}))
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["probe", str(run_dir), "--c", "auto", "--device", "cpu"])
+            code = main(["probe", str(run_dir), "--c", "auto", "--device", "cpu",
+                         "--data", str(root / "velodyne"), "--label", str(root / "labels")])
     finally:
         atomic_write_text(ckpts / "latest.json", latest)
     if code != 0:
@@ -99,7 +113,7 @@ def curves(run_dir: Path, name: str, epochs: int, overrides: list[str], probe_ev
 
 def length(run: dict) -> str:
     """``720 steps``, or ``stopped at 360 of 720`` for a run stopped early."""
-    total = run["epochs"] * 12  # 96 demo scans in batches of 8
+    total = run["epochs"] * run.get("scans", 96) // 8  # demo scans in batches of 8
     return f"stopped at {run['steps']} of {total}" if run.get("stopped") else f"{run['steps']} steps"
 
 
@@ -164,6 +178,9 @@ def main() -> None:
                    help="comma-separated steps whose checkpoints `jepa probe --c auto` scores after the run")
     p.add_argument("--keep-every", type=int, default=0,
                    help="keep a checkpoint every N steps in the run folder (for lidar_locality.py)")
+    p.add_argument("--scans", type=int, default=96,
+                   help="pretrain on a demo of this many simulated scans (the probes stay on the 96-scan demo)")
+    p.add_argument("--steps", type=int, default=0, help="run this many steps instead of --epochs")
     p.add_argument("--report", action="store_true")
     p.add_argument("--only", default="",
                    help="with --report: comma-separated NAME or NAME:EPOCHS of the runs to plot and tabulate")
@@ -188,7 +205,7 @@ def main() -> None:
     else:
         cv_steps = [int(s) for s in args.cv_probe_at.split(",") if s]
         run = pretrain(args.name, args.epochs, args.overrides, args.probe_every, Path(args.work), cv_steps,
-                       args.keep_every)
+                       args.keep_every, args.scans, args.steps)
     runs = json.loads(path.read_text()) if path.exists() else []  # again: another run may have ended meanwhile
     runs = [r for r in runs if (r["name"], r["epochs"]) != (run["name"], run["epochs"])] + [run]
     path.write_text(json.dumps(runs, indent=1) + "\n")
