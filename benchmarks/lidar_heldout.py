@@ -44,8 +44,8 @@ def objective_on(model, plugin, dataset, mask_steps: list[int], batch_size: int 
 
 
 def main() -> None:
-    from jepa_core.run import build_model, load_run
-    from jepa_core.train.checkpoint import complete_checkpoints, load_weights, tag_step
+    from jepa_core.run import load_run
+    from lidar_locality import kept_weights
     from modalities.lidar.demo import demo_root
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -61,13 +61,9 @@ def main() -> None:
     sets = {"train": demo_root(96, 0), "heldout": demo_root(96, 1)}
     data = {k: plugin.load(str(v / "velodyne"), cfg, state)[0] for k, v in sets.items()}
     mask_steps = [int(s) for s in args.mask_steps.split(",")]
-    ckpts = Path(args.run) / "checkpoints"
-    tags = {tag_step(t): t for t in complete_checkpoints(ckpts)}
-    steps = [int(s) for s in args.steps.split(",") if s] or sorted(tags)
-    init = build_model(cfg, plugin, state).state_dict()
     out = []
-    for step in [0, *steps]:
-        model.load_state_dict(init if step == 0 else load_weights(ckpts, tags[step]), strict=False)
+    for step, weights in kept_weights(args.run, args.steps, cfg, plugin, state):
+        model.load_state_dict(weights, strict=False)
         row = {"step": step, **{k: objective_on(model, plugin, d, mask_steps) for k, d in data.items()}}
         row["gap_latent"] = round(row["heldout"]["latent"] - row["train"]["latent"], 5)
         print(json.dumps(row), flush=True)

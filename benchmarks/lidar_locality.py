@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -142,11 +143,27 @@ def grid_fourier(grid: tuple[int, int]) -> np.ndarray:
     return np.stack(cols, -1).reshape(h * w, 8)
 
 
+def kept_weights(run: str, steps: str, cfg, plugin, state) -> Iterator[tuple[int, dict]]:
+    """``(step, state dict)`` of the run's random init (step 0), then of its kept checkpoints.
+
+    Args:
+        run: a ``lidar_long.py --keep-every N`` run directory.
+        steps: comma-separated checkpoint steps, or ``""`` for every kept one.
+    """
+    from jepa_core.run import build_model
+    from jepa_core.train.checkpoint import complete_checkpoints, load_weights, tag_step
+
+    ckpts = Path(run) / "checkpoints"
+    tags = {tag_step(t): t for t in complete_checkpoints(ckpts)}
+    yield 0, build_model(cfg, plugin, state).state_dict()
+    for step in [int(s) for s in steps.split(",") if s] or sorted(tags):
+        yield step, load_weights(ckpts, tags[step])
+
+
 def main() -> None:
     from jepa_core.eval.compare import score_probe
     from jepa_core.eval.embed import encode_dataset
-    from jepa_core.run import build_model, load_run
-    from jepa_core.train.checkpoint import complete_checkpoints, load_weights, tag_step
+    from jepa_core.run import load_run
     from jepa_core.train.online_probe import OnlineProbe
     from modalities.lidar.demo import demo_root
 
@@ -172,13 +189,9 @@ def main() -> None:
     grid = opts.token_grid()
     train_scans = probe.train
 
-    ckpts = Path(args.run) / "checkpoints"
-    tags = {tag_step(t): t for t in complete_checkpoints(ckpts)}
-    steps = [int(s) for s in args.steps.split(",") if s] or sorted(tags)
-    init = build_model(cfg, plugin, state).state_dict()
     out = []
-    for step in [0, *steps]:
-        weights = init if step == 0 else load_weights(ckpts, tags[step])
+    for step, weights in kept_weights(args.run, args.steps, cfg, plugin, state):
+        init = weights if step == 0 else init
         model.load_state_dict(weights, strict=False)
         row = {"step": step}
         for who, enc in (("teacher", model.target_encoder), ("student", model.encoder)):
