@@ -37,20 +37,12 @@ class ProgressLogger:
         self.enabled = enabled
         self.sinks = list(sinks) if enabled else []
         self.file = open(metrics_path, "a") if enabled else None
-        self.total, self.done = total, initial
-        interactive = sys.stderr.isatty()
-        self.plain_every = max(1, total // PLAIN_LINES) if enabled and bar and not interactive else 0
-        self.bar = tqdm(total=total, initial=initial, desc="pretrain", unit="step", file=sys.stderr,
-                        dynamic_ncols=True, disable=not (enabled and bar and interactive))
+        self.progress = LoopProgress(total, "pretrain", "step", enabled=enabled and bar, initial=initial,
+                                     plain="step {done}/{total}  loss {loss}  {samples_s} samples/s")
 
     def step(self, loss: float, samples_per_s: float) -> None:
         if self.enabled:
-            self.done += 1
-            self.bar.set_postfix(loss=f"{loss:.4f}", samples_s=f"{samples_per_s:.0f}", refresh=False)
-            self.bar.update(1)
-            if self.plain_every and (self.done % self.plain_every == 0 or self.done == self.total):
-                print(f"step {self.done}/{self.total}  loss {loss:.4f}  {samples_per_s:.0f} samples/s",
-                      file=sys.stderr, flush=True)
+            self.progress.update(loss=f"{loss:.4f}", samples_s=f"{samples_per_s:.0f}")
 
     def log(self, record: dict) -> None:
         if self.enabled:
@@ -63,11 +55,11 @@ class ProgressLogger:
 
     def message(self, text: str) -> None:
         if self.enabled:
-            self.bar.write(text, file=sys.stderr)
+            self.progress.bar.write(text, file=sys.stderr)
 
     def close(self) -> None:
         if self.enabled:
-            self.bar.close()
+            self.progress.close()
             self.file.close()
             for sink in self.sinks:
                 sink.close()
@@ -81,10 +73,14 @@ class LoopProgress:
     end, as :class:`ProgressLogger` does for training steps.
 
     Args:
-        total: how many updates the loop makes.
+        total: how many updates the loop makes (counting ``initial``).
         desc: what runs, e.g. ``"plan two-room"``.
         unit: what one update is, e.g. ``"episode"``.
         enabled: ``False`` prints nothing.
+        initial: updates already done (a resumed loop).
+        plain: the plain line as a :meth:`str.format` template of ``done``, ``total``,
+            ``desc``, ``unit``, ``extra`` (the postfix as ``"  key value ..."``) and each
+            postfix key; the default is ``DESC: UNIT N/T  key value ...``.
 
     Examples:
         >>> bar = LoopProgress(2, "demo", "epoch", enabled=False)
@@ -93,12 +89,13 @@ class LoopProgress:
         2
     """
 
-    def __init__(self, total: int, desc: str, unit: str, enabled: bool = True) -> None:
-        self.total, self.done, self.desc, self.unit = total, 0, desc, unit
+    def __init__(self, total: int, desc: str, unit: str, enabled: bool = True, initial: int = 0,
+                 plain: str = "{desc}: {unit} {done}/{total}{extra}") -> None:
+        self.total, self.done, self.desc, self.unit, self.plain = total, initial, desc, unit, plain
         interactive = sys.stderr.isatty()
         self.plain_every = max(1, total // PLAIN_LINES) if enabled and not interactive else 0
-        self.bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
-                        disable=not (enabled and interactive))
+        self.bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, file=sys.stderr,
+                        dynamic_ncols=True, disable=not (enabled and interactive))
 
     def update(self, **postfix: float | int | str) -> None:
         """One more iteration done; ``postfix`` values are shown beside the count."""
@@ -108,7 +105,9 @@ class LoopProgress:
         self.bar.update(1)
         if self.plain_every and (self.done % self.plain_every == 0 or self.done == self.total):
             extra = "".join(f"  {k} {v}" for k, v in shown.items())
-            print(f"{self.desc}: {self.unit} {self.done}/{self.total}{extra}", file=sys.stderr, flush=True)
+            line = self.plain.format(done=self.done, total=self.total, desc=self.desc, unit=self.unit,
+                                     extra=extra, **shown)
+            print(line, file=sys.stderr, flush=True)
 
     def close(self) -> None:
         self.bar.close()
