@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from jepa_core.modality import Tokenizer
 from jepa_core.tokens import TokenBatch, TokenLayout
 
-from .options import NUMERIC_EMBEDDINGS, PLE_EMBEDDINGS
+from .options import NUMERIC_EMBEDDINGS
 from .ple import edge_table, ple_encode
 from .transform import FIRST_VALUE_INDEX
 
@@ -86,11 +86,13 @@ class TabularTokenizer(Tokenizer):
         # rank ~ number of features) and pretraining changed nothing a linear probe sees.
         bound = 1.0
         self.numeric_embedding = numeric_embedding
-        if numeric_embedding in ("linear", "linear_periodic", "linear_ple"):
+        # the parts a numeric token sums: "linear_ple" -> {"linear", "ple"}
+        self.numeric_parts = frozenset(numeric_embedding.split("_"))
+        if "linear" in self.numeric_parts:
             self.num_weight = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
             self.num_bias = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
         self.num_missing = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
-        if numeric_embedding in ("periodic", "linear_periodic"):
+        if "periodic" in self.numeric_parts:
             # One linear map per feature from its 2K sin/cos values (each of variance 1/2),
             # scaled so each output has unit variance before the ReLU, as the linear values.
             self.frequencies = nn.Parameter(torch.randn(self.num_numeric, frequencies) * sigma)
@@ -98,7 +100,7 @@ class TabularTokenizer(Tokenizer):
             self.periodic_weight = nn.Parameter(
                 torch.empty(self.num_numeric, 2 * frequencies, dim).uniform_(-bound_w, bound_w))
             self.periodic_bias = nn.Parameter(torch.zeros(self.num_numeric, dim))
-        if numeric_embedding in PLE_EMBEDDINGS:
+        if "ple" in self.numeric_parts:
             if ple_edges is None or len(ple_edges) != self.num_numeric:
                 raise ValueError(f"numeric_embedding={numeric_embedding!r} needs bin edges for each of "
                                  f"the {self.num_numeric} numeric features")
@@ -127,14 +129,14 @@ class TabularTokenizer(Tokenizer):
         if self.num_numeric:
             x = batch["num"].to(self.num_missing.dtype).unsqueeze(-1)      # [B, Fn, 1]
             tokens = 0
-            if self.numeric_embedding in ("linear", "linear_periodic", "linear_ple"):
+            if "linear" in self.numeric_parts:
                 tokens = x * self.num_weight + self.num_bias                 # [B, Fn, D]
-            if self.numeric_embedding in ("periodic", "linear_periodic"):
+            if "periodic" in self.numeric_parts:
                 angle = 2 * math.pi * x * self.frequencies                       # [B, Fn, K]
                 periodic = torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1)  # [B, Fn, 2K]
                 tokens = tokens + torch.relu(torch.einsum("bfk,fkd->bfd", periodic, self.periodic_weight)
                                              + self.periodic_bias)           # [B, Fn, D]
-            if self.numeric_embedding in PLE_EMBEDDINGS:
+            if "ple" in self.numeric_parts:
                 encoded = ple_encode(x.squeeze(-1), self.ple_lower, self.ple_width, self.ple_valid)
                 tokens = tokens + torch.einsum("bft,ftd->bfd", encoded, self.ple_weight) + self.ple_bias
             missing = batch["num_missing"].unsqueeze(-1)
