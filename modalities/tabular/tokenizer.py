@@ -76,6 +76,7 @@ class TabularTokenizer(Tokenizer):
                              f"(missing, unknown), got {cardinalities}")
         self.num_numeric = int(num_numeric)
         self.num_categorical = len(cardinalities)
+        self.cardinalities = [int(c) for c in cardinalities]
         self.dim = int(dim)
         self.layout = TokenLayout((self.num_numeric + self.num_categorical,))
         # Values at unit scale, not FT-Transformer's 1/sqrt(D): the encoder adds sin-cos

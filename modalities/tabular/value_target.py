@@ -1,0 +1,169 @@
+"""The ``tabular_value`` method: masked latent prediction plus each column's own value.
+
+The ``masked`` method predicts the teacher's tokens of the masked columns from the visible
+ones. Those latent targets describe a column in the context of the row, and can smooth away
+the per-value detail (which exact code or threshold a value is) that a linear probe on the
+features needs to match a tree. This method adds a value-reconstruction term, as masked
+autoencoders for tables do beside a latent loss:
+
+``total = masked JEPA loss + weight * value(head(pred), masked columns' values)
++ visible_weight * value(head_ctx(z_ctx), visible columns' values)``
+
+``value`` is a per-column read-out of one token: a numeric column's standardized value
+(the one the tokenizer sees) by mean squared error, skipping missing values; a categorical
+column's category (its index in the column's table: missing, unknown or a vocabulary entry)
+by cross-entropy over that column's table only. The first term reads the predictor's output
+for each masked column (the value must be inferred from the other columns); the second,
+off by default, reads the context encoder's output for each visible column (the student's
+own tokens must keep their value). Both average over the tokens they score.
+
+Chosen with ``--set method.name=tabular_value`` (``method.weight``,
+``method.visible_weight``); the numbers are in
+``benchmarks/results/tabular_quality_study.md`` (Session 8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from jepa_core.config import ComponentConfig, Config, ConfigError
+from jepa_core.masking import Masker
+from jepa_core.method import JEPA, StepOutput
+from jepa_core.models import Encoder, Predictor
+from jepa_core.objectives import Objective
+from jepa_core.targets import TargetProvider
+
+
+@dataclass
+class ValueTargetConfig(ComponentConfig):
+    """Settings of the value-reconstruction terms.
+
+    Args:
+        weight: weight of the masked columns' value term (``0``: off).
+        visible_weight: weight of the visible columns' value term (``0``: off).
+    """
+
+    weight: float = 0.5
+    visible_weight: float = 0.0
+
+
+class ColumnValueHead(nn.Module):
+    """Reads each column's value off one token: a linear map per column.
+
+    A numeric column ``j`` gets ``w_j . h + b_j`` (its standardized value); a categorical
+    column gets logits over its own table (one linear map onto every table side by side,
+    the other columns' entries masked out).
+
+    Args:
+        dim: the token width ``D``.
+        num_numeric: ``Fn``, the numeric columns (token positions ``0 .. Fn - 1``).
+        cardinalities: each categorical column's table size (positions ``Fn ..``).
+
+    Shapes:
+        h ``[B, K, D]``, position ``[B, K]`` (column index) -> numeric predictions ``[B, K]``
+        and categorical logits ``[B, K, V]`` (``V`` the sum of the table sizes; entries of
+        other columns are ``-inf``).
+
+    Examples:
+        >>> head = ColumnValueHead(4, 1, [3, 2])
+        >>> value, logits = head(torch.zeros(1, 3, 4), torch.tensor([[0, 1, 2]]))
+        >>> tuple(value.shape), tuple(logits.shape), bool(logits[0, 1, 3:].isinf().all())
+        ((1, 3), (1, 3, 5), True)
+    """
+
+    def __init__(self, dim: int, num_numeric: int, cardinalities: list[int]) -> None:
+        super().__init__()
+        self.num_numeric = int(num_numeric)
+        self.num_weight = nn.Parameter(torch.zeros(max(self.num_numeric, 1), dim))
+        self.num_bias = nn.Parameter(torch.zeros(max(self.num_numeric, 1)))
+        vocab = max(sum(cardinalities), 1)
+        self.cat = nn.Linear(dim, vocab)
+        owner = torch.full((vocab,), -1, dtype=torch.long)
+        offsets = [0]
+        for j, c in enumerate(cardinalities):
+            owner[offsets[-1]:offsets[-1] + c] = j
+            offsets.append(offsets[-1] + int(c))
+        self.register_buffer("class_owner", owner, persistent=False)             # [V]
+        self.register_buffer("cat_offsets", torch.tensor(offsets[:-1] or [0]), persistent=False)
+
+    def forward(self, h: Tensor, position: Tensor) -> tuple[Tensor, Tensor]:
+        num_col = position.clamp(max=max(self.num_numeric - 1, 0))
+        value = (h * self.num_weight[num_col]).sum(-1) + self.num_bias[num_col]
+        cat_col = position - self.num_numeric                                    # < 0: numeric
+        logits = self.cat(h).masked_fill(self.class_owner != cat_col.unsqueeze(-1), float("-inf"))
+        return value, logits
+
+    def loss(self, h: Tensor, position: Tensor, weight: Tensor, batch: dict[str, Tensor]) -> Tensor:
+        """The mean value loss over the tokens of ``weight > 0`` (MSE or cross-entropy each).
+
+        Shapes:
+            h ``[B, K, D]``, position, weight ``[B, K]`` -> a scalar.
+        """
+        value, logits = self(h.float(), position)
+        is_num = position < self.num_numeric
+        num_col = position.clamp(max=max(self.num_numeric - 1, 0))
+        cat_col = (position - self.num_numeric).clamp_min(0)
+        per_token = torch.zeros_like(value)
+        keep = weight > 0
+        if self.num_numeric:
+            target = torch.gather(batch["num"].float(), 1, num_col)
+            missing = torch.gather(batch["num_missing"], 1, num_col)
+            per_token = torch.where(is_num, (value - target) ** 2, per_token)
+            keep = keep & ~(is_num & missing)
+        if logits.shape[-1] and (~is_num).any():
+            cat = batch["cat"]
+            safe_col = cat_col.clamp(max=max(cat.shape[1] - 1, 0))
+            target = torch.gather(cat, 1, safe_col) + self.cat_offsets[safe_col]
+            cat_logits = logits.masked_fill(is_num.unsqueeze(-1), 0.0)           # numeric rows: unused
+            ce = F.cross_entropy(cat_logits.flatten(0, 1), target.flatten(), reduction="none")
+            per_token = torch.where(is_num, per_token, ce.view_as(per_token))
+        w = keep.to(per_token.dtype)
+        return (per_token * w).sum() / w.sum().clamp_min(1.0)
+
+
+class ValueTargetJEPA(JEPA):
+    """The masked JEPA of :class:`~jepa_core.method.JEPA` plus the columns' value terms.
+
+    Built by the masked method's ``build`` on a tabular tokenizer; the arguments are
+    :class:`JEPA`'s, the terms' settings are ``cfg.method`` (a :class:`ValueTargetConfig`).
+    """
+
+    config_class = ValueTargetConfig
+
+    def __init__(self, encoder: Encoder, predictor: Predictor, target: TargetProvider,
+                 masker: Masker, objective: Objective, cfg: Config) -> None:
+        super().__init__(encoder, predictor, target, masker, objective, cfg)
+        method = cfg.method if isinstance(cfg.method, ValueTargetConfig) else ValueTargetConfig()
+        for name in ("weight", "visible_weight"):
+            if not getattr(method, name) >= 0:
+                raise ConfigError(f"method.{name} must be >= 0, got {getattr(method, name)!r}")
+        tokenizer = encoder.tokenizer
+        if not hasattr(tokenizer, "cardinalities"):
+            raise ConfigError(f"method.name=tabular_value reads table columns; the "
+                              f"{type(tokenizer).__name__} tokenizer has none (use the tabular modality)")
+        self.value_weight = float(method.weight)
+        self.visible_weight = float(method.visible_weight)
+        columns = (tokenizer.num_numeric, list(tokenizer.cardinalities))
+        out_dim = target.out_dim or encoder.dim
+        self.value_head = ColumnValueHead(out_dim, *columns) if self.value_weight > 0 else None
+        self.visible_head = ColumnValueHead(encoder.dim, *columns) if self.visible_weight > 0 else None
+
+    def forward(self, batch: dict[str, Tensor], sample_ids: Tensor, step: int) -> StepOutput:
+        s = self.masked_step(batch, sample_ids, step)
+        if self.training:  # the values the tokens were made from (keyed draws: the same batch)
+            batch = self.encoder.tokenizer.augment(batch, sample_ids, step, self.seed)
+        if self.value_head is not None:
+            b, m, kt = s.weight.shape
+            term = self.value_head.loss(s.pred.reshape(b, m * kt, -1), s.masks.target_idx.reshape(b, m * kt),
+                                        s.weight.reshape(b, m * kt), batch)
+            s.loss = s.loss + self.value_weight * term
+            s.parts["value"] = term.detach()
+        if self.visible_head is not None:
+            term = self.visible_head.loss(s.z_ctx, s.masks.context_idx, s.ctx_keep.to(s.z_ctx.dtype), batch)
+            s.loss = s.loss + self.visible_weight * term
+            s.parts["visible_value"] = term.detach()
+        return s.output()
