@@ -10,7 +10,8 @@ autoencoders for tables do beside a latent loss:
 + visible_weight * value(head_ctx(z_ctx), visible columns' values)``
 
 ``value`` is a per-column read-out of one token: a numeric column's standardized value
-(the one the tokenizer sees) by mean squared error, skipping missing values; a categorical
+(the one the tokenizer sees) by mean squared error, skipping missing values (or, with ``numeric_target=bins``, which
+of the column's equal-count bins over the batch it falls in, by cross-entropy); a categorical
 column's category (its index in the column's table: missing, unknown or a vocabulary entry)
 by cross-entropy over that column's table only. The first term reads the predictor's output
 for each masked column (the value must be inferred from the other columns); the second,
@@ -18,7 +19,7 @@ off by default, reads the context encoder's output for each visible column (the 
 own tokens must keep their value). Both average over the tokens they score.
 
 Chosen with ``--set method.name=tabular_value`` (``method.weight``,
-``method.visible_weight``); the numbers are in
+``method.visible_weight``, ``method.numeric_target``, ``method.bins``); the numbers are in
 ``benchmarks/results/tabular_quality_study.md`` (Session 8).
 """
 
@@ -45,16 +46,45 @@ class ValueTargetConfig(ComponentConfig):
     Args:
         weight: weight of the masked columns' value term (``0``: off).
         visible_weight: weight of the visible columns' value term (``0``: off).
+        numeric_target: what a numeric column's token is asked for: ``value`` (its
+            standardized value, mean squared error) or ``bins`` (which of ``bins``
+            equal-count bins of the column over the batch it falls in, cross-entropy: a
+            step function of the value rather than a line).
+        bins: the number of bins for ``numeric_target=bins``.
     """
 
     weight: float = 0.5
     visible_weight: float = 0.0
+    numeric_target: str = "value"
+    bins: int = 16
+
+
+def batch_bins(num: Tensor, missing: Tensor, bins: int) -> Tensor:
+    """Each numeric value's equal-count bin among its column's observed values in the batch.
+
+    The edges are the column's ``1/bins, ..., (bins-1)/bins`` quantiles over the batch's
+    non-missing values; a value's bin is the number of edges below it (ties share a bin, so a
+    column with few distinct values uses fewer bins). Missing values get bin 0.
+
+    Shapes:
+        num, missing ``[B, Fn]`` -> ``[B, Fn]`` int64 in ``[0, bins)``.
+
+    Examples:
+        >>> batch_bins(torch.tensor([[0.0], [1.0], [2.0], [3.0]]), torch.zeros(4, 1, dtype=torch.bool), 2).tolist()
+        [[0], [0], [1], [1]]
+    """
+    x = torch.where(missing, torch.nan, num.float())
+    q = torch.arange(1, bins, device=num.device, dtype=x.dtype) / bins
+    edges = torch.nanquantile(x, q, dim=0)                                   # [bins - 1, Fn]
+    above = (x.unsqueeze(-1) > edges.T.unsqueeze(0)).sum(-1)                 # nan compares False
+    return torch.where(missing, 0, above)
 
 
 class ColumnValueHead(nn.Module):
     """Reads each column's value off one token: a linear map per column.
 
-    A numeric column ``j`` gets ``w_j . h + b_j`` (its standardized value); a categorical
+    A numeric column ``j`` gets ``w_j . h + b_j`` (its standardized value), or, with
+    ``bins > 0``, logits over its ``bins`` batch bins (:func:`batch_bins`); a categorical
     column gets logits over its own table (one linear map onto every table side by side,
     the other columns' entries masked out).
 
@@ -62,11 +92,12 @@ class ColumnValueHead(nn.Module):
         dim: the token width ``D``.
         num_numeric: ``Fn``, the numeric columns (token positions ``0 .. Fn - 1``).
         cardinalities: each categorical column's table size (positions ``Fn ..``).
+        bins: ``0``: numeric values by regression; ``> 0``: by classification into bins.
 
     Shapes:
         h ``[B, K, D]``, position ``[B, K]`` (column index) -> numeric predictions ``[B, K]``
-        and categorical logits ``[B, K, V]`` (``V`` the sum of the table sizes; entries of
-        other columns are ``-inf``).
+        (``[B, K, bins]`` with bins) and categorical logits ``[B, K, V]`` (``V`` the sum of
+        the table sizes; entries of other columns are ``-inf``).
 
     Examples:
         >>> head = ColumnValueHead(4, 1, [3, 2])
@@ -75,11 +106,13 @@ class ColumnValueHead(nn.Module):
         ((1, 3), (1, 3, 5), True)
     """
 
-    def __init__(self, dim: int, num_numeric: int, cardinalities: list[int]) -> None:
+    def __init__(self, dim: int, num_numeric: int, cardinalities: list[int], bins: int = 0) -> None:
         super().__init__()
         self.num_numeric = int(num_numeric)
-        self.num_weight = nn.Parameter(torch.zeros(max(self.num_numeric, 1), dim))
-        self.num_bias = nn.Parameter(torch.zeros(max(self.num_numeric, 1)))
+        self.bins = int(bins)
+        out = (self.bins,) if self.bins else ()
+        self.num_weight = nn.Parameter(torch.zeros(max(self.num_numeric, 1), dim, *out))
+        self.num_bias = nn.Parameter(torch.zeros(max(self.num_numeric, 1), *out))
         vocab = max(sum(cardinalities), 1)
         self.cat = nn.Linear(dim, vocab)
         owner = torch.full((vocab,), -1, dtype=torch.long)
@@ -92,7 +125,10 @@ class ColumnValueHead(nn.Module):
 
     def forward(self, h: Tensor, position: Tensor) -> tuple[Tensor, Tensor]:
         num_col = position.clamp(max=max(self.num_numeric - 1, 0))
-        value = (h * self.num_weight[num_col]).sum(-1) + self.num_bias[num_col]
+        if self.bins:
+            value = torch.einsum("bkd,bkdt->bkt", h, self.num_weight[num_col]) + self.num_bias[num_col]
+        else:
+            value = (h * self.num_weight[num_col]).sum(-1) + self.num_bias[num_col]
         cat_col = position - self.num_numeric                                    # < 0: numeric
         logits = self.cat(h).masked_fill(self.class_owner != cat_col.unsqueeze(-1), float("-inf"))
         return value, logits
@@ -107,12 +143,17 @@ class ColumnValueHead(nn.Module):
         is_num = position < self.num_numeric
         num_col = position.clamp(max=max(self.num_numeric - 1, 0))
         cat_col = (position - self.num_numeric).clamp_min(0)
-        per_token = torch.zeros_like(value)
+        per_token = torch.zeros(position.shape, dtype=value.dtype, device=value.device)
         keep = weight > 0
         if self.num_numeric:
-            target = torch.gather(batch["num"].float(), 1, num_col)
             missing = torch.gather(batch["num_missing"], 1, num_col)
-            per_token = torch.where(is_num, (value - target) ** 2, per_token)
+            if self.bins:
+                target = torch.gather(batch_bins(batch["num"], batch["num_missing"], self.bins), 1, num_col)
+                num_loss = F.cross_entropy(value.flatten(0, 1), target.flatten(), reduction="none")
+                num_loss = num_loss.view_as(per_token)
+            else:
+                num_loss = (value - torch.gather(batch["num"].float(), 1, num_col)) ** 2
+            per_token = torch.where(is_num, num_loss, per_token)
             keep = keep & ~(is_num & missing)
         if logits.shape[-1] and (~is_num).any():
             cat = batch["cat"]
@@ -141,13 +182,18 @@ class ValueTargetJEPA(JEPA):
         for name in ("weight", "visible_weight"):
             if not getattr(method, name) >= 0:
                 raise ConfigError(f"method.{name} must be >= 0, got {getattr(method, name)!r}")
+        if method.numeric_target not in ("value", "bins"):
+            raise ConfigError(f"method.numeric_target must be 'value' or 'bins', got {method.numeric_target!r}")
+        if method.numeric_target == "bins" and method.bins < 2:
+            raise ConfigError(f"method.bins must be at least 2, got {method.bins!r}")
         tokenizer = encoder.tokenizer
         if not hasattr(tokenizer, "cardinalities"):
             raise ConfigError(f"method.name=tabular_value reads table columns; the "
                               f"{type(tokenizer).__name__} tokenizer has none (use the tabular modality)")
         self.value_weight = float(method.weight)
         self.visible_weight = float(method.visible_weight)
-        columns = (tokenizer.num_numeric, list(tokenizer.cardinalities))
+        columns = (tokenizer.num_numeric, list(tokenizer.cardinalities),
+                   method.bins if method.numeric_target == "bins" else 0)
         out_dim = target.out_dim or encoder.dim
         self.value_head = ColumnValueHead(out_dim, *columns) if self.value_weight > 0 else None
         self.visible_head = ColumnValueHead(encoder.dim, *columns) if self.visible_weight > 0 else None

@@ -13,7 +13,7 @@ from jepa_core.config import ConfigError, build_config
 from jepa_core.method import JEPA
 from jepa_core.registry import get_registry
 from modalities.tabular import TabularModality
-from modalities.tabular.value_target import ColumnValueHead, ValueTargetJEPA
+from modalities.tabular.value_target import ColumnValueHead, ValueTargetJEPA, batch_bins
 from tests.helpers import tiny_table
 
 SMALL = {"dim": 16, "depth": 1, "heads": 2}
@@ -134,3 +134,36 @@ def test_value_target__pretrain_embed_and_probe_from_the_cli(table, tmp_path, ca
     assert main(["probe", str(run), "--data", table, "--label", "level", "--device", "cpu"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert 0.0 <= result["pretrained"] <= 1.0 and 0.0 <= result["random_init"] <= 1.0
+
+
+def test_batch_bins__equal_count_bins_per_column_ties_share_missing_is_zero():
+    num = torch.tensor([[0.0, 5.0], [1.0, 5.0], [2.0, 5.0], [3.0, 9.0], [4.0, 1.0], [5.0, 0.0]])
+    missing = torch.zeros_like(num, dtype=torch.bool)
+    missing[5, 1] = True
+    bins = batch_bins(num, missing, 3)
+    assert bins[:, 0].tolist() == [0, 0, 1, 1, 2, 2]
+    # column 1 observed 5, 5, 5, 9, 1: edges at its 1/3 and 2/3 quantiles (5, 5)
+    assert bins[:, 1].tolist() == [0, 0, 0, 2, 0, 0]
+
+
+def test_column_value_head__bins_are_classified_per_numeric_column():
+    head = ColumnValueHead(3, 1, [], bins=2)
+    torch.manual_seed(0)
+    for p in head.parameters():
+        torch.nn.init.normal_(p)
+    h = torch.randn(4, 1, 3)
+    batch = {"num": torch.tensor([[0.0], [1.0], [2.0], [3.0]]), "num_missing": torch.zeros(4, 1, dtype=torch.bool),
+             "cat": torch.zeros(4, 0, dtype=torch.long)}
+    logits = torch.einsum("bd,dt->bt", h[:, 0], head.num_weight[0]) + head.num_bias[0]
+    expected = F.cross_entropy(logits, torch.tensor([0, 0, 1, 1]))
+    position = torch.zeros(4, 1, dtype=torch.long)
+    assert torch.allclose(head.loss(h, position, torch.ones(4, 1), batch), expected, atol=1e-5)
+
+
+def test_value_target__numeric_bins_from_the_cli_config(table):
+    model, batch = _model(table, {"name": "tabular_value", "numeric_target": "bins", "bins": 4})
+    assert model.value_head.bins == 4
+    out = model(batch, torch.arange(16), 2)
+    assert torch.isfinite(out.parts["value"])
+    with pytest.raises(ConfigError, match="method.numeric_target must be 'value' or 'bins'"):
+        _model(table, {"name": "tabular_value", "numeric_target": "quantile"})
