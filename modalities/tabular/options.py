@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: How a numeric value becomes a token (``options.numeric_embedding``).
-NUMERIC_EMBEDDINGS = ("linear", "periodic", "linear_periodic", "ple", "linear_ple")
+NUMERIC_EMBEDDINGS = ("linear", "periodic", "linear_periodic", "ple", "linear_ple", "ple_relu")
 #: The numeric embeddings that need bin edges fitted with the schema.
-PLE_EMBEDDINGS = ("ple", "linear_ple")
+PLE_EMBEDDINGS = ("ple", "linear_ple", "ple_relu")
 
 
 @dataclass
@@ -38,7 +38,8 @@ class TabularOptions:
             see :class:`~modalities.tabular.tokenizer.TabularTokenizer`), or
             ``linear_periodic`` (the sum of both), or ``ple`` (piecewise-linear encoding
             on quantile bins, then a linear map; see :mod:`~modalities.tabular.ple`), or
-            ``linear_ple`` (the sum of ``linear`` and ``ple``).
+            ``linear_ple`` (the sum of ``linear`` and ``ple``), or ``ple_relu`` (``ple``
+            followed by a ReLU).
         periodic_frequencies: frequencies per numeric feature for the periodic embeddings.
         periodic_sigma: the spread the periodic frequencies are drawn from, in units of
             the standardized value (larger: finer detail at the start).

@@ -27,7 +27,8 @@ class TabularTokenizer(Tokenizer):
     periodic part adding what it cannot say), or, with ``"ple"``, ``L_j(PLE_j(x_j))``: the
     piecewise-linear encoding of ``x_j`` on the feature's quantile bins (fitted with the
     schema; :mod:`~modalities.tabular.ple`) through a per-feature linear map, or, with
-    ``"linear_ple"``, the sum of the linear value and that; a missing numeric becomes the
+    ``"linear_ple"``, the sum of the linear value and that, or, with ``"ple_relu"``,
+    ``ReLU(L_j(PLE_j(x_j)))`` (Gorishniy's PLE-LR); a missing numeric becomes the
     learned per-feature missing embedding ``m_j`` instead. A categorical value looks up its
     column's embedding table, whose row 0 is the column's missing embedding and row 1 its
     unknown-category embedding (the tables of all columns are stored as one flat table with
@@ -41,8 +42,8 @@ class TabularTokenizer(Tokenizer):
         num_numeric: ``Fn``, the number of numeric features.
         cardinalities: for each categorical feature, its table size (vocabulary + 2).
         dim: token width ``D``.
-        numeric_embedding: ``linear``, ``periodic``, ``linear_periodic``, ``ple`` or
-            ``linear_ple``.
+        numeric_embedding: ``linear``, ``periodic``, ``linear_periodic``, ``ple``,
+            ``linear_ple`` or ``ple_relu``.
         frequencies: ``K``, frequencies per numeric feature (periodic embeddings only).
         sigma: the standard deviation the frequencies are drawn from (periodic embeddings only).
         ple_edges: for each numeric feature, its increasing bin edges (``ple`` embeddings
@@ -87,7 +88,7 @@ class TabularTokenizer(Tokenizer):
         # rank ~ number of features) and pretraining changed nothing a linear probe sees.
         bound = 1.0
         self.numeric_embedding = numeric_embedding
-        # the parts a numeric token sums: "linear_ple" -> {"linear", "ple"}
+        # the parts a numeric token sums: "linear_ple" -> {"linear", "ple"} ("relu": on the ple part)
         self.numeric_parts = frozenset(numeric_embedding.split("_"))
         if "linear" in self.numeric_parts:
             self.num_weight = nn.Parameter(torch.empty(self.num_numeric, dim).uniform_(-bound, bound))
@@ -139,7 +140,8 @@ class TabularTokenizer(Tokenizer):
                                              + self.periodic_bias)           # [B, Fn, D]
             if "ple" in self.numeric_parts:
                 encoded = ple_encode(x.squeeze(-1), self.ple_lower, self.ple_width, self.ple_valid)
-                tokens = tokens + torch.einsum("bft,ftd->bfd", encoded, self.ple_weight) + self.ple_bias
+                ple = torch.einsum("bft,ftd->bfd", encoded, self.ple_weight) + self.ple_bias
+                tokens = tokens + (torch.relu(ple) if "relu" in self.numeric_parts else ple)
             missing = batch["num_missing"].unsqueeze(-1)
             parts.append(torch.where(missing, self.num_missing.expand_as(tokens), tokens))
         if self.num_categorical:

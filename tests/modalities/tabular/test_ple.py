@@ -137,3 +137,12 @@ def test_ple__bad_options_and_a_schema_without_edges_raise_clear_errors(tmp_path
             plugin.build_tokenizer(bad, ple_state)
         with pytest.raises(DataError, match=f"options.ple_bins must be at least 1, got {bins}"):
             plugin.load(str(tmp_path / "t.csv"), bad, None)
+
+
+def test_tokenizer__ple_relu_is_the_ple_token_through_a_relu():
+    tok = TabularTokenizer(1, [], dim=8, numeric_embedding="ple_relu", ple_edges=[[0.0, 1.0, 3.0]], ple_bins=2)
+    assert not hasattr(tok, "num_weight")
+    out = tok({"num": torch.tensor([[2.0]]), "num_missing": torch.zeros(1, 1, dtype=torch.bool)}).tokens[0, 0]
+    ple = torch.tensor([1.0, 0.5]) @ tok.ple_weight[0] + tok.ple_bias[0]
+    assert (ple < 0).any()
+    assert torch.allclose(out, torch.relu(ple) + tok.feature_embedding[0], atol=1e-6)
