@@ -10,9 +10,9 @@ autoencoders for tables do beside a latent loss:
 + visible_weight * value(head_ctx(z_ctx), visible columns' values)``
 
 ``value`` is a per-column read-out of one token: a numeric column's standardized value
-(the one the tokenizer sees) by mean squared error, skipping missing values (or, with ``numeric_target=bins``, which
-of the column's equal-count bins over the batch it falls in, by cross-entropy); a categorical
-column's category (its index in the column's table: missing, unknown or a vocabulary entry)
+(the one the tokenizer sees) by mean squared error, skipping missing values (or, with
+``numeric_target=bins``, which of the column's equal-count bins over this process's batch
+it falls in, by cross-entropy); a categorical column's category (its index in the column's table: missing, unknown or a vocabulary entry)
 by cross-entropy over that column's table only. The first term reads the predictor's output
 for each masked column (the value must be inferred from the other columns); the second,
 off by default, reads the context encoder's output for each visible column (the student's
