@@ -70,8 +70,10 @@ def fit_schema(df: pd.DataFrame, path: str, options: TabularOptions,
             continue
         s = df[name]
         if s.nunique(dropna=True) <= 1 and not s.isna().any():
+            value = s.iloc[0]
+            value = value.item() if isinstance(value, np.generic) else value
             warn(f"{where(path, column=name)}: constant column (every value is "
-                 f"{s.iloc[0]!r}); dropped")
+                 f"{value!r}); dropped")
             dropped.append({"name": name, "reason": "constant"})
             continue
         if kind == NUMERIC:

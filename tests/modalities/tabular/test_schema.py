@@ -83,6 +83,13 @@ def test_fit_schema__constant_column_dropped_with_warning():
     assert "const" not in feature_names(state)
 
 
+def test_fit_schema__constant_column_warning_shows_the_value_as_written():
+    df = tiny_table().assign(const=np.int64(7))
+    with pytest.warns(DataWarning, match=r"\(every value is 7\); dropped") as caught:
+        fit_schema(df, "t.csv", TabularOptions())
+    assert "np." not in str(caught[0].message)
+
+
 def test_fit_schema__constant_with_gaps_is_kept():
     df = tiny_table().assign(flag=[1.0, np.nan] * 6)
     assert "flag" in feature_names(fit_schema(df, "t.csv", TabularOptions()))
