@@ -52,7 +52,7 @@ def fit_schema(df: pd.DataFrame, path: str, options: TabularOptions,
             two feature columns are left.
     """
     columns = list(df.columns)
-    _check_exist(path, columns, ignore_columns, "options.ignore_columns")
+    _check_exist(path, columns, ignore_columns, "--ignore-columns (options.ignore_columns)")
     _check_exist(path, columns, options.numeric_columns, "options.numeric_columns")
     _check_exist(path, columns, options.categorical_columns, "options.categorical_columns")
     both = sorted(set(options.numeric_columns) & set(options.categorical_columns))

@@ -63,7 +63,7 @@ def test_fit_schema__ignore_columns():
 
 
 def test_fit_schema__ignore_unknown_column():
-    with pytest.raises(DataError, match=r"t\.csv: options\.ignore_columns names column\(s\) "
+    with pytest.raises(DataError, match=r"t\.csv: --ignore-columns \(options\.ignore_columns\) names column\(s\) "
                                         r"\['label'\] that the file does not have"):
         fit_schema(tiny_table(), "t.csv", TabularOptions(), ["label"])
 

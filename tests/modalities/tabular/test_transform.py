@@ -119,5 +119,5 @@ def test_load__ignore_columns_from_config(tmp_path):
     tiny_table().to_csv(tmp_path / "t.csv", index=False)
     ds, state = _load(tmp_path / "t.csv", options={"ignore_columns": ["color"]})
     assert ds.feature_names == ["height", "weight", "active", "level"]
-    with pytest.raises(DataError, match=r"ignore_columns names column\(s\) \['nope'\]"):
+    with pytest.raises(DataError, match=r"ignore_columns\) names column\(s\) \['nope'\]"):
         _load(tmp_path / "t.csv", options={"ignore_columns": ["nope"]})
