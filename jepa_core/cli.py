@@ -578,6 +578,8 @@ def cmd_bench(args) -> int:
     names = ["masking", "attention", "train"] if args.which == "all" else [args.which]
     if args.modality and args.which != "quality":
         raise ValueError(f"a modality ({args.modality!r}) is for `jepa bench quality MODALITY` only")
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
     quality_options = {k: v for k, v in (("tables", args.suite), ("steps", args.steps)) if v is not None}
     if quality_options and args.which != "quality":
         raise ValueError("--suite and --steps are for `jepa bench quality MODALITY` only")
