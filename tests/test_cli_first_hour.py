@@ -97,6 +97,12 @@ def test_bench__out_is_required(capsys):
     assert "--out" in capsys.readouterr().err
 
 
+def test_bench__quality_steps_below_one_fails_before_any_work(tmp_path):
+    proc = jepa("bench", "quality", "tabular", "--steps", "0", "--out", str(tmp_path / "b"))
+    assert proc.returncode == 2 and proc.stderr.strip() == "error: --steps must be at least 1, got 0"
+    assert not (tmp_path / "b").exists()
+
+
 def test_bench__writes_where_asked_and_prints_a_summary(tmp_path):
     proc = jepa("bench", "masking", "--quick", "--device", "cpu", "--out", str(tmp_path / "b"))
     assert proc.returncode == 0, proc.stderr
@@ -164,6 +170,17 @@ def test_pretrain__resume_says_where_it_goes_on(table, tmp_path):
     proc = jepa(*args, "--resume")
     assert proc.returncode == 0, proc.stderr
     assert "resuming from step 2 of 4" in proc.stderr
+    assert "schedules now span" not in proc.stderr  # the run's length has not changed
+
+
+def test_pretrain__resume_to_a_longer_run_says_the_schedules_stretch(table, tmp_path):
+    run = tmp_path / "run"
+    args = ["pretrain", "tabular", "--data", str(table), "--out", str(run), *FAST]
+    assert jepa(*args, "--steps", "2").returncode == 0
+    proc = jepa(*args, "--steps", "3", "--resume")
+    assert proc.returncode == 0, proc.stderr
+    assert ("resuming from step 2 of 3; it was run for 2 steps before, so its lr, weight-decay "
+            "and EMA schedules now span 3 steps") in proc.stderr
 
 
 def test_pretrain__without_a_terminal_prints_plain_progress_lines(table, tmp_path):
