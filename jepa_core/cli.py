@@ -250,7 +250,8 @@ def cmd_info(args) -> int:
 def _brief_info(info: dict) -> str:
     """One line of ``jepa info``: versions, compiled backends and attention per device."""
     compiled = info["compiled"]
-    built = "built" if compiled.get("extension") else "not built (PyTorch references)"
+    problem = compiled.get("extension_problem", "not built")
+    built = "built" if compiled.get("extension") else f"{problem} (PyTorch references)"
     attention = ", ".join(f"{d} {b}" for d, b in info["attention"].items())
     return (f"jepa-core {info['jepa_core']}, torch {info['torch']} "
             f"({'CUDA ' + info['torch_cuda'] if info['torch_cuda'] else 'CPU'}), "
