@@ -156,3 +156,20 @@ def test_fit_schema__unsupported_column_type():
         fit_schema(df, "t.parquet", TabularOptions())
     state = fit_schema(df, "t.parquet", TabularOptions(categorical_columns=["when"]))
     assert "when" in feature_names(state)
+
+
+def test_fit_schema__a_saved_index_column_is_flagged():
+    df = tiny_table().reset_index().rename(columns={"index": "Unnamed: 0"})
+    with pytest.warns(DataWarning, match=r"column 'Unnamed: 0': has no name in the header and "
+                                         r"counts the rows \(0, 1, \.\.\. 11\).*index=False"):
+        state = fit_schema(df, "t.csv", TabularOptions(max_categorical_cardinality=5))
+    assert "Unnamed: 0" in feature_names(state)  # still a feature: only the user knows
+
+
+def test_fit_schema__a_row_id_is_flagged_but_shuffled_integers_are_not(recwarn):
+    df = tiny_table().assign(id=np.arange(100, 112))
+    with pytest.warns(DataWarning, match=r"column 'id': counts the rows \(100, 101, \.\.\. 111\)"):
+        fit_schema(df, "t.csv", TabularOptions(max_categorical_cardinality=5))
+    shuffled = tiny_table().assign(id=np.random.default_rng(0).permutation(12) + 100)
+    fit_schema(shuffled, "t.csv", TabularOptions(max_categorical_cardinality=5))
+    assert not [w for w in recwarn if "counts the rows" in str(w.message)]
