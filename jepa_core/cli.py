@@ -381,7 +381,7 @@ def cmd_pretrain(args) -> int:
         probe = OnlineProbe.from_config(cfg, plugin, state, device) if env.is_main else None
         model = build_model(cfg, plugin, state)
         batches = EpochBatches(dataset, plugin.collate, cfg.data.batch_size, env, cfg.optim.seed,
-                               cfg.data.num_workers)
+                               cfg.data.num_workers, source=path)
         trainer = Trainer(model, cfg, batches, run, env, device, online_probe=probe)
         with run.lock() if env.is_main else contextlib.nullcontext():
             if env.is_main:

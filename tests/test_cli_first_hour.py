@@ -173,6 +173,16 @@ def test_pretrain__resume_says_where_it_goes_on(table, tmp_path):
     assert "schedules now span" not in proc.stderr  # the run's length has not changed
 
 
+def test_pretrain__a_table_smaller_than_a_batch_names_the_file_and_a_batch_that_fits(table, tmp_path):
+    args = ["pretrain", "tabular", "--data", str(table), "--out", str(tmp_path / "run"), "--steps", "1",
+            "--set", "model.depth=1", "--set", "logging.progress=false"]
+    proc = jepa(*args, "--batch-size", "1000")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"error: {table}: the dataset has 200 samples, fewer than one batch "
+                                   f"of 1000; lower data.batch_size (--batch-size), e.g. --batch-size 64")
+    assert jepa(*args, "--batch-size", "64").returncode == 0
+
+
 def test_pretrain__resume_to_a_longer_run_says_the_schedules_stretch(table, tmp_path):
     run = tmp_path / "run"
     args = ["pretrain", "tabular", "--data", str(table), "--out", str(run), *FAST]
