@@ -76,6 +76,10 @@ class RunDir:
     def exists(self) -> bool:
         return self.info.is_file() and self.config.is_file() and self.state.is_file()
 
+    def has_checkpoint(self) -> bool:
+        """Whether ``checkpoints/`` holds any checkpoint file (intact or not)."""
+        return self.checkpoints.is_dir() and any(self.checkpoints.glob("step-*"))
+
     def foreign_entries(self) -> list[str]:
         """Names in the directory that keep it from becoming a run; [] for a run or an empty folder.
 
@@ -96,14 +100,18 @@ class RunDir:
             resume: ``--resume``: an existing run is continued, not refused.
             force: ``--force``: write a new run into a non-empty directory that is not one.
 
+        A run that never wrote a checkpoint (one whose first steps failed on bad data or
+        options) holds nothing to continue: a new ``pretrain`` may replace it, so a fixed
+        command runs again as it was typed.
+
         Raises:
-            RunError: the path is a file, already holds a run (without ``resume``), or is a
-                non-empty directory that is not a run (without ``force``).
+            RunError: the path is a file, already holds a run with a checkpoint (without
+                ``resume``), or is a non-empty directory that is not a run (without ``force``).
         """
         if self.path.exists() and not self.path.is_dir():
             raise RunError(f"--out {self.path} is a file, not a directory; give the run a directory of its own")
         if self.exists():
-            if not resume:
+            if not resume and self.has_checkpoint():
                 raise RunError(f"{self.path} already holds a run; pass --resume to continue it or choose "
                                "another --out")
             return

@@ -144,6 +144,20 @@ def test_nan_loss__before_any_checkpoint_says_there_is_none(tmp_path, capsys):
     assert "has no checkpoint yet" in capsys.readouterr().err
 
 
+def test_pretrain__a_run_that_failed_before_any_checkpoint_reruns_fixed(tmp_path, capsys):
+    """The failed run holds nothing to continue: the fixed command runs as typed, no --resume."""
+    args = ["--steps", "6", "--set", "logging.checkpoint_every=5"]
+    assert _pretrain(tmp_path, "r", *args, "--set", "optim.lr=1e6") == 2
+    assert "No checkpoint was written before it" in capsys.readouterr().err
+    assert _pretrain(tmp_path, "r", *args) == 0
+    run = tmp_path / "r"
+    assert "lr: 1000000" not in (run / "config.yaml").read_text()
+    steps = [json.loads(ln)["step"] for ln in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 6  # the failed run's lines are gone
+    assert _pretrain(tmp_path, "r", *args) == 2  # now it has checkpoints: protected again
+    assert "already holds a run" in capsys.readouterr().err
+
+
 def test_embed__refuses_weights_that_give_nan_features(tmp_path, capsys):
     assert _pretrain(tmp_path, "r", "--steps", "2") == 0
     ckpt = tmp_path / "r" / "checkpoints"
