@@ -340,12 +340,28 @@ def _resolve_config(args, plugin):
         if run.modality() != args.modality:
             raise RunError(f"{run.path} is a {run.modality()!r} run; cannot resume it as {args.modality!r}")
         saved, state = run.read()
+        _warn_fitted_options(overrides, state, run.state)
         return build_config(to_dict(saved), flags, overrides), state
     file_layer = plugin.move_data_options(load_yaml(args.config), args.config) if args.config else {}
     cfg = build_config({"modality": args.modality}, plugin.default_config(), file_layer, flags, overrides)
     if cfg.modality != args.modality:
         raise RunError(f"the config is for modality {cfg.modality!r}, not {args.modality!r}")
     return cfg, None
+
+
+def _warn_fitted_options(overrides: dict, state: dict | None, where) -> None:
+    """Warn about ``--set options.X`` on ``--resume`` that the run's fitted options override."""
+    fitted = (state or {}).get("options")
+    given = overrides.get("options")
+    if not isinstance(fitted, dict) or not isinstance(given, dict):
+        return
+    changed = [f"options.{k}={v!r} (fitted: {fitted[k]!r})" for k, v in given.items()
+               if k in fitted and v != fitted[k]
+               and not (isinstance(v, (list, tuple)) and list(v) == list(fitted[k] or []))]
+    if changed:
+        warnings.warn(f"{where}: the run keeps the options it was fitted with, so --set "
+                      f"{', '.join(changed)} is ignored on --resume; start a new run (another "
+                      f"--out) to change them", stacklevel=2)
 
 
 def cmd_pretrain(args) -> int:

@@ -240,3 +240,13 @@ def test_lidar_plugin__imports_no_graph_library():
     code = "import sys, modalities.lidar.plugin; print('torch_geometric' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_resume__set_options_the_run_was_fitted_with_are_named_as_ignored():
+    state = {"options": {"bin_columns": 4, "point_range": [0.0, 1.0], "patch": 4}}
+    with pytest.warns(UserWarning, match=r"R/modality_state\.json: the run keeps the options it was "
+                                         r"fitted with, so --set options\.bin_columns=5 \(fitted: 4\) "
+                                         r"is ignored on --resume") as caught:
+        cli._warn_fitted_options({"options": {"bin_columns": 5, "patch": 4, "point_range": (0.0, 1.0)}},
+                                 state, "R/modality_state.json")
+    assert len(caught) == 1 and "patch" not in str(caught[0].message)  # unchanged ones are not named
