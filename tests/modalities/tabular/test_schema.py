@@ -24,6 +24,7 @@ def test_fit_schema__infers_kinds():
     assert feature_names(state) == numeric + categorical
 
 
+@pytest.mark.filterwarnings("ignore:.*counts the rows")  # np.arange is a row counter, flagged
 def test_fit_schema__many_distinct_integers_are_numeric():
     df = pd.DataFrame({"count": np.arange(50), "x": np.linspace(0, 1, 50)})
     assert _kinds(fit_schema(df, "t.csv", TabularOptions()))[0] == ["count", "x"]
