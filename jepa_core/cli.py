@@ -373,7 +373,7 @@ def cmd_pretrain(args) -> int:
 
     from .config import ConfigError
     from .registry import create_modality
-    from .run import RunDir, RunError, build_model
+    from .run import RunDir, RunError, build_model, check_resume_fits
     from .train import (EpochBatches, Trainer, env_from_launcher, init_distributed, pick_device,
                         shutdown_distributed)
     from .train.online_probe import OnlineProbe
@@ -396,6 +396,8 @@ def cmd_pretrain(args) -> int:
         dataset, state = plugin.load(path, cfg, state)
         probe = OnlineProbe.from_config(cfg, plugin, state, device) if env.is_main else None
         model = build_model(cfg, plugin, state)
+        if args.resume and was_run:
+            check_resume_fits(run, model)
         batches = EpochBatches(dataset, plugin.collate, cfg.data.batch_size, env, cfg.optim.seed,
                                cfg.data.num_workers, source=path)
         trainer = Trainer(model, cfg, batches, run, env, device, online_probe=probe)

@@ -72,6 +72,19 @@ def test_resume__finished_run_does_nothing(tmp_path):
     assert _pretrain(tmp_path, "r", "--steps", "3", "--resume") == 0
 
 
+def test_resume__a_set_that_changes_the_architecture_is_refused_before_anything_is_written(tmp_path, capsys):
+    assert _pretrain(tmp_path, "r", "--steps", "4", "--stop-after", "2") == 0
+    run = tmp_path / "r"
+    before = {name: (run / name).read_bytes() for name in ("config.yaml", "modality_state.json")}
+    capsys.readouterr()
+    assert _pretrain(tmp_path, "r", "--steps", "4", "--resume", "--set", "model.depth=3") == 2
+    err = capsys.readouterr().err
+    assert "step-00000002.safetensors does not fit the model this --resume builds (missing tensors" in err
+    assert "Traceback" not in err and "RuntimeError" not in err
+    assert {name: (run / name).read_bytes() for name in before} == before  # the run is left as it was
+    assert _pretrain(tmp_path, "r", "--steps", "4", "--resume") == 0
+
+
 def test_pretrain__existing_run_needs_resume(tmp_path, capsys):
     assert _pretrain(tmp_path, "r", "--steps", "2") == 0
     assert _pretrain(tmp_path, "r", "--steps", "2") == 2
