@@ -250,7 +250,8 @@ def cmd_info(args) -> int:
 def _brief_info(info: dict) -> str:
     """One line of ``jepa info``: versions, compiled backends and attention per device."""
     compiled = info["compiled"]
-    built = "built" if compiled.get("extension") else "not built (PyTorch references)"
+    problem = compiled.get("extension_problem", "not built")
+    built = "built" if compiled.get("extension") else f"{problem} (PyTorch references)"
     attention = ", ".join(f"{d} {b}" for d, b in info["attention"].items())
     return (f"jepa-core {info['jepa_core']}, torch {info['torch']} "
             f"({'CUDA ' + info['torch_cuda'] if info['torch_cuda'] else 'CPU'}), "
@@ -339,12 +340,28 @@ def _resolve_config(args, plugin):
         if run.modality() != args.modality:
             raise RunError(f"{run.path} is a {run.modality()!r} run; cannot resume it as {args.modality!r}")
         saved, state = run.read()
+        _warn_fitted_options(overrides, state, run.state)
         return build_config(to_dict(saved), flags, overrides), state
     file_layer = plugin.move_data_options(load_yaml(args.config), args.config) if args.config else {}
     cfg = build_config({"modality": args.modality}, plugin.default_config(), file_layer, flags, overrides)
     if cfg.modality != args.modality:
         raise RunError(f"the config is for modality {cfg.modality!r}, not {args.modality!r}")
     return cfg, None
+
+
+def _warn_fitted_options(overrides: dict, state: dict | None, where) -> None:
+    """Warn about ``--set options.X`` on ``--resume`` that the run's fitted options override."""
+    fitted = (state or {}).get("options")
+    given = overrides.get("options")
+    if not isinstance(fitted, dict) or not isinstance(given, dict):
+        return
+    changed = [f"options.{k}={v!r} (fitted: {fitted[k]!r})" for k, v in given.items()
+               if k in fitted and v != fitted[k]
+               and not (isinstance(v, (list, tuple)) and list(v) == list(fitted[k] or []))]
+    if changed:
+        warnings.warn(f"{where}: the run keeps the options it was fitted with, so --set "
+                      f"{', '.join(changed)} is ignored on --resume; start a new run (another "
+                      f"--out) to change them", stacklevel=2)
 
 
 def cmd_pretrain(args) -> int:
@@ -356,7 +373,7 @@ def cmd_pretrain(args) -> int:
 
     from .config import ConfigError
     from .registry import create_modality
-    from .run import RunDir, RunError, build_model
+    from .run import RunDir, RunError, build_model, check_resume_fits
     from .train import (EpochBatches, Trainer, env_from_launcher, init_distributed, pick_device,
                         shutdown_distributed)
     from .train.online_probe import OnlineProbe
@@ -379,8 +396,10 @@ def cmd_pretrain(args) -> int:
         dataset, state = plugin.load(path, cfg, state)
         probe = OnlineProbe.from_config(cfg, plugin, state, device) if env.is_main else None
         model = build_model(cfg, plugin, state)
+        if args.resume and was_run:
+            check_resume_fits(run, model)
         batches = EpochBatches(dataset, plugin.collate, cfg.data.batch_size, env, cfg.optim.seed,
-                               cfg.data.num_workers)
+                               cfg.data.num_workers, source=path)
         trainer = Trainer(model, cfg, batches, run, env, device, online_probe=probe)
         with run.lock() if env.is_main else contextlib.nullcontext():
             if env.is_main:
@@ -578,6 +597,8 @@ def cmd_bench(args) -> int:
     names = ["masking", "attention", "train"] if args.which == "all" else [args.which]
     if args.modality and args.which != "quality":
         raise ValueError(f"a modality ({args.modality!r}) is for `jepa bench quality MODALITY` only")
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
     quality_options = {k: v for k, v in (("tables", args.suite), ("steps", args.steps)) if v is not None}
     if quality_options and args.which != "quality":
         raise ValueError("--suite and --steps are for `jepa bench quality MODALITY` only")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 
 from . import __version__
 from .config import Config, build_config, load_yaml, save_config
@@ -31,7 +32,7 @@ from .method import JEPA
 from .models import Encoder
 from .modality import ModalityPlugin
 from .registry import create_modality, get_registry
-from .train.checkpoint import atomic_write_text, load_latest
+from .train.checkpoint import atomic_write_text, latest_checkpoint, load_latest
 
 LOCK = ".lock"
 
@@ -76,6 +77,10 @@ class RunDir:
     def exists(self) -> bool:
         return self.info.is_file() and self.config.is_file() and self.state.is_file()
 
+    def has_checkpoint(self) -> bool:
+        """Whether ``checkpoints/`` holds any checkpoint file (intact or not)."""
+        return self.checkpoints.is_dir() and any(self.checkpoints.glob("step-*"))
+
     def foreign_entries(self) -> list[str]:
         """Names in the directory that keep it from becoming a run; [] for a run or an empty folder.
 
@@ -96,14 +101,18 @@ class RunDir:
             resume: ``--resume``: an existing run is continued, not refused.
             force: ``--force``: write a new run into a non-empty directory that is not one.
 
+        A run that never wrote a checkpoint (one whose first steps failed on bad data or
+        options) holds nothing to continue: a new ``pretrain`` may replace it, so a fixed
+        command runs again as it was typed.
+
         Raises:
-            RunError: the path is a file, already holds a run (without ``resume``), or is a
-                non-empty directory that is not a run (without ``force``).
+            RunError: the path is a file, already holds a run with a checkpoint (without
+                ``resume``), or is a non-empty directory that is not a run (without ``force``).
         """
         if self.path.exists() and not self.path.is_dir():
             raise RunError(f"--out {self.path} is a file, not a directory; give the run a directory of its own")
         if self.exists():
-            if not resume:
+            if not resume and self.has_checkpoint():
                 raise RunError(f"{self.path} already holds a run; pass --resume to continue it or choose "
                                "another --out")
             return
@@ -221,6 +230,40 @@ def build_model(cfg: Config, plugin: ModalityPlugin, state: dict) -> JEPA:
     torch.manual_seed(cfg.optim.seed)
     method = get_registry("method").get(cfg.method.name)
     return method.build(plugin.build_tokenizer(cfg, state), cfg, teacher)
+
+
+def check_resume_fits(run: RunDir, model: torch.nn.Module) -> None:
+    """Refuse ``--resume`` when the newest checkpoint's tensors are not ``model``'s.
+
+    ``--set`` or ``--config`` on a resume can change the architecture (a width, a
+    tokenizer's embedding); found here, from the checkpoint's header alone, before
+    ``config.yaml`` is rewritten, so the run stays as it was. A checkpoint whose header
+    cannot be read is left to the resume itself (it falls back to an intact one).
+
+    Raises:
+        RunError: missing or extra tensors, or tensors of another shape (each listed).
+    """
+    tag = latest_checkpoint(run.checkpoints)
+    if tag is None:
+        return
+    path = run.checkpoints / f"{tag}.safetensors"
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except Exception:  # a damaged file: the resume warns about it and uses an older one
+        return
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    missing = [k for k in expected if k not in shapes]
+    extra = [k for k in shapes if k not in expected]
+    resized = [f"{k} {shapes[k]} -> {expected[k]}" for k in expected
+               if k in shapes and shapes[k] != expected[k]]
+    if missing or extra or resized:
+        parts = [f"{what} {names[:4]}{' ...' if len(names) > 4 else ''}" for what, names in
+                 (("missing tensors", missing), ("extra tensors", extra), ("other shapes", resized))
+                 if names]
+        raise RunError(f"{path} does not fit the model this --resume builds ({'; '.join(parts)}): "
+                       f"a --set or --config given now changes the architecture; resume without "
+                       f"it, or start a new run (another --out). {run.path} is left unchanged")
 
 
 def load_run(run_dir: str | Path, *, expect_modality: str | None = None) -> LoadedRun:

@@ -97,6 +97,12 @@ def test_bench__out_is_required(capsys):
     assert "--out" in capsys.readouterr().err
 
 
+def test_bench__quality_steps_below_one_fails_before_any_work(tmp_path):
+    proc = jepa("bench", "quality", "tabular", "--steps", "0", "--out", str(tmp_path / "b"))
+    assert proc.returncode == 2 and proc.stderr.strip() == "error: --steps must be at least 1, got 0"
+    assert not (tmp_path / "b").exists()
+
+
 def test_bench__writes_where_asked_and_prints_a_summary(tmp_path):
     proc = jepa("bench", "masking", "--quick", "--device", "cpu", "--out", str(tmp_path / "b"))
     assert proc.returncode == 0, proc.stderr
@@ -164,6 +170,27 @@ def test_pretrain__resume_says_where_it_goes_on(table, tmp_path):
     proc = jepa(*args, "--resume")
     assert proc.returncode == 0, proc.stderr
     assert "resuming from step 2 of 4" in proc.stderr
+    assert "schedules now span" not in proc.stderr  # the run's length has not changed
+
+
+def test_pretrain__a_table_smaller_than_a_batch_names_the_file_and_a_batch_that_fits(table, tmp_path):
+    args = ["pretrain", "tabular", "--data", str(table), "--out", str(tmp_path / "run"), "--steps", "1",
+            "--set", "model.depth=1", "--set", "logging.progress=false"]
+    proc = jepa(*args, "--batch-size", "1000")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"error: {table}: the dataset has 200 samples, fewer than one batch "
+                                   f"of 1000; lower data.batch_size (--batch-size), e.g. --batch-size 64")
+    assert jepa(*args, "--batch-size", "64").returncode == 0
+
+
+def test_pretrain__resume_to_a_longer_run_says_the_schedules_stretch(table, tmp_path):
+    run = tmp_path / "run"
+    args = ["pretrain", "tabular", "--data", str(table), "--out", str(run), *FAST]
+    assert jepa(*args, "--steps", "2").returncode == 0
+    proc = jepa(*args, "--steps", "3", "--resume")
+    assert proc.returncode == 0, proc.stderr
+    assert ("resuming from step 2 of 3; it was run for 2 steps before, so its lr, weight-decay "
+            "and EMA schedules now span 3 steps") in proc.stderr
 
 
 def test_pretrain__without_a_terminal_prints_plain_progress_lines(table, tmp_path):
@@ -213,3 +240,13 @@ def test_lidar_plugin__imports_no_graph_library():
     code = "import sys, modalities.lidar.plugin; print('torch_geometric' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_resume__set_options_the_run_was_fitted_with_are_named_as_ignored():
+    state = {"options": {"bin_columns": 4, "point_range": [0.0, 1.0], "patch": 4}}
+    with pytest.warns(UserWarning, match=r"R/modality_state\.json: the run keeps the options it was "
+                                         r"fitted with, so --set options\.bin_columns=5 \(fitted: 4\) "
+                                         r"is ignored on --resume") as caught:
+        cli._warn_fitted_options({"options": {"bin_columns": 5, "patch": 4, "point_range": (0.0, 1.0)}},
+                                 state, "R/modality_state.json")
+    assert len(caught) == 1 and "patch" not in str(caught[0].message)  # unchanged ones are not named

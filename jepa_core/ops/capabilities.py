@@ -16,19 +16,37 @@ import warnings
 import torch
 
 
+REBUILD = "pip install --no-build-isolation -e . (or reinstall jepa-core built against this torch)"
+
+
 @functools.lru_cache(maxsize=None)
-def _extension():
+def _load_extension():
+    """``(module, None)``, or ``(None, why it is absent)``."""
     if os.environ.get("JEPA_DISABLE_EXTENSION", "0") == "1":
-        return None
+        return None, "disabled (JEPA_DISABLE_EXTENSION=1)"
     try:
-        return importlib.import_module("jepa_core._C")
-    except ImportError:
-        return None
+        return importlib.import_module("jepa_core._C"), None
+    except ModuleNotFoundError as e:
+        if e.name != "jepa_core._C":
+            raise
+        return None, "not built"
+    except ImportError as e:  # built, but for another torch (undefined symbol) or platform
+        return None, (f"built but fails to load with torch {torch.__version__} ({e}); "
+                      f"rebuild: {REBUILD}")
+
+
+def _extension():
+    return _load_extension()[0]
 
 
 def extension_loaded() -> bool:
     """True when ``jepa_core._C`` was built and imported (registering ``torch.ops.jepa``)."""
     return _extension() is not None
+
+
+def extension_problem() -> str | None:
+    """Why ``jepa_core._C`` is not loaded (``not built``, a load error, ...), or ``None``."""
+    return _load_extension()[1]
 
 
 def has_op(name: str) -> bool:
@@ -98,7 +116,7 @@ def summary() -> dict:
         names = {n.split("::", 1)[1] for n in torch._C._dispatch_get_all_op_names() if n.startswith("jepa::")}
         for name in sorted(names):
             ops[name] = [d for d, ok in (("cpu", compiled_cpu(name)), ("cuda", compiled_cuda(name))) if ok]
-    return {
+    out = {
         "extension": extension_loaded(),
         "ops": ops,
         "triton": triton_available(),
@@ -106,3 +124,6 @@ def summary() -> dict:
         "triton_interpreter": triton_interpreting(),
         "cuda_available": torch.cuda.is_available(),
     }
+    if extension_problem() is not None:
+        out["extension_problem"] = extension_problem()
+    return out

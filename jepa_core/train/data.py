@@ -75,12 +75,28 @@ def local_batch_size(global_batch: int, env: DistEnv) -> int:
     return global_batch // env.world_size
 
 
-def steps_per_epoch(num_samples: int, global_batch: int) -> int:
-    """Full global batches in one epoch (the tail is dropped, a different one each epoch)."""
+def steps_per_epoch(num_samples: int, global_batch: int, source: str | None = None) -> int:
+    """Full global batches in one epoch (the tail is dropped, a different one each epoch).
+
+    Args:
+        num_samples: the dataset's size.
+        global_batch: ``data.batch_size``.
+        source: the data's file or folder, named in the error.
+
+    Raises:
+        ValueError: fewer samples than one batch (suggesting a batch size that fits).
+
+    Examples:
+        >>> steps_per_epoch(300, 128)
+        2
+    """
     steps = num_samples // global_batch
     if steps < 1:
-        raise ValueError(f"the dataset has {num_samples} samples, fewer than one batch of "
-                         f"{global_batch}; lower data.batch_size (--batch-size)")
+        fits = 1 << max(0, (num_samples // 2).bit_length() - 1)  # a power of 2, about 2+ steps
+        where = f"{source}: " if source else ""
+        raise ValueError(f"{where}the dataset has {num_samples} samples, fewer than one batch of "
+                         f"{global_batch}; lower data.batch_size (--batch-size), e.g. "
+                         f"--batch-size {fits}")
     return steps
 
 
@@ -96,10 +112,12 @@ class EpochBatches:
         num_workers: DataLoader worker processes (0: read in the main process).
         pin_memory: page-locked batches, for asynchronous copies to a GPU (the trainer
             sets it when training on CUDA).
+        source: the data's file or folder, for messages.
     """
 
     def __init__(self, dataset: Dataset, collate: Callable[[list], Any], global_batch: int,
-                 env: DistEnv, seed: int, num_workers: int = 0, pin_memory: bool = False) -> None:
+                 env: DistEnv, seed: int, num_workers: int = 0, pin_memory: bool = False,
+                 source: str | None = None) -> None:
         if num_workers < 0:
             raise ValueError(f"data.num_workers must be >= 0, got {num_workers}")
         self.dataset = IndexedDataset(dataset)
@@ -109,7 +127,7 @@ class EpochBatches:
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.local_batch = local_batch_size(global_batch, env)
-        self.steps_per_epoch = steps_per_epoch(len(dataset), global_batch)
+        self.steps_per_epoch = steps_per_epoch(len(dataset), global_batch, source)
 
     def _collate(self, items: list) -> tuple[torch.Tensor, Any]:
         ids = torch.tensor([i for i, _ in items], dtype=torch.long)

@@ -107,6 +107,12 @@ def wrap_model(model: nn.Module, cfg: DistConfig, env: DistEnv, device: torch.de
     if cfg.strategy == "fsdp":
         return shard_model(model, data_parallel_mesh(env, device))
     ids = [device.index] if device.type == "cuda" else None
+    # Parameters with no element (model.registers when model.num_registers=0) have nothing to
+    # average; left in, their gradient's layout does not match DDP's bucket view and every
+    # run warns "Grad strides do not match bucket view strides".
+    empty = [name for name, p in model.named_parameters() if p.numel() == 0]
+    if empty:
+        DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(model, empty)
     return DistributedDataParallel(model, device_ids=ids)
 
 

@@ -150,6 +150,7 @@ class Trainer:
         self.schedule_steps = self._schedule_steps()
         self.warmup_steps = int(round(cfg.optim.warmup * self.schedule_steps))
         self.last_good: int | None = None  # step of the newest checkpoint known to be whole and finite
+        self.resumed_total: int | None = None  # the run length the resumed checkpoint was trained for
         self._unproven: int | None = None  # a checkpoint this process wrote whose weights no forward has used yet
         self._stop_signal: int | None = None
 
@@ -198,7 +199,18 @@ class Trainer:
                               stacklevel=2)
         load_full_state(self.model, self.optimizer, found.model_state, found.optimizer_state)
         self.last_good = found.step
+        self.resumed_total = (found.trainer_state or {}).get("total_steps")
         return found.step
+
+    def _length_change_note(self, start: int) -> str:
+        """A note when a resumed run's length differs from the one it was started with."""
+        before = self.resumed_total
+        if not isinstance(before, int) or before == self.total_steps:
+            return ""
+        return (f"; it was run for {before} steps before, so its lr, weight-decay and EMA "
+                f"schedules now span {self.total_steps} steps from step {start} on: the "
+                f"steps after {start} differ from those of a run started for "
+                f"{self.total_steps} (--stop-after splits a run without this)")
 
     def _last_good_text(self) -> str:
         if self.last_good is None:
@@ -387,7 +399,8 @@ class Trainer:
             logger.close()
             return FitResult(start, start, None, None)
         if resume:
-            logger.message(f"resuming from step {start} of {self.total_steps}" if start else
+            logger.message(f"resuming from step {start} of {self.total_steps}"
+                           f"{self._length_change_note(start)}" if start else
                            "no checkpoint to resume from: starting at step 0")
         self.model.train()
         log_every, ckpt_every = self.cfg.logging.log_every, self.cfg.logging.checkpoint_every

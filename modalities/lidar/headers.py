@@ -15,7 +15,7 @@ import numpy as np
 
 from jepa_core.modality import DataError
 
-from .pcd import _dtype, _parse_header
+from .pcd import _dtype, _parse_header, _point_count
 
 #: Bytes read to find the end of a ``.pcd`` header.
 PCD_HEADER_BYTES = 1 << 16
@@ -99,8 +99,10 @@ def _check_pcd(path: Path, size: int) -> None:
     if kind not in ("binary", "ascii"):
         raise DataError(f"{path}: PCD DATA {kind!r} is not one of ascii, binary")
     if kind == "binary":
-        n_points = int(header.get("POINTS", [0])[0]) if "POINTS" in header else \
-            int(header.get("WIDTH", ["0"])[0]) * int(header.get("HEIGHT", ["1"])[0])
+        n_points = _point_count(header, path)
+        if n_points is None:
+            raise DataError(f"{path}: PCD header has neither POINTS nor WIDTH; binary data "
+                            f"needs the point count")
         need = n_points * dtype.itemsize
         if size - offset < need:
             raise DataError(f"{path}: PCD promises {n_points} points ({need} bytes) but holds "

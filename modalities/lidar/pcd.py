@@ -60,12 +60,27 @@ def _dtype(header: dict[str, list[str]], path: Path) -> np.dtype:
     return np.dtype(parts)
 
 
+def _point_count(header: dict[str, list[str]], path: Path) -> int | None:
+    """``POINTS`` (else ``WIDTH * HEIGHT``) of the header, or ``None`` when it has neither."""
+    try:
+        if "POINTS" in header:
+            return int(header["POINTS"][0])
+        if "WIDTH" in header:
+            return int(header["WIDTH"][0]) * int(header.get("HEIGHT", ["1"])[0])
+    except (IndexError, ValueError):
+        raise DataError(f"{path}: PCD header POINTS/WIDTH/HEIGHT is not a whole number "
+                        f"(POINTS {header.get('POINTS')}, WIDTH {header.get('WIDTH')}, "
+                        f"HEIGHT {header.get('HEIGHT')})") from None
+    return None
+
+
 def read_pcd(path: str | Path) -> np.ndarray:
     """Read a ``.pcd`` file into ``[N, 4]`` float32 (x, y, z, intensity or 0).
 
     Raises:
         DataError: a malformed header, an unsupported field type, compressed data, a
-            missing x/y/z field, or fewer data bytes than the header promises.
+            missing x/y/z field, or fewer data bytes (binary) or another number of rows
+            (ascii) than the header promises.
     """
     path = Path(path)
     raw = path.read_bytes()
@@ -75,12 +90,14 @@ def read_pcd(path: str | Path) -> np.ndarray:
     names = [n.split("_", 1)[1].lower() for n in dtype.names]
     if not {"x", "y", "z"} <= set(names):
         raise DataError(f"{path}: PCD FIELDS {header['FIELDS']} lack one of x, y, z")
-    n_points = int(header.get("POINTS", [0])[0]) if "POINTS" in header else \
-        int(header.get("WIDTH", ["0"])[0]) * int(header.get("HEIGHT", ["1"])[0])
+    n_points = _point_count(header, path)
     if kind == "binary_compressed":
         raise DataError(f"{path}: PCD DATA binary_compressed is not supported; "
                         f"save it as DATA binary or ascii")
     if kind == "binary":
+        if n_points is None:
+            raise DataError(f"{path}: PCD header has neither POINTS nor WIDTH; binary data "
+                            f"needs the point count")
         need = n_points * dtype.itemsize
         if len(raw) - offset < need:
             raise DataError(f"{path}: PCD promises {n_points} points ({need} bytes) but holds "
@@ -98,6 +115,9 @@ def read_pcd(path: str | Path) -> np.ndarray:
         if values.shape[1] != sum(widths):
             raise DataError(f"{path}: PCD ascii rows have {values.shape[1]} values, "
                             f"header says {sum(widths)}")
+        if n_points is not None and len(values) != n_points:
+            raise DataError(f"{path}: PCD header promises {n_points} points but the ascii data "
+                            f"holds {len(values)} rows (a truncated or edited file?)")
         starts = np.cumsum([0] + widths[:-1])
         table = {n: values[:, s] for n, s in zip(dtype.names, starts)}
     else:

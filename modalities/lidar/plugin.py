@@ -130,11 +130,12 @@ class LidarModality(ModalityPlugin):
             raise DataError(f"{label_dir}: --label must be a folder of .label/.npy files "
                             f"named like the scans")
         opts = dataset.opts
+        root = Path(path) if Path(path).is_dir() else Path(path).parent
         targets, raw = [], []
         for i, f in enumerate(dataset.files):  # one scan in memory at a time
             points, kept = dataset.load(i)
             points = torch.from_numpy(points)
-            targets.append(token_targets(f, kept, points, label_dir, opts))
+            targets.append(token_targets(f, kept, points, label_dir, opts, root))
             raw.append(raw_features(points, opts))
         targets, raw = np.stack(targets), np.stack(raw)
         return ProbeData(dataset=dataset, targets=targets, raw_features=raw,

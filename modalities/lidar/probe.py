@@ -73,20 +73,67 @@ def raw_features(points: torch.Tensor, opts: LidarOptions) -> np.ndarray:
     return feats.numpy().astype(np.float32)
 
 
-def find_label_file(folder: Path, scan: Path) -> Path:
-    """The label file for ``scan`` in ``folder``: same stem, ``.label`` or ``.npy``."""
-    for ext in (".label", ".npy"):
-        cand = folder / f"{scan.stem}{ext}"
-        if cand.is_file():
-            return cand
-    matches = [p for p in folder.rglob(f"{scan.stem}.*") if p.suffix in (".label", ".npy")]
-    if len(matches) == 1:
+#: Label suffixes, in the order they are looked for.
+LABEL_SUFFIXES = (".label", ".npy")
+
+
+def _label_dirs(folder: Path, scan: Path, root: Path | None) -> list[Path]:
+    """Where ``scan``'s label may sit: ``folder``, then its sub-folder mirroring the scan's.
+
+    A scan ``ROOT/A/B/x.bin`` also pairs with ``folder/A/B/x.label``; in a SemanticKITTI
+    tree (``00/velodyne/x.bin``) ``velodyne`` reads as ``labels`` (``00/labels/x.label``)
+    or as nothing (``00/x.label``).
+    """
+    dirs = [folder]
+    if root is not None and scan.is_relative_to(root):
+        parts = scan.parent.relative_to(root).parts
+        dirs += [folder.joinpath(*parts),
+                 folder.joinpath(*("labels" if p == "velodyne" else p for p in parts)),
+                 folder.joinpath(*(p for p in parts if p != "velodyne"))]
+    return list(dict.fromkeys(dirs))
+
+
+def find_label_file(folder: Path, scan: Path, root: Path | None = None) -> Path:
+    """The label file for ``scan`` in ``folder``: same stem, ``.label`` or ``.npy``.
+
+    Looked for directly in ``folder``, then in the sub-folder of ``folder`` that mirrors the
+    scan's place under ``root`` (the scans folder; see :func:`_label_dirs`). A scan directly
+    in ``root`` (or with no ``root``) also takes the one file with its stem anywhere under
+    ``folder``; a scan in a sub-folder does not, since another sub-folder's file of the same
+    name belongs to another scan.
+
+    Raises:
+        DataError: no such file, or none in the places above.
+
+    Examples:
+        >>> import tempfile
+        >>> top = Path(tempfile.mkdtemp())
+        >>> for seq in ("00", "01"):
+        ...     (top / seq / "labels").mkdir(parents=True)
+        ...     (top / seq / "labels" / "000000.label").touch()
+        >>> find_label_file(top, top / "01" / "velodyne" / "000000.bin", top).relative_to(top)
+        PosixPath('01/labels/000000.label')
+    """
+    for where in _label_dirs(folder, scan, root):
+        for ext in LABEL_SUFFIXES:
+            cand = where / f"{scan.stem}{ext}"
+            if cand.is_file():
+                return cand
+    matches = sorted(p for p in folder.rglob(f"{scan.stem}.*") if p.suffix in LABEL_SUFFIXES)
+    flat = root is None or scan.parent == root
+    if len(matches) == 1 and flat:
         return matches[0]
+    if matches:
+        shown = ", ".join(str(m) for m in matches[:3]) + (", ..." if len(matches) > 3 else "")
+        raise DataError(f"{scan}: no label file {scan.stem}.label or {scan.stem}.npy in {folder} "
+                        f"or in its sub-folder mirroring the scan's, only elsewhere ({shown}); "
+                        f"keep the scans' sub-folders in the labels folder (A/{scan.stem}.bin "
+                        f"pairs with A/{scan.stem}.label, velodyne/ with labels/)")
     raise DataError(f"{scan}: no label file {scan.stem}.label or {scan.stem}.npy in {folder}")
 
 
 def token_targets(scan: Path, kept: np.ndarray, points: torch.Tensor, label_dir: Path,
-                  opts: LidarOptions) -> np.ndarray:
+                  opts: LidarOptions, root: Path | None = None) -> np.ndarray:
     """``[N_tokens]`` majority class per token of one scan, labels matched by file stem.
 
     Args:
@@ -94,8 +141,9 @@ def token_targets(scan: Path, kept: np.ndarray, points: torch.Tensor, label_dir:
         kept: ``[N_stored]`` bool mask of the stored rows that survived validation and crop.
         points: ``[N, 4]`` those rows.
         label_dir: the labels folder.
+        root: the scans folder (label files may mirror its sub-folders).
     """
-    labels = read_labels(find_label_file(label_dir, scan), num_points=len(kept), scan=scan)
+    labels = read_labels(find_label_file(label_dir, scan, root), num_points=len(kept), scan=scan)
     h, w = opts.grid_size()
     return majority_labels(token_index(points, opts).numpy(), labels[kept],
                            (h // opts.patch) * (w // opts.patch), opts.ignore_labels)

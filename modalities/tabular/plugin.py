@@ -139,13 +139,14 @@ class TabularModality(ModalityPlugin):
         options = self.options(cfg) if state is not None else self.checked_options(cfg, None)
         df = read_table(path, options)
         is_csv = file_kind(Path(path)) == "csv"
+        fitted_here = state is None
         if state is None:
             ignored = list(options.ignore_columns)
             probe_label = cfg.logging.probe_label  # the online probe's column never enters pretraining
             if probe_label in df.columns and probe_label not in ignored:
                 ignored.append(probe_label)
             state = fit_schema(df, str(path), options, ignored, is_csv)
-        table = apply_schema(df, state, str(path), is_csv)
+        table = apply_schema(df, state, str(path), is_csv, warn_unknown=not fitted_here)
         return TabularDataset(table, feature_names(state)), state
 
     def build_tokenizer(self, cfg: Config, state: dict) -> TabularTokenizer:
@@ -183,7 +184,7 @@ class TabularModality(ModalityPlugin):
             df, labels = df[~missing.to_numpy()], labels[~missing]
         encoded = encode_labels(labels, task, str(path), options.max_categorical_cardinality,
                                 is_csv)
-        table = apply_schema(df, state, str(path), is_csv)
+        table = apply_schema(df, state, str(path), is_csv, warn_unknown=True)
         hidden = None
         if label_name in feature_names(state):
             warn(f"{where(path, column=label_name)}: the label is also a pretraining feature; "

@@ -1,8 +1,10 @@
-"""Read a CSV or Parquet file into a DataFrame, with one clear error per malformed file."""
+"""Read a CSV (plain or gzip-compressed) or Parquet file into a DataFrame, with one clear
+error per malformed file."""
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import itertools
 import re
@@ -19,6 +21,13 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 PARQUET_MAGIC = b"PAR1"
 ZIP_MAGIC = b"PK\x03\x04"  # .xlsx / .ods workbooks are zip archives
+GZIP_MAGIC = b"\x1f\x8b"  # a gzip-compressed CSV (.csv.gz)
+#: Suffixes of other data formats, refused by name instead of being read as CSV text.
+OTHER_FORMATS = {".json": "JSON", ".jsonl": "JSON lines", ".ndjson": "JSON lines",
+                 ".feather": "Feather", ".arrow": "Arrow IPC", ".h5": "HDF5", ".hdf5": "HDF5",
+                 ".pkl": "pickle", ".pickle": "pickle", ".npy": "NumPy", ".npz": "NumPy",
+                 ".dta": "Stata", ".sav": "SPSS", ".sas7bdat": "SAS", ".orc": "ORC",
+                 ".avro": "Avro", ".db": "database", ".sqlite": "SQLite database"}
 OLE2_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # legacy .xls workbooks
 #: Field separators tried when ``options.delimiter`` is not set, after ``,`` (``\t`` first for .tsv).
 DELIMITERS = (",", ";", "\t", "|")
@@ -63,6 +72,11 @@ def read_table(path: str | Path, options: TabularOptions | None = None) -> pd.Da
         raise DataError(f"{p}: is not a file; expected a CSV or Parquet table")
     if p.stat().st_size == 0:
         raise DataError(f"{p}: file is empty; expected a header line and data rows")
+    other = OTHER_FORMATS.get(p.suffix.lower())
+    if other:
+        raise DataError(f"{p}: {p.suffix} ({other}) is not a table format the tabular plugin "
+                        f"reads; expected CSV (.csv, .tsv, .txt, optionally gzip-compressed) or "
+                        f"Parquet: convert it, e.g. with pandas' to_parquet")
     if file_kind(p) == "parquet":
         df = _read_parquet(p)
         if options.na_values:
@@ -99,6 +113,11 @@ def _read_parquet(p: Path) -> pd.DataFrame:
 
 def _read_csv(p: Path, options: TabularOptions) -> pd.DataFrame:
     raw = p.read_bytes()
+    if raw.startswith(GZIP_MAGIC):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise DataError(f"{p}: is gzip-compressed but cannot be decompressed ({e})") from None
     _check_not_binary(p, raw)
     encoding = "utf-8-sig" if options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") \
         else options.encoding

@@ -52,7 +52,7 @@ def fit_schema(df: pd.DataFrame, path: str, options: TabularOptions,
             two feature columns are left.
     """
     columns = list(df.columns)
-    _check_exist(path, columns, ignore_columns, "options.ignore_columns")
+    _check_exist(path, columns, ignore_columns, "--ignore-columns (options.ignore_columns)")
     _check_exist(path, columns, options.numeric_columns, "options.numeric_columns")
     _check_exist(path, columns, options.categorical_columns, "options.categorical_columns")
     both = sorted(set(options.numeric_columns) & set(options.categorical_columns))
@@ -70,12 +70,15 @@ def fit_schema(df: pd.DataFrame, path: str, options: TabularOptions,
             continue
         s = df[name]
         if s.nunique(dropna=True) <= 1 and not s.isna().any():
+            value = s.iloc[0]
+            value = value.item() if isinstance(value, np.generic) else value
             warn(f"{where(path, column=name)}: constant column (every value is "
-                 f"{s.iloc[0]!r}); dropped")
+                 f"{value!r}); dropped")
             dropped.append({"name": name, "reason": "constant"})
             continue
         if kind == NUMERIC:
             numeric.append(_fit_numeric(s, path, is_csv))
+            _warn_if_row_counter(s, path)
             if options.numeric_embedding in PLE_EMBEDDINGS:
                 numeric[-1]["ple_edges"] = _fit_edges(s, numeric[-1], options, path, is_csv)
         else:
@@ -155,6 +158,30 @@ def _check_not_numeric_text(series: pd.Series, path: str, options: TabularOption
                     f"numeric except for {int(bad.sum())} value(s) such as {text}; add them to "
                     f"options.na_values if they mean missing, or list the column in "
                     f"options.categorical_columns")
+
+
+def _warn_if_row_counter(series: pd.Series, path: str) -> None:
+    """Warn about a column that only counts the rows (a saved DataFrame index, a row id).
+
+    Such a column (distinct integers, consecutive, in row order) tells the rows apart by
+    position only; as a feature it gives every table order a meaning it rarely has.
+    """
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if len(values) < 3 or not np.isfinite(values).all() or not (values == np.round(values)).all():
+        return
+    step = np.diff(values)
+    if not ((step == 1).all() or (step == -1).all()):
+        return
+    name = str(series.name)
+    unnamed = name.startswith("Unnamed: ")
+    what = "has no name in the header and counts" if unnamed else "counts"
+    hint = " (a DataFrame index saved with to_csv? save with index=False)" if unnamed else \
+        " (a row id?)"
+    warn(f"{where(path, column=name)}: {what} the rows ({values[0]:.0f}, {values[1]:.0f}, ... "
+         f"{values[-1]:.0f}){hint}; it is used as a feature: pass it in --ignore-columns if "
+         f"it is not one")
 
 
 def _fit_numeric(series: pd.Series, path: str, is_csv: bool) -> dict:

@@ -10,6 +10,7 @@ import pandas as pd
 from jepa_core.modality import DataError
 
 from .columns import category_keys, numeric_values
+from .errors import warn, where
 from .schema import check_state
 
 MISSING_INDEX = 0
@@ -38,17 +39,21 @@ class EncodedTable:
         return self.num.shape[0]
 
 
-def apply_schema(df: pd.DataFrame, state: dict, path: str, is_csv: bool = False) -> EncodedTable:
+def apply_schema(df: pd.DataFrame, state: dict, path: str, is_csv: bool = False,
+                 warn_unknown: bool = False) -> EncodedTable:
     """Encode ``df`` with ``state`` exactly as when it was fitted (nothing is refitted).
 
     Columns of ``df`` that are not features are ignored. Infinite numerics become missing
-    values, with a warning.
+    values, with a warning. Categories outside a column's vocabulary share its unknown
+    index; with ``warn_unknown`` (a table other than the one just fitted) that is warned
+    about once per column.
 
     Args:
         df: the table.
         state: the schema from :func:`~modalities.tabular.schema.fit_schema`.
         path: the file, for messages.
         is_csv: whether row numbers in messages also get a CSV line number.
+        warn_unknown: warn about categories the vocabulary lacks.
 
     Returns:
         The encoded table.
@@ -78,7 +83,21 @@ def apply_schema(df: pd.DataFrame, state: dict, path: str, is_csv: bool = False)
         keys = category_keys(df[col["name"]])
         cat[:, j] = [MISSING_INDEX if not isinstance(k, str) else lookup.get(k, UNKNOWN_INDEX)
                      for k in keys.tolist()]
+        if warn_unknown:
+            _warn_unknown(keys[cat[:, j] == UNKNOWN_INDEX], path, col["name"])
     return EncodedTable(num=num, num_missing=num_missing, cat=cat)
+
+
+def _warn_unknown(keys: pd.Series, path: str, name: str) -> None:
+    """One warning for the rows of column ``name`` whose category the vocabulary lacks."""
+    if not len(keys):
+        return
+    values = sorted(set(keys.tolist()))
+    shown = ", ".join(repr(v) for v in values[:3]) + (", ..." if len(values) > 3 else "")
+    warn(f"{where(path, column=name)}: {len(keys)} row(s) hold {len(values)} categor"
+         f"{'y' if len(values) == 1 else 'ies'} the run's vocabulary lacks ({shown}): new since "
+         f"pretraining, or too rare to be kept (options.min_frequency, max_vocab_size); they "
+         f"share the column's unknown-category embedding")
 
 
 def hide_feature(table: EncodedTable, state: dict, name: str) -> None:

@@ -72,6 +72,19 @@ def test_resume__finished_run_does_nothing(tmp_path):
     assert _pretrain(tmp_path, "r", "--steps", "3", "--resume") == 0
 
 
+def test_resume__a_set_that_changes_the_architecture_is_refused_before_anything_is_written(tmp_path, capsys):
+    assert _pretrain(tmp_path, "r", "--steps", "4", "--stop-after", "2") == 0
+    run = tmp_path / "r"
+    before = {name: (run / name).read_bytes() for name in ("config.yaml", "modality_state.json")}
+    capsys.readouterr()
+    assert _pretrain(tmp_path, "r", "--steps", "4", "--resume", "--set", "model.depth=3") == 2
+    err = capsys.readouterr().err
+    assert "step-00000002.safetensors does not fit the model this --resume builds (missing tensors" in err
+    assert "Traceback" not in err and "RuntimeError" not in err
+    assert {name: (run / name).read_bytes() for name in before} == before  # the run is left as it was
+    assert _pretrain(tmp_path, "r", "--steps", "4", "--resume") == 0
+
+
 def test_pretrain__existing_run_needs_resume(tmp_path, capsys):
     assert _pretrain(tmp_path, "r", "--steps", "2") == 0
     assert _pretrain(tmp_path, "r", "--steps", "2") == 2
@@ -142,6 +155,20 @@ def test_nan_loss__before_any_checkpoint_says_there_is_none(tmp_path, capsys):
     assert "No checkpoint was written before it" in err and "(step 0)" not in err
     assert cli.main(["embed", str(tmp_path / "r"), "--out", str(tmp_path / "e.npy")]) == 2
     assert "has no checkpoint yet" in capsys.readouterr().err
+
+
+def test_pretrain__a_run_that_failed_before_any_checkpoint_reruns_fixed(tmp_path, capsys):
+    """The failed run holds nothing to continue: the fixed command runs as typed, no --resume."""
+    args = ["--steps", "6", "--set", "logging.checkpoint_every=5"]
+    assert _pretrain(tmp_path, "r", *args, "--set", "optim.lr=1e6") == 2
+    assert "No checkpoint was written before it" in capsys.readouterr().err
+    assert _pretrain(tmp_path, "r", *args) == 0
+    run = tmp_path / "r"
+    assert "lr: 1000000" not in (run / "config.yaml").read_text()
+    steps = [json.loads(ln)["step"] for ln in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 6  # the failed run's lines are gone
+    assert _pretrain(tmp_path, "r", *args) == 2  # now it has checkpoints: protected again
+    assert "already holds a run" in capsys.readouterr().err
 
 
 def test_embed__refuses_weights_that_give_nan_features(tmp_path, capsys):

@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from ..capabilities import compiled_cpu, compiled_cuda, has_op, warn_once
+from ..capabilities import compiled_cpu, compiled_cuda, extension_problem, has_op, warn_once
 from .blocks import MAX_TARGETS
 from .maskset import MaskSet
 from .plans import (SubsetPlan, check_token_valid, plan_multiblock, plan_random_subset, plan_temporal,
@@ -48,7 +48,9 @@ def _use_op(name: str, device: torch.device, backend: str) -> bool:
     if backend == "compiled":
         raise RuntimeError(f"torch.ops.jepa.{name} is not compiled for {device.type}; rebuild with "
                            "pip install --no-build-isolation -e .")
-    warn_once(f"torch.ops.jepa.{name} is not compiled for {device.type}; "
+    why = extension_problem()
+    warn_once(f"torch.ops.jepa.{name} is not compiled for {device.type}"
+              f"{'' if why in (None, 'not built') else ': the extension is ' + why}; "
               "using the pure-PyTorch reference (same masks, slower)")
     return False
 

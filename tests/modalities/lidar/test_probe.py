@@ -8,6 +8,7 @@ import pytest
 from jepa_core.config import build_config
 from jepa_core.modality import DataError
 from modalities.lidar import LidarModality
+from modalities.lidar.probe import find_label_file
 
 from .scans import parking_lot, tiny_demo
 
@@ -36,3 +37,37 @@ def test_probe_data__labels_count_mismatch_names_file(tmp_path):
     _, state = plugin.load(str(tmp_path / "scans"), cfg, None)
     with pytest.raises(DataError, match=r"lot\.npy: .* labels but the scan .*lot\.bin has"):
         plugin.probe_data(str(tmp_path / "scans"), str(tmp_path / "labels"), None, cfg, state)
+
+
+def _touch(root, *names):
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).touch()
+
+
+def test_find_label_file__semantickitti_sequences_pair_within_their_sequence(tmp_path):
+    _touch(tmp_path, "00/velodyne/000000.bin", "01/velodyne/000000.bin",
+           "00/labels/000000.label", "01/labels/000000.label")
+    for seq in ("00", "01"):
+        scan = tmp_path / seq / "velodyne" / "000000.bin"
+        assert find_label_file(tmp_path, scan, tmp_path) == tmp_path / seq / "labels" / "000000.label"
+
+
+def test_find_label_file__labels_mirroring_the_scan_subfolders(tmp_path):
+    _touch(tmp_path, "scans/a/x.bin", "scans/b/x.bin", "labels/a/x.npy", "labels/b/x.npy")
+    scan = tmp_path / "scans" / "b" / "x.bin"
+    assert find_label_file(tmp_path / "labels", scan, tmp_path / "scans") == tmp_path / "labels/b/x.npy"
+
+
+def test_find_label_file__another_subfolders_file_is_not_taken(tmp_path):
+    _touch(tmp_path, "00/velodyne/000001.bin", "01/velodyne/000001.bin", "01/labels/000001.label")
+    scan = tmp_path / "00" / "velodyne" / "000001.bin"
+    with pytest.raises(DataError, match=r"00/velodyne/000001\.bin: no label file 000001\.label .*"
+                                        r"only elsewhere \(.*01/labels/000001\.label\)"):
+        find_label_file(tmp_path, scan, tmp_path)
+
+
+def test_find_label_file__flat_scans_take_a_unique_nested_label(tmp_path):
+    _touch(tmp_path, "scans/x.bin", "labels/train/x.label")
+    scan = tmp_path / "scans" / "x.bin"
+    assert find_label_file(tmp_path / "labels", scan, tmp_path / "scans") == tmp_path / "labels/train/x.label"

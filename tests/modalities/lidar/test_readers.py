@@ -7,6 +7,7 @@ import pytest
 
 from jepa_core.modality import DataError
 from modalities.lidar.dataset import find_scans, load_cropped
+from modalities.lidar.headers import check_scan_file
 from modalities.lidar.options import LidarOptions
 from modalities.lidar.readers import read_labels, read_scan
 
@@ -112,6 +113,24 @@ def test_read_scan__pcd_compressed(tmp_path, cloud):
     write_pcd(tmp_path / "lzf.pcd", cloud, data="binary_compressed")
     with pytest.raises(DataError, match=r"lzf\.pcd.*binary_compressed is not supported"):
         read_scan(tmp_path / "lzf.pcd")
+
+
+def test_read_scan__pcd_ascii_with_fewer_rows_than_its_header(tmp_path, cloud):
+    path = write_pcd(tmp_path / "cut.pcd", cloud, binary=False)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-2]) + "\n")  # the last two points lost
+    with pytest.raises(DataError, match=rf"cut\.pcd: PCD header promises {len(cloud)} points but "
+                                        rf"the ascii data holds {len(cloud) - 2} rows"):
+        read_scan(path)
+
+
+def test_read_scan__pcd_point_count_not_a_number(tmp_path, cloud):
+    path = write_pcd(tmp_path / "odd.pcd", cloud)
+    path.write_bytes(path.read_bytes().replace(f"POINTS {len(cloud)}".encode(), b"POINTS many"))
+    with pytest.raises(DataError, match=r"odd\.pcd: PCD header POINTS/WIDTH/HEIGHT is not a whole number"):
+        read_scan(path)
+    with pytest.raises(DataError, match=r"odd\.pcd: PCD header POINTS/WIDTH/HEIGHT is not a whole number"):
+        check_scan_file(path)
 
 
 def test_find_scans__folder_without_scans(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pandas as pd
 import pytest
 
@@ -183,3 +185,20 @@ def test_read_table__delimiter_of_two_characters(tmp_path):
     (tmp_path / "t.csv").write_text("a,b\n1,2\n")
     with pytest.raises(DataError, match=r"t\.csv: options\.delimiter must be one character"):
         read_table(tmp_path / "t.csv", TabularOptions(delimiter=";;"))
+
+
+def test_read_table__gzip_compressed_csv(tmp_path):
+    df = tiny_table()
+    df.to_csv(tmp_path / "t.csv", index=False)
+    (tmp_path / "t.csv.gz").write_bytes(gzip.compress((tmp_path / "t.csv").read_bytes()))
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.csv.gz"), read_table(tmp_path / "t.csv"))
+    (tmp_path / "cut.csv.gz").write_bytes((tmp_path / "t.csv.gz").read_bytes()[:40])
+    with pytest.raises(DataError, match=r"cut\.csv\.gz: is gzip-compressed but cannot be decompressed"):
+        read_table(tmp_path / "cut.csv.gz")
+
+
+def test_read_table__other_data_formats_are_named(tmp_path):
+    (tmp_path / "t.json").write_text('[{"a": 1, "b": 2}]')
+    with pytest.raises(DataError, match=r"t\.json: \.json \(JSON\) is not a table format the tabular "
+                                        r"plugin reads; expected CSV .* or Parquet"):
+        read_table(tmp_path / "t.json")

@@ -24,6 +24,7 @@ def test_fit_schema__infers_kinds():
     assert feature_names(state) == numeric + categorical
 
 
+@pytest.mark.filterwarnings("ignore:.*counts the rows")  # np.arange is a row counter, flagged
 def test_fit_schema__many_distinct_integers_are_numeric():
     df = pd.DataFrame({"count": np.arange(50), "x": np.linspace(0, 1, 50)})
     assert _kinds(fit_schema(df, "t.csv", TabularOptions()))[0] == ["count", "x"]
@@ -63,7 +64,7 @@ def test_fit_schema__ignore_columns():
 
 
 def test_fit_schema__ignore_unknown_column():
-    with pytest.raises(DataError, match=r"t\.csv: options\.ignore_columns names column\(s\) "
+    with pytest.raises(DataError, match=r"t\.csv: --ignore-columns \(options\.ignore_columns\) names column\(s\) "
                                         r"\['label'\] that the file does not have"):
         fit_schema(tiny_table(), "t.csv", TabularOptions(), ["label"])
 
@@ -81,6 +82,13 @@ def test_fit_schema__constant_column_dropped_with_warning():
     with pytest.warns(DataWarning, match=r"column 'const': constant column"):
         state = fit_schema(df, "t.csv", TabularOptions())
     assert "const" not in feature_names(state)
+
+
+def test_fit_schema__constant_column_warning_shows_the_value_as_written():
+    df = tiny_table().assign(const=np.int64(7))
+    with pytest.warns(DataWarning, match=r"\(every value is 7\); dropped") as caught:
+        fit_schema(df, "t.csv", TabularOptions())
+    assert "np." not in str(caught[0].message)
 
 
 def test_fit_schema__constant_with_gaps_is_kept():
@@ -149,3 +157,20 @@ def test_fit_schema__unsupported_column_type():
         fit_schema(df, "t.parquet", TabularOptions())
     state = fit_schema(df, "t.parquet", TabularOptions(categorical_columns=["when"]))
     assert "when" in feature_names(state)
+
+
+def test_fit_schema__a_saved_index_column_is_flagged():
+    df = tiny_table().reset_index().rename(columns={"index": "Unnamed: 0"})
+    with pytest.warns(DataWarning, match=r"column 'Unnamed: 0': has no name in the header and "
+                                         r"counts the rows \(0, 1, \.\.\. 11\).*index=False"):
+        state = fit_schema(df, "t.csv", TabularOptions(max_categorical_cardinality=5))
+    assert "Unnamed: 0" in feature_names(state)  # still a feature: only the user knows
+
+
+def test_fit_schema__a_row_id_is_flagged_but_shuffled_integers_are_not(recwarn):
+    df = tiny_table().assign(id=np.arange(100, 112))
+    with pytest.warns(DataWarning, match=r"column 'id': counts the rows \(100, 101, \.\.\. 111\)"):
+        fit_schema(df, "t.csv", TabularOptions(max_categorical_cardinality=5))
+    shuffled = tiny_table().assign(id=np.random.default_rng(0).permutation(12) + 100)
+    fit_schema(shuffled, "t.csv", TabularOptions(max_categorical_cardinality=5))
+    assert not [w for w in recwarn if "counts the rows" in str(w.message)]

@@ -56,11 +56,25 @@ def test_load__unseen_category_maps_to_unknown(tmp_path):
     _, state = _load(tmp_path / "fit.csv")
     new = tiny_table(rows=4).assign(color=["purple", "red", None, "teal"], level=[0, 9, 1, 2])
     new.to_csv(tmp_path / "new.csv", index=False)
-    ds, _ = _load(tmp_path / "new.csv", state)
+    with pytest.warns(DataWarning) as caught:
+        ds, _ = _load(tmp_path / "new.csv", state)
     assert ds.cat[:, 0].tolist()[0] == UNKNOWN_INDEX
     assert ds.cat[:, 0].tolist()[2] == MISSING_INDEX
     assert ds.cat[:, 0].tolist()[3] == UNKNOWN_INDEX
     assert ds.cat[1, 2].item() == UNKNOWN_INDEX
+    messages = [str(w.message) for w in caught]
+    assert any("new.csv, column 'color': 2 row(s) hold 2 categories the run's vocabulary lacks "
+               "('purple', 'teal')" in m for m in messages), messages
+    assert any("column 'level': 1 row(s) hold 1 category the run's vocabulary lacks ('9')" in m
+               for m in messages), messages
+
+
+def test_load__the_fitted_table_itself_warns_of_no_unknown_category(tmp_path, recwarn):
+    tiny_table().to_csv(tmp_path / "fit.csv", index=False)
+    _, state = _load(tmp_path / "fit.csv", options={"max_vocab_size": 1})  # most categories cut
+    assert not [w for w in recwarn if "vocabulary lacks" in str(w.message)]
+    _load(tmp_path / "fit.csv", state, options={"max_vocab_size": 1})  # embed time: said once
+    assert [w for w in recwarn if "column 'color'" in str(w.message) and "too rare" in str(w.message)]
 
 
 def test_load__integer_categories_match_across_dtypes(tmp_path):
@@ -119,5 +133,5 @@ def test_load__ignore_columns_from_config(tmp_path):
     tiny_table().to_csv(tmp_path / "t.csv", index=False)
     ds, state = _load(tmp_path / "t.csv", options={"ignore_columns": ["color"]})
     assert ds.feature_names == ["height", "weight", "active", "level"]
-    with pytest.raises(DataError, match=r"ignore_columns names column\(s\) \['nope'\]"):
+    with pytest.raises(DataError, match=r"ignore_columns\) names column\(s\) \['nope'\]"):
         _load(tmp_path / "t.csv", options={"ignore_columns": ["nope"]})
