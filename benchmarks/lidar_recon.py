@@ -1,0 +1,156 @@
+"""A masked JEPA with a reconstruction term on each token's own BEV input, for ``lidar_long.py``.
+
+``method.name: lidar_recon`` (registered at run time by ``lidar_long.py``, not by the
+package): the ``masked`` method's loss plus ``weight`` times the mean squared error of a
+small decoder that maps a token's output back to fixed statistics of that token's own
+patch of the BEV map. The statistics are per cell (pillar) of the ``patch x patch``
+block, laid out by position in the patch: occupied (0/1), ``log(1 + points)``, mean and
+maximum height, mean intensity (:data:`CELL_STATS`). They are standardized per dimension
+over the batch's non-empty tokens, and only non-empty tokens are scored. Nothing is
+learned in them, so the student cannot make the term easy by changing its own inputs.
+
+``source`` picks the token outputs that are decoded:
+
+- ``context``: the context encoder's outputs of the context tokens, each to its own patch
+  (the student keeps what is in its cell, beside what makes its neighbours predictable);
+- ``masked``: the predictor's outputs of the masked target tokens (MAE-style, beside the
+  latent loss: a masked cell's content must be inferred from the context).
+
+The hypothesis behind it is in session 8 of ``results/lidar_long.md``: long runs drift
+away from the locally informative features a per-token linear probe reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from jepa_core.config import ComponentConfig, Config, ConfigError
+from jepa_core.masking import Masker
+from jepa_core.method import JEPA, StepOutput
+from jepa_core.models import Encoder, Predictor
+from jepa_core.objectives import Objective
+from jepa_core.ops import gather_tokens
+from jepa_core.targets import TargetProvider
+from modalities.lidar.options import LidarOptions
+from modalities.lidar.pillars import POINT_FEATURES, pillarize
+from modalities.lidar.scatter import scatter
+from modalities.lidar.tokenizer import EMPTY
+
+#: Statistics of each BEV cell that the decoder reconstructs, per token ``len * patch**2``.
+CELL_STATS = ("occupied", "log_points", "z_mean", "z_max", "intensity_mean")
+
+SOURCES = ("context", "masked")
+
+
+@dataclass
+class ReconMethodConfig(ComponentConfig):
+    """``method:`` section of ``lidar_recon``.
+
+    Args:
+        weight: weight of the reconstruction term against the masked latent loss.
+        source: ``context`` (decode the context encoder's tokens) or ``masked`` (decode
+            the predictor's outputs for the masked tokens).
+        hidden: width of the decoder's hidden layer (``0``: a linear decoder).
+    """
+
+    weight: float = 1.0
+    source: str = "context"
+    hidden: int = 0
+
+
+def cell_statistics(batch: dict[str, Tensor], opts: LidarOptions) -> Tensor:
+    """Each token's patch of per-cell statistics (:data:`CELL_STATS`), ``[B, N, S * patch**2]``.
+
+    Heights are in metres above the range floor over the range's height, intensities as
+    read; empty cells are all zeros.
+
+    Examples:
+        >>> from modalities.lidar.pillars import concat_clouds
+        >>> o = LidarOptions(patch=8)
+        >>> x = cell_statistics(concat_clouds([torch.tensor([[0.1, -25.5, -1.0, 0.5]])]), o)
+        >>> tuple(x.shape), x[0, 0, :64].sum().item()
+        ((1, 256, 320), 1.0)
+    """
+    b = len(batch["index"])
+    h, w = opts.grid_size()
+    pillars = pillarize(batch["points"].float(), batch["batch"], b, opts)
+    feats, pillar, count = pillars["point_feats"], pillars["point_pillar"], pillars["pillar_count"]
+    q = len(count)
+    z, intensity = POINT_FEATURES.index("z"), POINT_FEATURES.index("intensity")
+    stats = torch.stack([
+        torch.ones(q, dtype=feats.dtype, device=feats.device),
+        torch.log1p(count.to(feats.dtype)),
+        scatter(feats[:, z], pillar, q, "mean"),
+        scatter(feats[:, z], pillar, q, "max"),
+        scatter(feats[:, intensity], pillar, q, "mean"),
+    ], dim=1)
+    dense = stats.new_zeros(b * h * w, len(CELL_STATS)).index_put((pillars["pillar_cell"],), stats)
+    dense = dense.view(b, h, w, -1).permute(0, 3, 1, 2)  # [B, S, H, W]
+    return F.pixel_unshuffle(dense, opts.patch).flatten(2).transpose(1, 2)  # [B, H'W', S p^2]
+
+
+def standardized(x: Tensor, keep: Tensor, eps: float = 1e-4) -> Tensor:
+    """``x`` standardized per last dimension over its rows where ``keep`` is true.
+
+    Shapes:
+        x ``[..., S]``, keep ``[...]`` -> ``[..., S]``.
+    """
+    rows = x[keep]
+    if len(rows) < 2:
+        return torch.zeros_like(x)
+    return (x - rows.mean(0)) / (rows.std(0) + eps)
+
+
+class ReconJEPA(JEPA):
+    """The masked JEPA of :class:`~jepa_core.method.JEPA` plus the reconstruction term.
+
+    The arguments are :class:`JEPA`'s; the term's settings are ``cfg.method`` (a
+    :class:`ReconMethodConfig`), the BEV grid is the tokenizer's ``opts``.
+    """
+
+    config_class = ReconMethodConfig
+
+    def __init__(self, encoder: Encoder, predictor: Predictor, target: TargetProvider,
+                 masker: Masker, objective: Objective, cfg: Config) -> None:
+        super().__init__(encoder, predictor, target, masker, objective, cfg)
+        method = cfg.method if isinstance(cfg.method, ReconMethodConfig) else ReconMethodConfig()
+        if not method.weight >= 0:
+            raise ConfigError(f"method.weight must be >= 0, got {method.weight!r}")
+        if method.source not in SOURCES:
+            raise ConfigError(f"method.source must be one of {SOURCES}, got {method.source!r}")
+        if method.hidden < 0:
+            raise ConfigError(f"method.hidden must be >= 0, got {method.hidden!r}")
+        self.opts = encoder.tokenizer.opts
+        self.recon_weight = float(method.weight)
+        self.source = method.source
+        in_dim = encoder.dim if self.source == "context" else (target.out_dim or encoder.dim)
+        out_dim = len(CELL_STATS) * self.opts.patch ** 2
+        self.decoder = (nn.Linear(in_dim, out_dim) if method.hidden == 0 else
+                        nn.Sequential(nn.Linear(in_dim, method.hidden), nn.GELU(),
+                                      nn.Linear(method.hidden, out_dim)))
+
+    def forward(self, batch, sample_ids: Tensor, step: int) -> StepOutput:
+        s = self.masked_step(batch, sample_ids, step)
+        if self.recon_weight == 0:
+            return s.output()
+        if self.training:  # the same (deterministic) augmentation masked_step applied
+            batch = self.encoder.tokenizer.augment(batch, sample_ids, step, self.seed)
+        occupied = s.tokens.types != EMPTY  # [B, N]
+        stats = standardized(cell_statistics(batch, self.opts), occupied)
+        if self.source == "context":
+            idx, out, keep = s.masks.context_idx, s.z_ctx, s.ctx_keep
+        else:
+            b, m, kt = s.weight.shape
+            idx = s.masks.target_idx.reshape(b, m * kt)
+            out, keep = s.pred.reshape(b, m * kt, -1), s.masks.target_valid.reshape(b, m * kt)
+        keep = keep & torch.gather(occupied, 1, idx)
+        target = gather_tokens(stats, idx)
+        err = (self.decoder(out.float()) - target).pow(2).mean(-1)
+        term = (err * keep).sum() / keep.sum().clamp_min(1)
+        s.loss = s.loss + self.recon_weight * term
+        s.parts["recon"] = term.detach()
+        return s.output()
