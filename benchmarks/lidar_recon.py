@@ -3,9 +3,11 @@
 ``method.name: lidar_recon`` (registered at run time by ``lidar_long.py``, not by the
 package): the ``masked`` method's loss plus ``weight`` times the mean squared error of a
 small decoder that maps a token's output back to fixed statistics of that token's own
-patch of the BEV map. The statistics are per cell (pillar) of the ``patch x patch``
-block, laid out by position in the patch: occupied (0/1), ``log(1 + points)``, mean and
-maximum height, mean intensity (:data:`CELL_STATS`). They are standardized per dimension
+patch of the BEV map. With ``stats: cells`` the statistics are per cell (pillar) of the
+``patch x patch`` block, laid out by position in the patch: occupied (0/1),
+``log(1 + points)``, mean and maximum height, mean intensity (:data:`CELL_STATS`); with
+``stats: patch`` they are those of the whole patch, the probe's raw baseline features
+(:data:`PATCH_STATS`). They are standardized per dimension
 over the batch's non-empty tokens, and only non-empty tokens are scored. Nothing is
 learned in them, so the student cannot make the term easy by changing its own inputs.
 
@@ -40,10 +42,15 @@ from modalities.lidar.pillars import POINT_FEATURES, pillarize
 from modalities.lidar.scatter import scatter
 from modalities.lidar.tokenizer import EMPTY
 
-#: Statistics of each BEV cell that the decoder reconstructs, per token ``len * patch**2``.
+#: Statistics of each BEV cell that the decoder reconstructs (``stats: cells``), per token
+#: ``len * patch**2``.
 CELL_STATS = ("occupied", "log_points", "z_mean", "z_max", "intensity_mean")
 
+#: Statistics of each token's whole patch (``stats: patch``): the probe's raw baseline features.
+PATCH_STATS = ("occupied", "log_points", "z_mean", "z_min", "z_max", "z_std", "intensity_mean")
+
 SOURCES = ("context", "masked")
+STATS = ("cells", "patch")
 
 
 @dataclass
@@ -55,11 +62,14 @@ class ReconMethodConfig(ComponentConfig):
         source: ``context`` (decode the context encoder's tokens) or ``masked`` (decode
             the predictor's outputs for the masked tokens).
         hidden: width of the decoder's hidden layer (``0``: a linear decoder).
+        stats: ``cells`` (each cell of the patch, :data:`CELL_STATS`) or ``patch`` (the
+            whole patch, :data:`PATCH_STATS`).
     """
 
     weight: float = 1.0
     source: str = "context"
     hidden: int = 0
+    stats: str = "cells"
 
 
 def cell_statistics(batch: dict[str, Tensor], opts: LidarOptions) -> Tensor:
@@ -93,6 +103,47 @@ def cell_statistics(batch: dict[str, Tensor], opts: LidarOptions) -> Tensor:
     return F.pixel_unshuffle(dense, opts.patch).flatten(2).transpose(1, 2)  # [B, H'W', S p^2]
 
 
+def patch_statistics(batch: dict[str, Tensor], opts: LidarOptions) -> Tensor:
+    """Each token's statistics over its whole patch (:data:`PATCH_STATS`), ``[B, N, 7]``.
+
+    The occupied fraction of the patch's cells, ``log(1 + points)``, the mean, minimum,
+    maximum and standard deviation of the points' heights (as in :func:`cell_statistics`)
+    and their mean intensity; empty patches are all zeros.
+
+    Examples:
+        >>> from modalities.lidar.pillars import concat_clouds
+        >>> o = LidarOptions(patch=8)
+        >>> pts = torch.tensor([[0.1, -25.5, -1.0, 0.5], [0.2, -25.5, 0.0, 0.5]])
+        >>> patch_statistics(concat_clouds([pts]), o)[0, 0, [0, 2, 5]].tolist()
+        [0.015625, 0.625, 0.125]
+    """
+    b = len(batch["index"])
+    h, w = opts.grid_size()
+    p = opts.patch
+    n = (h // p) * (w // p)
+    pillars = pillarize(batch["points"].float(), batch["batch"], b, opts)
+    feats, cell = pillars["point_feats"], pillars["pillar_cell"]
+
+    def token(flat: Tensor) -> Tensor:  # flat cell b * H * W + row * W + col -> b * N + token
+        sample, rc = flat // (h * w), flat % (h * w)
+        return sample * n + (rc // w // p) * (w // p) + (rc % w) // p
+
+    point_token = token(cell)[pillars["point_pillar"]]
+    z = feats[:, POINT_FEATURES.index("z")]
+    z_mean = scatter(z, point_token, b * n, "mean")
+    z_sq = scatter(z * z, point_token, b * n, "mean")
+    stats = torch.stack([
+        torch.bincount(token(cell), minlength=b * n).to(z.dtype) / p ** 2,
+        torch.log1p(torch.bincount(point_token, minlength=b * n).to(z.dtype)),
+        z_mean,
+        scatter(z, point_token, b * n, "min"),
+        scatter(z, point_token, b * n, "max"),
+        (z_sq - z_mean ** 2).clamp_min(0).sqrt(),
+        scatter(feats[:, POINT_FEATURES.index("intensity")], point_token, b * n, "mean"),
+    ], dim=1)
+    return stats.view(b, n, len(PATCH_STATS))
+
+
 def standardized(x: Tensor, keep: Tensor, eps: float = 1e-4) -> Tensor:
     """``x`` standardized per last dimension over its rows where ``keep`` is true.
 
@@ -124,11 +175,14 @@ class ReconJEPA(JEPA):
             raise ConfigError(f"method.source must be one of {SOURCES}, got {method.source!r}")
         if method.hidden < 0:
             raise ConfigError(f"method.hidden must be >= 0, got {method.hidden!r}")
+        if method.stats not in STATS:
+            raise ConfigError(f"method.stats must be one of {STATS}, got {method.stats!r}")
         self.opts = encoder.tokenizer.opts
         self.recon_weight = float(method.weight)
         self.source = method.source
         in_dim = encoder.dim if self.source == "context" else (target.out_dim or encoder.dim)
-        out_dim = len(CELL_STATS) * self.opts.patch ** 2
+        self.statistics = cell_statistics if method.stats == "cells" else patch_statistics
+        out_dim = len(CELL_STATS) * self.opts.patch ** 2 if method.stats == "cells" else len(PATCH_STATS)
         self.decoder = (nn.Linear(in_dim, out_dim) if method.hidden == 0 else
                         nn.Sequential(nn.Linear(in_dim, method.hidden), nn.GELU(),
                                       nn.Linear(method.hidden, out_dim)))
@@ -140,7 +194,7 @@ class ReconJEPA(JEPA):
         if self.training:  # the same (deterministic) augmentation masked_step applied
             batch = self.encoder.tokenizer.augment(batch, sample_ids, step, self.seed)
         occupied = s.tokens.types != EMPTY  # [B, N]
-        stats = standardized(cell_statistics(batch, self.opts), occupied)
+        stats = standardized(self.statistics(batch, self.opts), occupied)
         if self.source == "context":
             idx, out, keep = s.masks.context_idx, s.z_ctx, s.ctx_keep
         else:

@@ -14,12 +14,13 @@ from jepa_core.config import ConfigError, build_config
 from jepa_core.registry import create_modality, get_registry
 from jepa_core.run import build_model
 from modalities.lidar.options import LidarOptions
-from modalities.lidar.pillars import concat_clouds
+from modalities.lidar.pillars import concat_clouds, crop_mask
+from modalities.lidar.probe import raw_features
 
 from ..modalities.lidar.scans import parking_lot, tiny_demo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from lidar_recon import CELL_STATS, ReconJEPA, cell_statistics  # noqa: E402
+from lidar_recon import CELL_STATS, ReconJEPA, cell_statistics, patch_statistics  # noqa: E402
 
 OPTS = LidarOptions(point_range=[0.0, -12.8, -3.0, 25.6, 12.8, 1.0], pillar_size=[0.8, 0.8], patch=4,
                     pillar_channels=8)
@@ -66,9 +67,20 @@ def test_cell_statistics__match_a_naive_loop():
     torch.testing.assert_close(got, want.reshape(64, -1), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("source", ["context", "masked"])
-def test_recon__adds_the_weighted_term_to_the_masked_loss(registered, scans, source):
-    model, batch = _model(scans, weight=0.5, source=source, hidden=8)
+def test_patch_statistics__are_the_probe_baseline_features_of_each_scan():
+    clouds = [torch.from_numpy(parking_lot(np.random.default_rng(i))[0][::5]) for i in range(2)]
+    clouds = [c[crop_mask(c, OPTS.point_range)] for c in clouds]
+    got = patch_statistics(concat_clouds(clouds), OPTS)
+    for i, c in enumerate(clouds):
+        want = torch.from_numpy(raw_features(c, OPTS))  # heights in metres
+        want[:, 2:5] = (want[:, 2:5] + 3.0) / 4.0  # -> over the range's height, above its floor
+        want[:, 5] /= 4.0
+        torch.testing.assert_close(got[i], want, atol=1e-3, rtol=1e-4)  # std: E[z²] - E[z]² in float32
+
+
+@pytest.mark.parametrize(("source", "stats"), [("context", "cells"), ("masked", "cells"), ("context", "patch")])
+def test_recon__adds_the_weighted_term_to_the_masked_loss(registered, scans, source, stats):
+    model, batch = _model(scans, weight=0.5, source=source, hidden=8, stats=stats)
     ids = torch.arange(4)
     out = model(batch, ids, 0)
     plain = model.masked_step(batch, ids, 0)
@@ -101,5 +113,7 @@ def test_recon__the_term_goes_down_with_training(registered, scans):
 def test_recon__bad_settings_name_the_field(registered, scans):
     with pytest.raises(ConfigError, match="method.source"):
         _model(scans, source="nosuch")
+    with pytest.raises(ConfigError, match="method.stats"):
+        _model(scans, stats="nosuch")
     with pytest.raises(ConfigError, match="method.weight"):
         _model(scans, weight=-1.0)
