@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from modalities.lidar.probe import raw_features
 from ..modalities.lidar.scans import parking_lot, tiny_demo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import lidar_recon  # noqa: E402
 from lidar_recon import CELL_STATS, ReconJEPA, cell_statistics, patch_statistics  # noqa: E402
 
 OPTS = LidarOptions(point_range=[0.0, -12.8, -3.0, 25.6, 12.8, 1.0], pillar_size=[0.8, 0.8], patch=4,
@@ -51,6 +53,11 @@ def _model(scans, **method):
     return build_model(cfg, plugin, state), plugin.collate([dataset[i] for i in range(4)])
 
 
+def test_lidar_recon__docstring_examples_run():  # benchmarks/ is outside pytest's doctest paths
+    result = doctest.testmod(lidar_recon)
+    assert result.attempted >= 2 and result.failed == 0
+
+
 def test_cell_statistics__match_a_naive_loop():
     pts = torch.from_numpy(parking_lot(np.random.default_rng(0))[0][::7])
     got = cell_statistics(concat_clouds([pts]), OPTS)[0]  # [64 tokens, 5 * 16]
@@ -78,7 +85,8 @@ def test_patch_statistics__are_the_probe_baseline_features_of_each_scan():
         torch.testing.assert_close(got[i], want, atol=1e-3, rtol=1e-4)  # std: E[z²] - E[z]² in float32
 
 
-@pytest.mark.parametrize(("source", "stats"), [("context", "cells"), ("masked", "cells"), ("context", "patch")])
+@pytest.mark.parametrize(("source", "stats"),
+                         [("context", "cells"), ("masked", "cells"), ("context", "patch")])
 def test_recon__adds_the_weighted_term_to_the_masked_loss(registered, scans, source, stats):
     model, batch = _model(scans, weight=0.5, source=source, hidden=8, stats=stats)
     ids = torch.arange(4)
