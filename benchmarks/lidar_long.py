@@ -45,7 +45,6 @@ def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, wor
     from jepa_core.registry import get_registry
     from lidar_layer_target import LayerAverageTarget
     from lidar_local_nce import CosineNce
-    from lidar_recon import ReconJEPA
     from modalities.lidar.demo import demo_root
 
     if cv_steps or keep_every:  # keep every checkpoint, so the steps asked for can be read afterwards
@@ -55,7 +54,6 @@ def pretrain(name: str, epochs: int, overrides: list[str], probe_every: int, wor
 
     get_registry("target").register("ema_layers", LayerAverageTarget, "benchmarks/lidar_long.py")
     get_registry("objective").register("cosine_nce", CosineNce, "benchmarks/lidar_long.py")
-    get_registry("method").register("lidar_recon", ReconJEPA, "benchmarks/lidar_long.py")
     root, data = demo_root(), demo_root(scans)
     run_dir = work / f"{name}_e{epochs}"
     length_flag = ["--steps", str(steps)] if steps else ["--epochs", str(epochs)]

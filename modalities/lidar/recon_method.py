@@ -1,7 +1,7 @@
-"""A masked JEPA with a reconstruction term on each token's own BEV input, for ``lidar_long.py``.
+"""The ``lidar_recon`` method: masked JEPA plus reconstructing each token's own BEV input.
 
-``method.name: lidar_recon`` (registered at run time by ``lidar_long.py``, not by the
-package): the ``masked`` method's loss plus ``weight`` times the mean squared error of a
+``method.name: lidar_recon`` (off by default: the lidar plugin's method is ``masked``):
+the ``masked`` method's loss plus ``weight`` times the mean squared error of a
 small decoder that maps a token's output back to fixed statistics of that token's own
 patch of the BEV map. With ``stats: cells`` the statistics are per cell (pillar) of the
 ``patch x patch`` block, laid out by position in the patch: occupied (0/1),
@@ -18,8 +18,10 @@ learned in them, so the student cannot make the term easy by changing its own in
 - ``masked``: the predictor's outputs of the masked target tokens (MAE-style, beside the
   latent loss: a masked cell's content must be inferred from the context).
 
-The hypothesis behind it is in session 8 of ``results/lidar_long.md``: long runs drift
-away from the locally informative features a per-token linear probe reads.
+Chosen with ``--set method.name=lidar_recon --set method.stats=patch`` (``method.weight``,
+``method.source``, ``method.hidden``). With ``stats: patch`` on the context tokens the
+probe no longer falls over long runs; the numbers and the settings tried are in session 8
+of ``benchmarks/results/lidar_long.md``.
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ from jepa_core.models import Encoder, Predictor
 from jepa_core.objectives import Objective
 from jepa_core.ops import gather_tokens
 from jepa_core.targets import TargetProvider
-from modalities.lidar.options import LidarOptions
-from modalities.lidar.pillars import POINT_FEATURES, pillarize
-from modalities.lidar.scatter import scatter
-from modalities.lidar.tokenizer import EMPTY
+from .options import LidarOptions
+from .pillars import POINT_FEATURES, pillarize
+from .scatter import scatter
+from .tokenizer import EMPTY
 
 #: Statistics of each BEV cell that the decoder reconstructs (``stats: cells``), per token
 #: ``len * patch**2``.

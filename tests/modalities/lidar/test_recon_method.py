@@ -1,11 +1,8 @@
-"""The ``lidar_recon`` benchmark method: per-cell BEV statistics, its loss term, its settings."""
+"""The ``lidar_recon`` method: per-cell and per-patch BEV statistics, its loss term, its settings."""
 
 from __future__ import annotations
 
-import doctest
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,12 +14,9 @@ from jepa_core.run import build_model
 from modalities.lidar.options import LidarOptions
 from modalities.lidar.pillars import concat_clouds, crop_mask
 from modalities.lidar.probe import raw_features
+from modalities.lidar.recon_method import CELL_STATS, ReconJEPA, cell_statistics, patch_statistics
 
-from ..modalities.lidar.scans import parking_lot, tiny_demo
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import lidar_recon  # noqa: E402
-from lidar_recon import CELL_STATS, ReconJEPA, cell_statistics, patch_statistics  # noqa: E402
+from .scans import parking_lot, tiny_demo
 
 OPTS = LidarOptions(point_range=[0.0, -12.8, -3.0, 25.6, 12.8, 1.0], pillar_size=[0.8, 0.8], patch=4,
                     pillar_channels=8)
@@ -30,14 +24,6 @@ TINY = {"model": {"dim": 16, "depth": 1, "heads": 2}, "predictor": {"dim": 16, "
         "data": {"batch_size": 4, "num_workers": 0},
         "options": {"point_range": OPTS.point_range, "pillar_size": OPTS.pillar_size, "patch": 4,
                     "pillar_channels": 8}}
-
-
-@pytest.fixture
-def registered(monkeypatch):
-    reg = get_registry("method")
-    reg.discover()
-    monkeypatch.setitem(reg._classes, "lidar_recon", ReconJEPA)
-    monkeypatch.setitem(reg._sources, "lidar_recon", "tests")
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +39,8 @@ def _model(scans, **method):
     return build_model(cfg, plugin, state), plugin.collate([dataset[i] for i in range(4)])
 
 
-def test_lidar_recon__docstring_examples_run():  # benchmarks/ is outside pytest's doctest paths
-    result = doctest.testmod(lidar_recon)
-    assert result.attempted >= 2 and result.failed == 0
+def test_recon__is_a_registered_method():
+    assert get_registry("method").get("lidar_recon") is ReconJEPA
 
 
 def test_cell_statistics__match_a_naive_loop():
@@ -87,7 +72,7 @@ def test_patch_statistics__are_the_probe_baseline_features_of_each_scan():
 
 @pytest.mark.parametrize(("source", "stats"),
                          [("context", "cells"), ("masked", "cells"), ("context", "patch")])
-def test_recon__adds_the_weighted_term_to_the_masked_loss(registered, scans, source, stats):
+def test_recon__adds_the_weighted_term_to_the_masked_loss(scans, source, stats):
     model, batch = _model(scans, weight=0.5, source=source, hidden=8, stats=stats)
     ids = torch.arange(4)
     out = model(batch, ids, 0)
@@ -98,14 +83,14 @@ def test_recon__adds_the_weighted_term_to_the_masked_loss(registered, scans, sou
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.decoder.parameters())
 
 
-def test_recon__weight_zero_is_the_masked_method(registered, scans):
+def test_recon__weight_zero_is_the_masked_method(scans):
     model, batch = _model(scans, weight=0.0)
     out = model(batch, torch.arange(4), 0)
     assert "recon" not in out.parts
     torch.testing.assert_close(out.loss, model.masked_step(batch, torch.arange(4), 0).loss)
 
 
-def test_recon__the_term_goes_down_with_training(registered, scans):
+def test_recon__the_term_goes_down_with_training(scans):
     model, batch = _model(scans, weight=1.0)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     recon = []
@@ -118,7 +103,7 @@ def test_recon__the_term_goes_down_with_training(registered, scans):
     assert np.mean(recon[-5:]) < 0.8 * np.mean(recon[:5])
 
 
-def test_recon__bad_settings_name_the_field(registered, scans):
+def test_recon__bad_settings_name_the_field(scans):
     with pytest.raises(ConfigError, match="method.source"):
         _model(scans, source="nosuch")
     with pytest.raises(ConfigError, match="method.stats"):
