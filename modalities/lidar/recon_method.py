@@ -7,9 +7,9 @@ patch of the BEV map. With ``stats: cells`` the statistics are per cell (pillar)
 ``patch x patch`` block, laid out by position in the patch: occupied (0/1),
 ``log(1 + points)``, mean and maximum height, mean intensity (:data:`CELL_STATS`); with
 ``stats: patch`` they are those of the whole patch, the probe's raw baseline features
-(:data:`PATCH_STATS`). They are standardized per dimension
-over the batch's non-empty tokens, and only non-empty tokens are scored. Nothing is
-learned in them, so the student cannot make the term easy by changing its own inputs.
+(:data:`PATCH_STATS`). They are standardized per dimension over the non-empty tokens of
+the batch (of this process), and only non-empty tokens are scored. Nothing is learned in
+them, so the student cannot make the term easy by changing its own inputs.
 
 ``source`` picks the token outputs that are decoded:
 
