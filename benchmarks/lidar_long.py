@@ -105,7 +105,7 @@ def curves(run_dir: Path, name: str, epochs: int, overrides: list[str], probe_ev
     """The logged curves of a run folder (also of a run stopped before its end)."""
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     probe = [(r["step"], r["probe_miou"]) for r in rows if "probe_miou" in r]
-    keys = ("loss", "latent", "lr", "momentum", "target_rank", "target_std")
+    keys = ("loss", "latent", "recon", "lr", "momentum", "target_rank", "target_std")
     train = [{k: r[k] for k in ("step", *keys) if k in r} for r in rows if "loss" in r]
     return {"name": name, "epochs": epochs, "overrides": overrides, "steps": max(r["step"] for r in rows),
             "probe_every": probe_every, "probe": probe, "train": train}
