@@ -1,9 +1,10 @@
 """The ``lidar_recon`` method: masked JEPA plus reconstructing each token's own BEV input.
 
-``method.name: lidar_recon`` (off by default: the lidar plugin's method is ``masked``):
-the ``masked`` method's loss plus ``weight`` times the mean squared error of a
-small decoder that maps a token's output back to fixed statistics of that token's own
-patch of the BEV map. With ``stats: cells`` the statistics are per cell (pillar) of the
+``method.name: lidar_recon`` (the lidar plugin's default, with ``stats: patch`` and
+``weight: 0.3``; ``--set method.name=masked`` for the plain masked objective): the
+``masked`` method's loss plus ``weight`` times the mean squared error of a small decoder
+that maps a token's output back to fixed statistics of that token's own patch of the BEV
+map. With ``stats: cells`` the statistics are per cell (pillar) of the
 ``patch x patch`` block, laid out by position in the patch: occupied (0/1),
 ``log(1 + points)``, mean and maximum height, mean intensity (:data:`CELL_STATS`); with
 ``stats: patch`` they are those of the whole patch, the probe's raw baseline features
@@ -18,10 +19,10 @@ them, so the student cannot make the term easy by changing its own inputs.
 - ``masked``: the predictor's outputs of the masked target tokens (MAE-style, beside the
   latent loss: a masked cell's content must be inferred from the context).
 
-Chosen with ``--set method.name=lidar_recon --set method.stats=patch`` (``method.weight``,
-``method.source``, ``method.hidden``). With ``stats: patch`` on the context tokens the
-probe no longer falls over long runs; the numbers and the settings tried are in session 8
-of ``benchmarks/results/lidar_long.md``.
+Set with ``--set method.stats=...`` (``method.weight``, ``method.source``,
+``method.hidden``). With ``stats: patch`` on the context tokens the probe no longer falls
+over long runs; the numbers and the settings tried are in session 8 of
+``benchmarks/results/lidar_long.md``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from jepa_core.config import ConfigError, build_config
+from jepa_core.method import JEPA
 from jepa_core.registry import create_modality, get_registry
 from jepa_core.run import build_model
 from modalities.lidar.options import LidarOptions
@@ -41,6 +42,19 @@ def _model(scans, **method):
 
 def test_recon__is_a_registered_method():
     assert get_registry("method").get("lidar_recon") is ReconJEPA
+
+
+def test_recon__is_the_lidar_default_and_masked_is_one_set_away(scans):
+    plugin = create_modality("lidar")
+    models = []
+    for override in ({}, {"method": {"name": "masked"}}):
+        cfg = build_config({"modality": "lidar"}, plugin.default_config(), TINY, override)
+        dataset, state = plugin.load(str(scans), cfg, None)
+        models.append(build_model(cfg, plugin, state))
+    default, masked = models
+    assert isinstance(default, ReconJEPA) and default.source == "context"
+    assert default.statistics is patch_statistics and default.recon_weight == 0.3
+    assert type(masked) is JEPA
 
 
 def test_cell_statistics__match_a_naive_loop():
