@@ -53,6 +53,9 @@ class StepOutput:
 class MaskedStep:
     """The intermediate tensors of one masked step (see :meth:`JEPA.masked_step`).
 
+    ``batch`` is the batch the tokens were made from: after the tokenizer's augmentation
+    when training, so a term that reads the inputs sees what the encoder saw.
+
     Shapes:
         z_ctx ``[B, Kc, D]`` (context encoder output), ctx_keep ``[B, Kc]`` (valid context
         tokens), z_all ``[B, N, Dt]`` (every token's target, normalized as configured),
@@ -60,6 +63,7 @@ class MaskedStep:
         weight ``[B, M, Kt]``.
     """
 
+    batch: Any
     tokens: Any
     masks: MaskSet
     z_ctx: Tensor
@@ -206,5 +210,5 @@ class JEPA(nn.Module):
         loss, parts = self.objective.terms(pred.float(), z_tgt.float(), weight.float(),
                                            z_ctx.reshape(-1, z_ctx.shape[-1]).float(), seed=self.seed,
                                            step=step, embedding_mask=ctx_keep.reshape(-1))
-        return MaskedStep(tokens=tokens, masks=masks, z_ctx=z_ctx, ctx_keep=ctx_keep, z_all=z_all,
+        return MaskedStep(batch=batch, tokens=tokens, masks=masks, z_ctx=z_ctx, ctx_keep=ctx_keep, z_all=z_all,
                           z_tgt=z_tgt, pred=pred, weight=weight, loss=loss, parts=parts)

@@ -194,10 +194,8 @@ class ReconJEPA(JEPA):
         s = self.masked_step(batch, sample_ids, step)
         if self.recon_weight == 0:
             return s.output()
-        if self.training:  # the same (deterministic) augmentation masked_step applied
-            batch = self.encoder.tokenizer.augment(batch, sample_ids, step, self.seed)
         occupied = s.tokens.types != EMPTY  # [B, N]
-        stats = standardized(self.statistics(batch, self.opts), occupied)
+        stats = standardized(self.statistics(s.batch, self.opts), occupied)  # augmented when training
         if self.source == "context":
             idx, out, keep = s.masks.context_idx, s.z_ctx, s.ctx_keep
         else:

@@ -200,8 +200,7 @@ class ValueTargetJEPA(JEPA):
 
     def forward(self, batch: dict[str, Tensor], sample_ids: Tensor, step: int) -> StepOutput:
         s = self.masked_step(batch, sample_ids, step)
-        if self.training:  # the values the tokens were made from (keyed draws: the same batch)
-            batch = self.encoder.tokenizer.augment(batch, sample_ids, step, self.seed)
+        batch = s.batch  # the values the tokens were made from (augmented when training)
         if self.value_head is not None:
             b, m, kt = s.weight.shape
             term = self.value_head.loss(s.pred.reshape(b, m * kt, -1), s.masks.target_idx.reshape(b, m * kt),
