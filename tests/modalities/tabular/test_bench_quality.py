@@ -141,3 +141,21 @@ def test_length__fixed_steps_unless_a_setting_sets_its_own():
     assert bench_quality._length({"overrides": [], "steps": 400, "epochs": 12}) == "400 steps"
     assert bench_quality._length({"overrides": ["optim.steps=50"], "steps": 400, "epochs": 12}) == "50 steps"
     assert bench_quality._length({"overrides": [], "steps": None, "epochs": 4}) == "4 epochs"
+
+
+def test_run__pretrains_as_long_as_jepa_pretrain_tabular_by_default(tmp_path, monkeypatch):
+    from modalities.tabular.plugin import TabularModality
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_pretrain(csv, label, run_dir, epochs, seed, overrides, steps=None):
+        seen.append((epochs, steps))
+        raise Stop
+
+    monkeypatch.setattr(bench_quality, "pretrain", fake_pretrain)
+    with pytest.raises(Stop):
+        bench_quality.run("cpu", tmp_path, tables=[QUICK_TABLES[0]], seeds=1)
+    assert seen == [(TabularModality().default_config()["optim"]["epochs"], None)]
