@@ -38,8 +38,14 @@ from modalities.tabular.quality_tables import SUITES, tables_named  # noqa: E402
 
 
 def train_on_labels(encoder, plugin, data, train: np.ndarray, epochs: int, lr: float,
-                    batch_size: int, seed: int) -> float:
-    """Train ``encoder`` and a linear head on ``data``'s label over ``train``; the last loss."""
+                    batch_size: int, seed: int, val_fraction: float = 0.0) -> dict:
+    """Train ``encoder`` and a linear head on ``data``'s label over ``train``.
+
+    With ``val_fraction`` > 0 that part of ``train`` (a fixed draw) is held back, the rest
+    trains, and the encoder ends at its epoch of lowest loss on the held-back part (early
+    stopping, so a long recipe cannot overfit its way below the short one). Returns the last
+    training loss, the chosen epoch and its held-back loss.
+    """
     torch.manual_seed(seed)
     encoder.requires_grad_(True)
     classification = data.task == "classification"
@@ -53,21 +59,36 @@ def train_on_labels(encoder, plugin, data, train: np.ndarray, epochs: int, lr: f
         dim = encoder.pooled_features(plugin.collate([data.dataset[0]])).shape[-1]
     head = torch.nn.Linear(dim, width)
     opt = torch.optim.AdamW(list(encoder.parameters()) + list(head.parameters()), lr=lr, weight_decay=0.05)
-    rows_all = train.tolist()
+    order = np.random.default_rng(seed).permutation(train)
+    n_val = int(round(val_fraction * len(order)))
+    fit_rows, val_rows = order[n_val:].tolist(), order[:n_val].tolist()
+
+    def loss_on(rows: list[int]) -> torch.Tensor:
+        out = head(encoder.pooled_features(plugin.collate([data.dataset[i] for i in rows])))
+        target = labels[rows]
+        return (torch.nn.functional.cross_entropy(out, target) if classification
+                else torch.nn.functional.mse_loss(out.squeeze(-1), target))
+
     loss = torch.tensor(float("nan"))
-    for _ in range(epochs):
+    best = {"epoch": epochs, "val_loss": None, "state": None}
+    for epoch in range(1, epochs + 1):
         encoder.train()
-        for idx in torch.randperm(len(rows_all)).split(batch_size):
-            rows = [rows_all[i] for i in idx.tolist()]
-            out = head(encoder.pooled_features(plugin.collate([data.dataset[i] for i in rows])))
-            target = labels[rows]
-            loss = (torch.nn.functional.cross_entropy(out, target) if classification
-                    else torch.nn.functional.mse_loss(out.squeeze(-1), target))
+        for idx in torch.randperm(len(fit_rows)).split(batch_size):
+            loss = loss_on([fit_rows[i] for i in idx.tolist()])
             opt.zero_grad()
             loss.backward()
             opt.step()
+        if val_rows:
+            encoder.eval()
+            with torch.no_grad():
+                val = float(loss_on(val_rows))
+            if best["val_loss"] is None or val < best["val_loss"]:
+                best = {"epoch": epoch, "val_loss": val,
+                        "state": {k: v.detach().clone() for k, v in encoder.state_dict().items()}}
+    if best["state"] is not None:
+        encoder.load_state_dict(best["state"])
     encoder.eval()
-    return float(loss.item())
+    return {"final_loss": float(loss.item()), "best_epoch": best["epoch"], "val_loss": best["val_loss"]}
 
 
 def suite_rows(suite_dir: Path, setting: str) -> dict:
@@ -88,6 +109,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--val-fraction", type=float, default=0.0,
+                    help="hold back this part of the training split and stop at its best epoch")
     args = ap.parse_args()
     suite = suite_rows(args.suite_dir, args.setting)
     work = args.suite_dir / "work"
@@ -97,8 +120,8 @@ def main() -> None:
             run, data, train, test, random_init = load_for_probing(
                 table, seed, work / f"{table.name}.csv", work / args.setting / f"run_{table.name}_s{seed}")
             encoder = random_init.target_encoder
-            last = train_on_labels(encoder, run.plugin, data, train, args.epochs, args.lr, args.batch_size,
-                                   run.cfg.optim.seed)
+            fit = train_on_labels(encoder, run.plugin, data, train, args.epochs, args.lr, args.batch_size,
+                                  run.cfg.optim.seed, args.val_fraction)
             feats = encode_dataset(encoder, run.plugin, data.dataset, "sample", progress=False)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -106,9 +129,10 @@ def main() -> None:
             row = suite.get((table.name, seed), {})
             print(json.dumps({
                 "table": table.name, "seed": seed, "metric": data.metric, "epochs": args.epochs, "lr": args.lr,
+                "val_fraction": args.val_fraction,
                 "supervised_linear": probe[data.metric],
                 **{k: row.get(k) for k in ("pretrained", "random_init", "gbdt", "mlp_raw")},
-                "final_loss": last, "seconds": round(time.time() - start, 1)}), flush=True)
+                **fit, "seconds": round(time.time() - start, 1)}), flush=True)
 
 
 if __name__ == "__main__":
