@@ -2,10 +2,11 @@
 
 ``grid_reference.safetensors`` holds the outputs of the code before per-token coordinates,
 types and conditions were added (written by ``python -m tests.models.test_grid_reference``
-from that code). The comparison is to float32 round-off (the file may be checked on another
+from that code; rewritten once from later code on an AMD EPYC, to name the CPU in its tag,
+after checking it equal to the first file within 1e-6). The comparison is to float32 round-off (the file may be checked on another
 CPU, whose BLAS may sum in another order); on the machine that wrote it the outputs are
 bit-identical, which ``test_grid_reference__bit_identical_here`` checks when the file's
-``machine`` tag matches.
+``machine`` tag (architecture, CPU model, torch, threads) matches.
 """
 
 from __future__ import annotations
@@ -87,8 +88,20 @@ def grid_outputs(tmp: Path) -> dict[str, torch.Tensor]:
     return {k: v.detach().contiguous().cpu() for k, v in out.items()}
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else ``platform.processor()``: two CPUs of one
+    architecture can round float sums differently (seen: 1 ulp on an AMD EPYC against the file)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def _machine() -> str:
-    return f"{platform.machine()}-{platform.processor()}-{torch.__version__}-{torch.get_num_threads()}"
+    return f"{platform.machine()}-{_cpu_model()}-{torch.__version__}-{torch.get_num_threads()}"
 
 
 def test_grid_reference__matches_outputs_before_coords(tmp_path):
