@@ -1,6 +1,6 @@
 """What the tabular encoder's linear probe can reach when the encoder is trained on the label.
 
-A bound for issue 22's GBDT bar, not a pretraining method. For each table and seed of a
+A reference for issue 22's bars, not a pretraining method (one recipe, so not a strict bound). For each table and seed of a
 finished quality-suite run (``bench_quality.run``'s ``work/`` folder), the run's
 architecture is rebuilt from its random init (the random-init twin of the suite), trained
 end to end with a linear head on the label of the suite's training split only (cross
@@ -13,7 +13,9 @@ objective's; where it stays below (with this one recipe, no search), a better ob
 alone is unlikely to close it. One JSON line per table and seed on stdout. Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/tabular_supervised_ceiling.py SUITE_OUT --tables headroom \
-        --seeds 2 --epochs 100 --lr 1e-3
+        --seeds 2 --epochs 100 --lr 1e-3 --val-fraction 0.2
+
+Session 9 of ``benchmarks/results/tabular_quality_study.md`` has the results.
 """
 
 from __future__ import annotations
