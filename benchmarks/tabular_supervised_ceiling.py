@@ -1,16 +1,17 @@
 """What the tabular encoder's linear probe can reach when the encoder is trained on the label.
 
-A reference for issue 22's bars, not a pretraining method (one recipe, so not a strict bound). For each table and seed of a
-finished quality-suite run (``bench_quality.run``'s ``work/`` folder), the run's
-architecture is rebuilt from its random init (the random-init twin of the suite), trained
-end to end with a linear head on the label of the suite's training split only (cross
-entropy, or squared error on the standardized label), then read out exactly like the
-suite reads every encoder: the ``concat`` sample features, the suite's linear probe on
-the same split. Beside it, the suite's own numbers for that run (pretrained, random init,
-GBDT on raw features). Where the label-trained encoder's linear probe reaches the trees,
-the architecture and read-out can hold what they use and the gap is the self-supervised
-objective's; where it stays below (with this one recipe, no search), a better objective
-alone is unlikely to close it. One JSON line per table and seed on stdout. Usage::
+A reference for issue 22's bars, not a pretraining method (one recipe, so not a strict
+bound). For each table and seed of a finished quality-suite run (``bench_quality.run``'s
+``work/`` folder), the run's architecture is rebuilt from its random init (the random-init
+twin of the suite), trained end to end with a linear head on the label of the suite's
+training split only (cross entropy, or squared error on the standardized label), then read
+out exactly like the suite reads every encoder: the ``concat`` sample features, the
+suite's linear probe on the same split. Beside it, the suite's own numbers for that run
+(pretrained, random init, GBDT on raw features). Where the label-trained encoder's linear
+probe reaches the trees, the architecture and read-out can hold what they use and the gap
+is the self-supervised objective's; where it stays below (with this one recipe, no
+search), a better objective alone is unlikely to close it. One JSON line per table and
+seed on stdout. Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/tabular_supervised_ceiling.py SUITE_OUT --tables headroom \
         --seeds 2 --epochs 100 --lr 1e-3 --val-fraction 0.2
@@ -24,7 +25,6 @@ import argparse
 import json
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from jepa_core.eval import encode_dataset  # noqa: E402
-from jepa_core.eval.compare import score_probe  # noqa: E402
-from modalities.tabular.bench_quality import load_for_probing  # noqa: E402
+from modalities.tabular.bench_quality import linear_probe, load_for_probing  # noqa: E402
 from modalities.tabular.quality_tables import SUITES, tables_named  # noqa: E402
 
 
@@ -125,14 +124,11 @@ def main() -> None:
             fit = train_on_labels(encoder, run.plugin, data, train, args.epochs, args.lr, args.batch_size,
                                   run.cfg.optim.seed, args.val_fraction)
             feats = encode_dataset(encoder, run.plugin, data.dataset, "sample", progress=False)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                probe = score_probe("linear", feats, data.targets, data.task, (data.metric,), train, test)
             row = suite.get((table.name, seed), {})
             print(json.dumps({
                 "table": table.name, "seed": seed, "metric": data.metric, "epochs": args.epochs, "lr": args.lr,
                 "val_fraction": args.val_fraction,
-                "supervised_linear": probe[data.metric],
+                "supervised_linear": linear_probe(feats, data, train, test),
                 **{k: row.get(k) for k in ("pretrained", "random_init", "gbdt", "mlp_raw")},
                 **fit, "seconds": round(time.time() - start, 1)}), flush=True)
 

@@ -147,13 +147,23 @@ def load_for_probing(table: QualityTable, seed: int, csv: Path, run_dir: Path):
     return run, data, train, test, build_model(run.cfg, run.plugin, run.state).eval()
 
 
+def linear_probe(x: np.ndarray, data, train: np.ndarray, test: np.ndarray) -> float:
+    """The suite's read-out of features ``x``: ``jepa probe``'s linear probe on ``data``'s label,
+    fitted on ``train`` and scored (the table's metric) on ``test``."""
+    from jepa_core.eval import score_probe
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(score_probe("linear", x, data.targets, data.task, (data.metric,), train, test)[data.metric])
+
+
 def score_table(table: QualityTable, seed: int, work: Path, epochs: int, max_rows: int,
                 overrides: list[str], runs: Path | None = None, steps: int | None = None) -> dict:
     """Pretrain on ``table`` with ``seed`` and score every probe and baseline on one split.
 
     The table's CSV goes to ``work``, the run to ``runs`` (default: ``work``).
     """
-    from jepa_core.eval import encode_dataset, score_probe
+    from jepa_core.eval import encode_dataset
 
     run_dir = (runs or work) / f"run_{table.name}_s{seed}"
     run, data, train, test, random_init = pretrain_for_probing(table, seed, work, run_dir, epochs,
@@ -161,18 +171,12 @@ def score_table(table: QualityTable, seed: int, work: Path, epochs: int, max_row
     y = data.targets
     feats = {name: encode_dataset(model.target_encoder, run.plugin, data.dataset, "sample", progress=False)
              for name, model in (("pretrained", run.model), ("random_init", random_init))}
-    metric = data.metric
-
-    def linear(x: np.ndarray) -> float:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return float(score_probe("linear", x, y, data.task, (metric,), train, test)[metric])
-
     first, last = _ranks(run_dir)
-    return {"table": table.name, "source": table.source, "task": data.task, "metric": metric, "seed": seed,
+    return {"table": table.name, "source": table.source, "task": data.task, "metric": data.metric, "seed": seed,
             "rows": int(len(y)), "features": len(run.state["numeric"]) + len(run.state["categorical"]),
-            "pretrained": linear(feats["pretrained"]), "random_init": linear(feats["random_init"]),
-            "raw": linear(data.raw_features),
+            "pretrained": linear_probe(feats["pretrained"], data, train, test),
+            "random_init": linear_probe(feats["random_init"], data, train, test),
+            "raw": linear_probe(data.raw_features, data, train, test),
             "gbdt": _fit_score(_gbdt(data.task, seed), data.raw_features, y, train, test, data.task),
             "mlp_pretrained": _fit_score(_mlp(data.task, seed), feats["pretrained"], y, train, test, data.task),
             "mlp_raw": _fit_score(_mlp(data.task, seed), data.raw_features, y, train, test, data.task),

@@ -3,10 +3,11 @@
 ``grid_reference.safetensors`` holds the outputs of the code before per-token coordinates,
 types and conditions were added (written by ``python -m tests.models.test_grid_reference``
 from that code; rewritten once from later code on an AMD EPYC, to name the CPU in its tag,
-after checking it equal to the first file within 1e-6). The comparison is to float32 round-off (the file may be checked on another
-CPU, whose BLAS may sum in another order); on the machine that wrote it the outputs are
-bit-identical, which ``test_grid_reference__bit_identical_here`` checks when the file's
-``machine`` tag (architecture, CPU model, torch, threads) matches.
+after checking it equal to the first file within 1e-6). The comparison is to float32
+round-off (the file may be checked on another CPU, whose BLAS may sum in another order); on
+the machine that wrote it the outputs are bit-identical, which
+``test_grid_reference__bit_identical_here`` checks when the file's ``machine`` tag
+(architecture, CPU model, torch, threads) matches.
 """
 
 from __future__ import annotations
