@@ -91,6 +91,26 @@ def run_torchrun(script: str | Path, *args: str, nproc: int = 2, env: dict | Non
     return proc
 
 
+def run_in_own_process(module: str, function: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    """Call ``module.function()`` in a fresh Python process (cwd: the repository root),
+    bounded by ``timeout`` seconds, with one more try if it hung.
+
+    For tests that form an in-process gloo group: no state from other tests in the pytest
+    process (a store, gloo threads, a half-formed group) can reach them, and a hang fails
+    the test instead of stalling the whole run. The function signals failure by raising.
+    """
+    root = Path(__file__).resolve().parent.parent
+    full_env = {**os.environ, "OMP_NUM_THREADS": "1",
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    cmd = [sys.executable, "-c", f"import {module}; {module}.{function}()"]
+    for _ in range(2):
+        proc = _run_job(cmd, full_env, timeout)
+        if proc.returncode != HUNG:
+            break
+    assert proc.returncode == 0, f"{module}.{function}() exit {proc.returncode}\n{proc.stderr[-4000:]}"
+    return proc
+
+
 def tiny_table(rows: int = 12, seed: int = 0):
     """A small mixed-type table: two float columns (one with gaps), a string category with a
     gap, a boolean, a low-cardinality integer; returns a pandas DataFrame."""
