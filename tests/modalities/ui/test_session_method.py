@@ -49,14 +49,14 @@ def test_session__adds_the_pooled_term_to_the_masked_loss(sessions):
     out = model(batch, ids, 3)
     # same init seed, the head is built after the masked modules: the masked loss is the same
     assert torch.allclose(out.parts["latent"], base.parts["latent"])
-    assert torch.allclose(out.loss, base.loss + 0.5 * out.parts["session"])
+    assert torch.allclose(out.loss, base.loss + 0.5 * out.parts["pooled"])
     # the term, recomputed from the step's tensors
     s = model.masked_step(batch, ids, 3)
     target = F.layer_norm(valid_mean(s.z_all, s.tokens.valid), (s.z_all.shape[-1],))
-    pred = model.session_head(valid_mean(s.z_ctx, s.ctx_keep))
-    assert torch.allclose(out.parts["session"], model.objective.latent(pred, target))
+    pred = model.pooled_head(valid_mean(s.z_ctx, s.ctx_keep))
+    assert torch.allclose(out.parts["pooled"], model.objective.latent(pred, target))
     out.loss.backward()
-    assert model.session_head.net[1].weight.grad.abs().sum() > 0
+    assert model.pooled_head.net[1].weight.grad.abs().sum() > 0
 
 
 def test_session__weight_zero_is_the_masked_method(sessions):
@@ -94,22 +94,6 @@ def test_session__span_and_token_weights(sessions):
     span = model.objective.latent(*span_means(s.pred, s.z_tgt, s.weight))
     assert torch.allclose(out.parts["span"], span)
     assert torch.allclose(out.loss, base.loss - base.parts["latent"] + 2.0 * span, atol=1e-6)
-
-
-def test_session__temperature_makes_the_term_info_nce(sessions):
-    from modalities.ui.session_method import info_nce
-
-    model, batch = _model(sessions, {"name": "ui_session", "weight": 1.0, "temperature": 0.2})
-    ids = torch.arange(8)
-    out = model(batch, ids, 3)
-    s = model.masked_step(batch, ids, 3)
-    target = F.layer_norm(valid_mean(s.z_all, s.tokens.valid), (s.z_all.shape[-1],))
-    pred = model.session_head(valid_mean(s.z_ctx, s.ctx_keep))
-    logits = F.normalize(pred, dim=-1) @ F.normalize(target, dim=-1).T / 0.2
-    assert torch.allclose(out.parts["session"], F.cross_entropy(logits, torch.arange(8)))
-    assert torch.allclose(out.parts["session"], info_nce(pred, target, 0.2))
-    with pytest.raises(ConfigError, match="method.temperature"):
-        _model(sessions, {"name": "ui_session", "temperature": -0.1})
 
 
 def test_session__input_weight_predicts_the_masked_events_input_tokens(sessions):
