@@ -150,13 +150,16 @@ def patch_statistics(batch: dict[str, Tensor], opts: LidarOptions) -> Tensor:
 def standardized(x: Tensor, keep: Tensor, eps: float = 1e-4) -> Tensor:
     """``x`` standardized per last dimension over its rows where ``keep`` is true.
 
+    Fewer than two such rows give zeros.
+
     Shapes:
         x ``[..., S]``, keep ``[...]`` -> ``[..., S]``.
     """
-    rows = x[keep]
-    if len(rows) < 2:
-        return torch.zeros_like(x)
-    return (x - rows.mean(0)) / (rows.std(0) + eps)
+    flat, w = x.reshape(-1, x.shape[-1]), keep.reshape(-1, 1).to(x.dtype)
+    n = w.sum()  # weighted sums instead of x[keep], which would wait for the device
+    mean = (flat * w).sum(0) / n.clamp_min(1.0)
+    std = (((flat - mean) ** 2 * w).sum(0) / (n - 1).clamp_min(1.0)).sqrt()  # unbiased, as Tensor.std
+    return torch.where(n >= 2, (x - mean) / (std + eps), torch.zeros_like(x))
 
 
 class ReconJEPA(JEPA):

@@ -124,3 +124,16 @@ def test_recon__bad_settings_name_the_field(scans):
         _model(scans, stats="nosuch")
     with pytest.raises(ConfigError, match="method.weight"):
         _model(scans, weight=-1.0)
+
+
+def test_standardized__equals_the_kept_rows_mean_and_std_and_zeros_below_two_rows():
+    from modalities.lidar.recon_method import standardized
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 5, 4, generator=g) * 3 + 1
+    keep = torch.rand(3, 5, generator=g) > 0.4
+    rows = x[keep]
+    torch.testing.assert_close(standardized(x, keep), (x - rows.mean(0)) / (rows.std(0) + 1e-4))
+    one = torch.zeros(3, 5, dtype=torch.bool)
+    one[1, 2] = True
+    assert standardized(x, one).eq(0).all() and standardized(x, torch.zeros_like(one)).eq(0).all()
