@@ -92,7 +92,7 @@ def run_torchrun(script: str | Path, *args: str, nproc: int = 2, env: dict | Non
 
 
 def run_in_own_process(module: str, function: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    """Call ``module.function()`` in a fresh Python process (cwd: the repository root),
+    """Call ``module.function()`` in a fresh Python process (the repository root on its path),
     bounded by ``timeout`` seconds, with one more try if it hung.
 
     For tests that form an in-process gloo group: no state from other tests in the pytest

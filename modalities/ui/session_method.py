@@ -65,6 +65,14 @@ def span_means(pred: Tensor, target: Tensor, weight: Tensor) -> tuple[Tensor, Te
     return (pred * w).sum(2) / total, (target * w).sum(2) / total, (weight.sum(2) > 0).to(weight.dtype)
 
 
+def _rename_session_head(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
+    """Runs saved before the session head became the core ``pooled_head`` named it
+    ``session_head``: load those weights into it."""
+    old = prefix + "session_head."
+    for key in [k for k in state_dict if k.startswith(old)]:
+        state_dict[prefix + "pooled_head." + key[len(old):]] = state_dict.pop(key)
+
+
 class SessionJEPA(PooledTargetJEPA):
     """The pooled-target JEPA of :class:`PooledTargetJEPA` (the session term) plus the
     event terms.
@@ -87,6 +95,7 @@ class SessionJEPA(PooledTargetJEPA):
         self.input_weight = float(method.input_weight)
         out_dim = target.out_dim or encoder.dim
         self.input_head = nn.Linear(out_dim, encoder.dim) if self.input_weight > 0 else None
+        self.register_load_state_dict_pre_hook(_rename_session_head)
 
     def forward(self, batch, sample_ids: Tensor, step: int) -> StepOutput:
         s = self.masked_step(batch, sample_ids, step)

@@ -107,3 +107,14 @@ def test_session__input_weight_predicts_the_masked_events_input_tokens(sessions)
     out.loss.backward()
     assert model.input_head.weight.grad.abs().sum() > 0
     assert base.input_head is None
+
+
+def test_session__weights_saved_as_session_head_still_load(sessions):
+    """Runs saved before the session head became the core pooled_head."""
+    model, batch = _model(sessions, {"name": "ui_session"})
+    fresh, _ = _model(sessions, {"name": "ui_session"}, seed=1)
+    old = {k.replace("pooled_head.", "session_head."): v for k, v in model.state_dict().items()}
+    assert any(k.startswith("session_head.") for k in old)
+    fresh.load_state_dict(old)
+    ids = torch.arange(8)
+    assert torch.equal(fresh(batch, ids, 2).loss, model(batch, ids, 2).loss)
