@@ -37,7 +37,7 @@ from jepa_core.config import ComponentConfig, Config, ConfigError
 from jepa_core.masking import Masker
 from jepa_core.method import JEPA, StepOutput
 from jepa_core.models import Encoder, Predictor
-from jepa_core.objectives import Objective
+from jepa_core.objectives import Objective, masked_moments
 from jepa_core.ops import gather_tokens
 from jepa_core.targets import TargetProvider
 from .options import LidarOptions
@@ -155,11 +155,9 @@ def standardized(x: Tensor, keep: Tensor, eps: float = 1e-4) -> Tensor:
     Shapes:
         x ``[..., S]``, keep ``[...]`` -> ``[..., S]``.
     """
-    flat, w = x.reshape(-1, x.shape[-1]), keep.reshape(-1, 1).to(x.dtype)
-    n = w.sum()  # weighted sums instead of x[keep], which would wait for the device
-    mean = (flat * w).sum(0) / n.clamp_min(1.0)
-    std = (((flat - mean) ** 2 * w).sum(0) / (n - 1).clamp_min(1.0)).sqrt()  # unbiased, as Tensor.std
-    return torch.where(n >= 2, (x - mean) / (std + eps), torch.zeros_like(x))
+    # this process's rows only, weighted (x[keep] would wait for the device); unbiased, as Tensor.std
+    mean, var, n = masked_moments(x.reshape(-1, x.shape[-1]), keep.reshape(-1, 1), sync=False, dtype=x.dtype)
+    return torch.where(n >= 2, (x - mean) / (var.sqrt() + eps), torch.zeros_like(x))
 
 
 class ReconJEPA(JEPA):
