@@ -10,6 +10,10 @@ as a whole (a table row, a session), not only what each visible token is:
 
 ``total = masked JEPA loss + weight * latent(head(mean(z_ctx)), mean(z_teacher))``
 
+With ``target: masked`` the pooled target is the mean of the teacher's tokens over the
+masked positions only: the pooled context must then say what the hidden part is as a
+whole (with a masker that hides a sample's end, how the sample ends).
+
 The term is scored with the run's latent loss (``objective.loss``). With
 ``temperature > 0`` it is contrastive instead (InfoNCE, as in SimCLR/MoCo with an EMA
 teacher): each sample's head output must pick its own pooled target, by cosine
@@ -17,7 +21,7 @@ similarity over the temperature, among those of every sample of the batch (of th
 process).
 
 Any modality can use it: ``--set method.name=pooled_target`` (``method.weight``,
-``method.hidden``, ``method.normalize``, ``method.temperature``).
+``method.hidden``, ``method.normalize``, ``method.temperature``, ``method.target``).
 """
 
 from __future__ import annotations
@@ -49,12 +53,15 @@ class PooledTargetConfig(ComponentConfig):
             depend on how much the tokens of a sample agree.
         temperature: ``> 0``: the term is InfoNCE over the batch's samples with this
             temperature; ``0``: the run's latent loss.
+        target: ``all``: the teacher's mean over every valid token of the sample;
+            ``masked``: over the masked (target) tokens only.
     """
 
     weight: float = 1.0
     hidden: int = 0
     normalize: bool = True
     temperature: float = 0.0
+    target: str = "all"
 
 
 def info_nce(pred: Tensor, target: Tensor, temperature: float) -> Tensor:
@@ -110,6 +117,9 @@ class PooledTargetJEPA(JEPA):
                 raise ConfigError(f"method.{name} must be >= 0, got {getattr(method, name)!r}")
         if method.hidden < 0:
             raise ConfigError(f"method.hidden must be >= 0, got {method.hidden!r}")
+        if method.target not in ("all", "masked"):
+            raise ConfigError(f"method.target must be 'all' or 'masked', got {method.target!r}")
+        self.pooled_over = method.target
         self.pooled_weight = float(method.weight)
         self.pooled_normalize = bool(method.normalize)
         self.temperature = float(method.temperature)
@@ -123,7 +133,11 @@ class PooledTargetJEPA(JEPA):
             -> ``[B, Dt]``, ``[B, Dt]`` (the target detached).
         """
         pred = self.pooled_head(valid_mean(s.z_ctx, s.ctx_keep))
-        target = valid_mean(s.z_all.detach(), s.tokens.valid)
+        if self.pooled_over == "masked":
+            w = s.weight.detach().flatten(1).unsqueeze(-1)
+            target = (s.z_tgt.detach().flatten(1, 2) * w).sum(1) / w.sum(1).clamp_min(1e-8)
+        else:
+            target = valid_mean(s.z_all.detach(), s.tokens.valid)
         if self.pooled_normalize:
             target = F.layer_norm(target, target.shape[-1:])
         return pred, target

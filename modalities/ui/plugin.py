@@ -47,7 +47,8 @@ class UIModality(ModalityPlugin):
         """
         return {
             "data": {"batch_size": 64},
-            "mask": {"name": "ui_span", "num_spans": 2, "span_ratio": 0.4},
+            "mask": {"name": "ui_span", "num_spans": 2, "span_ratio": 0.4, "tail": True},
+            "method": {"name": "pooled_target", "target": "masked", "temperature": 0.1},
             "model": {"dim": 64, "depth": 3, "heads": 4, "predictor_dim": 64,
                       "predictor_depth": 2, "predictor_heads": 4, "pooling": "mean"},
             "target": {"kind": "ema", "momentum": [0.97, 0.995]},

@@ -45,6 +45,22 @@ def test_pooled_target__adds_the_pooled_term_to_the_masked_loss():
     assert model.encoder.tokenizer.weight.grad.abs().sum() > 0
 
 
+def test_pooled_target__target_masked_pools_the_teacher_over_the_masked_tokens_only():
+    model = _model({"name": "pooled_target", "target": "masked"})
+    s = model.masked_step(X, IDS, 3)
+    pred, target = model.pooled_prediction(s)
+    # the mean over the target blocks' tokens, recomputed per sample from the mask indices
+    for b in range(len(X)):
+        idx = s.masks.target_idx[b][s.weight[b] > 0]
+        want = F.layer_norm(s.z_all[b, idx].mean(0), (s.z_all.shape[-1],))
+        assert torch.allclose(target[b], want, atol=1e-5)
+    # ... which is not the mean over every token
+    every = F.layer_norm(valid_mean(s.z_all, s.tokens.valid), (s.z_all.shape[-1],))
+    assert not torch.allclose(target, every, atol=1e-3)
+    with pytest.raises(ConfigError, match="method.target"):
+        _model({"name": "pooled_target", "target": "tail"})
+
+
 def test_pooled_target__weight_zero_is_the_masked_method():
     masked, model = _model({"name": "masked"}), _model({"name": "pooled_target", "weight": 0.0})
     assert torch.allclose(model(X, IDS, 0).loss, masked(X, IDS, 0).loss)

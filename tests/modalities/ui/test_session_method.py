@@ -41,7 +41,8 @@ def test_valid_mean__ignores_padding():
 
 def test_session__adds_the_pooled_term_to_the_masked_loss(sessions):
     masked, batch = _model(sessions, {"name": "masked"})
-    model, _ = _model(sessions, {"name": "ui_session", "weight": 0.5})
+    # temperature 0: the run's latent loss (the plugin's defaults make the term InfoNCE)
+    model, _ = _model(sessions, {"name": "ui_session", "weight": 0.5, "temperature": 0.0})
     assert isinstance(model, SessionJEPA) and type(masked) is JEPA
     ids = torch.arange(8)
     base = masked(batch, ids, 3)
