@@ -34,16 +34,22 @@ class UIModality(ModalityPlugin):
     DEMO_LABEL = "intent"
 
     def default_config(self) -> dict:
-        """Span masks over events, a fast EMA teacher, a small encoder sized for a 2-core CPU.
+        """Span masks over events, a contrastive pooled target, a fast EMA teacher, a small
+        encoder sized for a 2-core CPU.
 
         Two contiguous spans of 40% of the events in all are predicted from the other
-        events (``ui_span``); ``mask.name=ui_future`` predicts the last 20-40% of a session
-        from the events before it instead (UI-JEPA's temporal masking). The EMA teacher's
-        momentum runs from 0.97 to 0.995 (I-JEPA's 0.996 barely moves the teacher in the
-        few hundred steps of a CPU run, and the probes read the teacher). As in the image
-        plugin, VICReg's covariance term and a variance hinge on the context embeddings
-        are added to the latent loss. The settings tried and their numbers are in
-        ``benchmarks/results/ui_probe.md``.
+        events (``ui_span``), the second ending at the session's last event (``tail``), so
+        the context must also say how the session ends. Beside the per-event latent loss,
+        the core ``pooled_target`` method scores the pooled context against the pooled
+        teacher tokens of the masked events with InfoNCE over the batch's sessions
+        (``target: masked``, ``temperature: 0.1``): each session's visible events must
+        pick out how that session ends. ``mask.name=ui_future`` predicts the last 20-40%
+        of a session from the events before it instead (UI-JEPA's temporal masking). The
+        EMA teacher's momentum runs from 0.97 to 0.995 (I-JEPA's 0.996 barely moves the
+        teacher in the few hundred steps of a CPU run, and the probes read the teacher). As
+        in the image plugin, VICReg's covariance term and a variance hinge on the context
+        embeddings are added to the latent loss. The settings tried and their numbers are
+        in ``benchmarks/results/ui_probe.md``.
         """
         return {
             "data": {"batch_size": 64},
