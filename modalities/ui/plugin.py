@@ -34,8 +34,8 @@ class UIModality(ModalityPlugin):
     DEMO_LABEL = "intent"
 
     def default_config(self) -> dict:
-        """Span masks over events, a contrastive pooled target, a fast EMA teacher, a small
-        encoder sized for a 2-core CPU.
+        """Span masks over events, a contrastive pooled target, a fast EMA teacher, a
+        128-wide, 3-block encoder (a couple of minutes on a 2-core CPU for the demo).
 
         Two contiguous spans of 40% of the events in all are predicted from the other
         events (``ui_span``), the second ending at the session's last event (``tail``), so
@@ -55,7 +55,7 @@ class UIModality(ModalityPlugin):
             "data": {"batch_size": 64},
             "mask": {"name": "ui_span", "num_spans": 2, "span_ratio": 0.4, "tail": True},
             "method": {"name": "pooled_target", "target": "masked", "temperature": 0.1},
-            "model": {"dim": 64, "depth": 3, "heads": 4, "predictor_dim": 64,
+            "model": {"dim": 128, "depth": 3, "heads": 4, "predictor_dim": 128,
                       "predictor_depth": 2, "predictor_heads": 4, "pooling": "mean"},
             "target": {"kind": "ema", "momentum": [0.97, 0.995]},
             "objective": {"loss": "smooth_l1", "normalize_targets": True,
