@@ -74,7 +74,7 @@ def test_embed__parquet_and_npy(run_dir, table, tmp_path):
         assert proc.returncode == 0, proc.stderr
     frame = pd.read_parquet(tmp_path / "emb.parquet")
     arr = np.load(tmp_path / "emb.npy")
-    assert arr.shape == (200, 5 * 64) == frame.shape  # concat pooling: one 64-d token per column
+    assert arr.shape == (200, 5 * 128) == frame.shape  # concat pooling: one 128-d token per column
     np.testing.assert_allclose(frame.to_numpy(), arr, rtol=1e-6)
 
 

@@ -34,8 +34,10 @@ REFERENCE = Path(__file__).with_name("grid_reference.safetensors")
 SMALL = {"dim": 16, "depth": 2, "heads": 2, "predictor_dim": 16, "predictor_depth": 1,
          "predictor_heads": 2}
 #: The plugin defaults the reference was written with, where they have changed since: the
-#: tabular VICReg terms (now on by default) and the lidar hinge target (now 0.25).
-TABULAR_THEN = {"objective": {"vicreg_variance": 0.0, "vicreg_covariance": 0.0}}
+#: tabular VICReg terms (now on by default), numeric embedding (now ``linear_periodic``) and
+#: method (now ``pooled_target``), and the lidar hinge target (now 0.25).
+TABULAR_THEN = {"objective": {"vicreg_variance": 0.0, "vicreg_covariance": 0.0},
+                "options": {"numeric_embedding": "linear"}, "method": {"name": "masked"}}
 LIDAR_THEN = {"objective": {"hinge_gamma": 1.0}}
 LIDAR_OPTIONS = {"point_range": [0.0, -12.8, -3.0, 25.6, 12.8, 1.0], "pillar_size": [0.8, 0.8],
                  "patch": 4, "pillar_channels": 8}
