@@ -77,7 +77,7 @@ def test_plan__a_run_that_is_not_a_world_model(capsys, tmp_path):
                  "--steps", "1", "--batch-size", "4"]) == 0
     capsys.readouterr()
     code, _, err = _jepa(capsys, "plan", tmp_path / "tab", "--env", "two-room", "--episodes", "1")
-    assert code == 2 and "is not a world model" in err and "'masked'" in err
+    assert code == 2 and "is not a world model" in err and "'pooled_target'" in err
 
 
 def test_pretrain_world__without_data_uses_the_cached_demo(capsys, tmp_path):
