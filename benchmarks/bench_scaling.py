@@ -64,10 +64,19 @@ def cpu_scaling(steps: int, warmup: int, extra: list[str]) -> dict:
     for r in rows:
         r["speedup_vs_1x1"] = round(r["samples_per_s_median"] / base, 3)
     return {"benchmark": "scaling", "device": "cpu", "backend": "gloo", "modality": "tabular",
-            "model": "tabular default (dim 64, depth 4, predictor depth 2)", "global_batch": 128,
+            "model": _tabular_default_model(), "global_batch": 128,
             "steps": steps, "warmup_steps": warmup, "cpu_count": os.cpu_count(),
             "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
             "rows": rows}
+
+
+def _tabular_default_model() -> str:
+    """The tabular plugin's default model, in words (the results name what was timed)."""
+    from modalities.tabular import TabularModality
+
+    c = TabularModality().default_config()
+    return (f"tabular default (dim {c['model']['dim']}, depth {c['model']['depth']}, "
+            f"predictor depth {c['predictor']['depth']})")
 
 
 def gpu_ddp_overhead(modality: str, steps: int, warmup: int) -> dict:
